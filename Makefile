@@ -1,0 +1,37 @@
+# Two entry points (see README): `make report` (the main job) and `make test`.
+# Both create .venv and install the package with every CPU backend on first use; the install is
+# redone only when pyproject.toml or constraints.txt change, so repeating either is cheap.
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+SEED ?= 20261124
+REPORT_DIR ?= reports
+TEST_REPORT_DIR ?= test-report
+
+.PHONY: test report lint clean
+
+$(STAMP): pyproject.toml constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[torch,jax,dev]'
+	touch $(STAMP)
+
+# The conformance suite on every available backend at the `ci` profile, plus the suite's own
+# tests. Writes its report to an untracked folder so tracked files stay untouched.
+test: $(STAMP)
+	$(BIN)/python -m pytest --backend all --hypothesis-profile ci --dlspec-seed $(SEED) \
+		--report $(TEST_REPORT_DIR)
+
+# The committed reports: every available backend at the `thorough` profile.
+report: $(STAMP)
+	$(BIN)/python -m pytest --backend all --hypothesis-profile thorough --dlspec-seed $(SEED) \
+		--report $(REPORT_DIR) -m "not meta" -q
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+clean:
+	rm -rf $(VENV) $(TEST_REPORT_DIR) .hypothesis .pytest_cache

@@ -1,0 +1,84 @@
+"""The adapter interface: what a backend must offer the suite, and a table-driven base class.
+
+Arrays cross the interface as NumPy arrays, so every backend sees the same bits: the harness hands
+an adapter NumPy inputs and expects a NumPy result of the input's dtype and the reference's shape.
+Parameters (``axis``, ``reduction``...) are passed by the names of the reference function.
+
+A new framework needs only :class:`Backend`; subclassing :class:`Adapter` gives the usual shape:
+a table from concept id to a callable on native arrays, two conversions, and the conventions the
+framework follows for each variant the spec names.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Mapping
+from typing import Any, ClassVar, Protocol, runtime_checkable
+
+import numpy as np
+
+
+@runtime_checkable
+class Backend(Protocol):
+    """What the harness calls. ``conventions`` maps ``"<concept>.<variant>"`` to a value."""
+
+    name: str
+    device: str
+    dtypes: tuple[str, ...]
+    conventions: Mapping[str, str]
+
+    def supports(self, concept: str) -> bool: ...
+
+    def is_native(self, concept: str) -> bool: ...
+
+    def run(self, concept: str, *arrays: np.ndarray, **params: Any) -> np.ndarray: ...
+
+    def versions(self) -> Mapping[str, str]: ...
+
+
+class Adapter:
+    """Base class for table-driven adapters; see ``adapters/numpy_adapter.py`` for the template.
+
+    Subclasses set ``name`` (the ``--backend`` name), ``device``, ``dtypes`` and ``conventions``,
+    list in ``composed`` the concepts the framework has no function for (built from its ops), and
+    implement :meth:`implementations`. Framework imports belong inside the methods, so that
+    listing adapters imports no framework.
+    """
+
+    name: ClassVar[str]
+    device: ClassVar[str] = "cpu"
+    dtypes: ClassVar[tuple[str, ...]] = ("float32", "float64")
+    conventions: ClassVar[Mapping[str, str]] = {}
+    composed: ClassVar[frozenset[str]] = frozenset()
+
+    @classmethod
+    def unavailable_reason(cls) -> str | None:
+        """Why this backend cannot run here (framework not installed, no device), or None."""
+        return None
+
+    def implementations(self) -> Mapping[str, Callable[..., Any]]:
+        """Concept id -> callable taking native arrays and the reference's keyword parameters."""
+        raise NotImplementedError
+
+    def to_native(self, array: np.ndarray) -> Any:
+        return array
+
+    def to_numpy(self, value: Any) -> np.ndarray:
+        return np.asarray(value)
+
+    def versions(self) -> Mapping[str, str]:
+        return {"numpy": np.__version__}
+
+    @functools.cached_property
+    def table(self) -> Mapping[str, Callable[..., Any]]:
+        return dict(self.implementations())
+
+    def supports(self, concept: str) -> bool:
+        return concept in self.table
+
+    def is_native(self, concept: str) -> bool:
+        return concept not in self.composed
+
+    def run(self, concept: str, *arrays: np.ndarray, **params: Any) -> np.ndarray:
+        implementation = self.table[concept]
+        return self.to_numpy(implementation(*(self.to_native(a) for a in arrays), **params))

@@ -1,0 +1,129 @@
+"""The machine-readable catalogue (``spec/catalogue.toml``), loaded once and typed.
+
+Every fact the tests and reports need about a concept lives there and only there: its group,
+arguments, parameters and defaults, dtypes, variants, error model and budget with its reason.
+"""
+
+from __future__ import annotations
+
+import functools
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from importlib import resources
+from typing import Any
+
+SCHEMA_VERSION = 1
+
+
+@dataclass(frozen=True)
+class Variant:
+    """A named convention on which frameworks differ, e.g. ``binary_cross_entropy.guard``."""
+
+    name: str
+    values: tuple[str, ...]
+    default: str
+    description: str
+
+
+@dataclass(frozen=True)
+class Budget:
+    """Allowed error per dtype, in ulps of the result, on top of the error model's derived term."""
+
+    ulps: Mapping[str, float]
+    reason: str
+
+
+@dataclass(frozen=True)
+class Concept:
+    id: str
+    group: str
+    title: str
+    page: str
+    arguments: tuple[str, ...]
+    parameters: Mapping[str, Any]
+    dtypes: tuple[str, ...]
+    error_model: str
+    budget: Budget
+    variants: Mapping[str, Variant]
+
+    def variant_key(self, variant: str) -> str:
+        """The key an adapter uses to declare its convention: ``"<concept>.<variant>"``."""
+        return f"{self.id}.{variant}"
+
+
+@dataclass(frozen=True)
+class Group:
+    id: str
+    title: str
+    description: str
+
+
+@dataclass(frozen=True)
+class Catalogue:
+    schema_version: int
+    groups: Mapping[str, Group]
+    concepts: Mapping[str, Concept]
+
+    def concept(self, concept_id: str) -> Concept:
+        try:
+            return self.concepts[concept_id]
+        except KeyError:
+            raise KeyError(
+                f"concept {concept_id!r} is not in the catalogue; known: {sorted(self.concepts)}"
+            ) from None
+
+    def in_group(self, group: str) -> list[Concept]:
+        return [c for c in self.concepts.values() if c.group == group]
+
+
+def _concept(concept_id: str, entry: Mapping[str, Any], groups: Mapping[str, Group]) -> Concept:
+    if entry["group"] not in groups:
+        raise ValueError(f"catalogue: concept {concept_id!r} has unknown group {entry['group']!r}")
+    budget = entry["budget"]
+    dtypes = tuple(entry.get("dtypes", ("float32", "float64")))
+    missing = [d for d in dtypes if d not in budget]
+    if missing:
+        raise ValueError(f"catalogue: concept {concept_id!r} has no budget for {missing}")
+    variants = {
+        name: Variant(
+            name=name,
+            values=tuple(v["values"]),
+            default=v["default"],
+            description=v["description"],
+        )
+        for name, v in entry.get("variants", {}).items()
+    }
+    return Concept(
+        id=concept_id,
+        group=entry["group"],
+        title=entry["title"],
+        page=entry.get("page", f"concepts/{concept_id}.md"),
+        arguments=tuple(entry["arguments"]),
+        parameters=dict(entry.get("parameters", {})),
+        dtypes=dtypes,
+        error_model=entry["error_model"],
+        budget=Budget(ulps={d: float(budget[d]) for d in dtypes}, reason=budget["reason"]),
+        variants=variants,
+    )
+
+
+def parse(document: Mapping[str, Any]) -> Catalogue:
+    """Validate and type a catalogue document (the parsed TOML)."""
+    if document.get("schema_version") != SCHEMA_VERSION:
+        raise ValueError(
+            f"catalogue: schema_version={document.get('schema_version')!r}, expected {SCHEMA_VERSION}"
+        )
+    groups = {
+        gid: Group(id=gid, title=g["title"], description=g["description"])
+        for gid, g in document["groups"].items()
+    }
+    concepts = {cid: _concept(cid, entry, groups) for cid, entry in document["concepts"].items()}
+    return Catalogue(schema_version=SCHEMA_VERSION, groups=groups, concepts=concepts)
+
+
+@functools.cache
+def load() -> Catalogue:
+    """The installed catalogue (package data ``dlspec.spec/catalogue.toml``)."""
+    text = resources.files("dlspec.spec").joinpath("catalogue.toml").read_text(encoding="utf-8")
+    return parse(tomllib.loads(text))

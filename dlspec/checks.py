@@ -1,0 +1,250 @@
+"""The checks every conformance test ends in: run a backend, hold it to the reference or a
+relation, and fail with a message that is a small report.
+
+A broken adapter (raises, returns a non-array, the wrong dtype or shape, NaN) fails here with a
+message naming concept, backend and input; it never crashes the run.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import mpmath
+import numpy as np
+from hypothesis import currently_in_test_context, target
+
+from dlspec import catalogue, oracle, recording
+from dlspec.error_models import MODELS
+from dlspec.numerics import FloatFormat, float_format, measure_errors, ulp
+
+
+class ConformanceFailure(AssertionError):
+    """A backend does not conform; the message says where, by how much, and on what input."""
+
+
+def _array_text(array: np.ndarray) -> str:
+    return np.array2string(
+        np.asarray(array), precision=17, threshold=24, edgeitems=3, separator=", ", max_line_width=10**6
+    )
+
+
+def describe_inputs(
+    concept: catalogue.Concept, arrays: Sequence[np.ndarray], params: Mapping[str, Any]
+) -> str:
+    parts = [
+        f"{name} = {_array_text(a)}" + (f" (shape {a.shape})" if a.size > 24 else "")
+        for name, a in zip(concept.arguments, arrays, strict=False)
+    ]
+    parts += [f"{k} = {v!r}" for k, v in params.items()]
+    return ", ".join(parts)
+
+
+def _header(concept_id: str, backend: Any, dtype: str) -> str:
+    return f"{concept_id} [{getattr(backend, 'name', type(backend).__name__)} {dtype}]"
+
+
+def declared_conventions(concept: catalogue.Concept, backend: Any) -> dict[str, str]:
+    """The variant values ``backend`` declares for ``concept``, checked against the catalogue."""
+    conventions = getattr(backend, "conventions", None) or {}
+    chosen: dict[str, str] = {}
+    for variant in concept.variants.values():
+        key = concept.variant_key(variant.name)
+        if key not in conventions:
+            raise ConformanceFailure(
+                f"{concept.id} [{backend.name}] declares no convention for {key!r}; "
+                f"an adapter must declare one of {list(variant.values)} (spec/{concept.page})"
+            )
+        if conventions[key] not in variant.values:
+            raise ConformanceFailure(
+                f"{concept.id} [{backend.name}] declares {key}={conventions[key]!r}, "
+                f"which is not one of {list(variant.values)} (spec/{concept.page})"
+            )
+        chosen[variant.name] = conventions[key]
+    return chosen
+
+
+def run_backend(
+    concept_id: str, backend: Any, *arrays: np.ndarray, **params: Any
+) -> np.ndarray:
+    """The backend's result, held to the interface contract: an array of the inputs' dtype."""
+    concept = catalogue.load().concept(concept_id)
+    dtype = oracle.result_dtype(arrays)
+    head = _header(concept_id, backend, dtype.name)
+    run = getattr(backend, "run", None)
+    if not callable(run):
+        raise ConformanceFailure(f"{head} adapter {type(backend).__name__} has no method 'run'")
+    try:
+        out = run(concept_id, *(a.copy() for a in arrays), **params)
+    except Exception as error:
+        raise ConformanceFailure(
+            f"{head} raised {type(error).__name__}: {error}\n"
+            f"  input: {describe_inputs(concept, arrays, params)}"
+        ) from error
+    if not isinstance(out, np.ndarray | np.generic):
+        raise ConformanceFailure(
+            f"{head} returned {type(out).__name__}, not a NumPy array\n"
+            f"  input: {describe_inputs(concept, arrays, params)}"
+        )
+    out = np.asarray(out)
+    if out.dtype != dtype:
+        raise ConformanceFailure(
+            f"{head} returned {out.dtype} for {dtype} input: a backend must return the dtype it "
+            f"was given\n  input: {describe_inputs(concept, arrays, params)}"
+        )
+    return out
+
+
+def allowance(
+    concept: catalogue.Concept,
+    fmt: FloatFormat,
+    inputs: Mapping[str, np.ndarray],
+    params: Mapping[str, Any],
+    result: np.ndarray,
+) -> np.ndarray:
+    """Allowed absolute error per element: the budget in ulps plus the error model's term."""
+    result = np.asarray(result, dtype=np.float64)
+    derived = MODELS[concept.error_model](inputs, params, result)
+    with np.errstate(invalid="ignore", over="ignore"):
+        allowed = concept.budget.ulps[fmt.name] * ulp(result, fmt) + fmt.unit_roundoff * np.asarray(
+            derived, dtype=np.float64
+        )
+    return np.broadcast_to(np.nan_to_num(allowed, nan=0.0), np.shape(result))
+
+
+def _ratio(absolute: np.ndarray, allowed: np.ndarray) -> np.ndarray:
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(absolute == 0, 0.0, np.where(allowed > 0, absolute / allowed, np.inf))
+
+
+def _index_text(index: tuple[int, ...]) -> str:
+    return f"out[{', '.join(map(str, index))}]" if index else "out"
+
+
+def check_oracle(
+    concept_id: str, backend: Any, *arrays: np.ndarray, kind: str = "oracle", **params: Any
+) -> np.ndarray:
+    """Hold the backend to the exact reference, within the catalogue's budget; return its result.
+
+    ``params`` are the concept's parameters; the backend's declared conventions supply the
+    variants the reference is evaluated under.
+    """
+    concept = catalogue.load().concept(concept_id)
+    dtype = oracle.result_dtype(arrays)
+    fmt = float_format(dtype)
+    head = _header(concept_id, backend, fmt.name)
+    variants = declared_conventions(concept, backend)
+    reference_params = {**params, **variants}
+    exact = oracle.exact_result(concept_id, arrays, reference_params)
+    out = run_backend(concept_id, backend, *arrays, **params)
+    input_text = describe_inputs(concept, arrays, params)
+    if out.shape != exact.shape:
+        raise ConformanceFailure(
+            f"{head} returned shape {out.shape}, the reference has shape {exact.shape}\n"
+            f"  input: {input_text}"
+        )
+    errors = measure_errors(out, exact.hi, exact.lo, fmt)
+    inputs = dict(zip(concept.arguments, arrays, strict=False))
+    allowed = allowance(concept, fmt, inputs, reference_params, exact.hi)
+    ratio = _ratio(errors.absolute, allowed)
+    worst = np.unravel_index(int(np.argmax(ratio)), ratio.shape) if ratio.size else ()
+    worst_ratio = float(ratio[worst]) if ratio.size else 0.0
+    failed = worst_ratio > 1.0
+    recording.current().observation(concept_id, backend.name, fmt.name, kind).add(
+        ulps=float(np.max(errors.in_ulps)),
+        relative=float(np.max(errors.relative)),
+        budget_fraction=worst_ratio,
+        failed=failed,
+        input_text=input_text,
+    )
+    if currently_in_test_context():
+        target(min(worst_ratio, 1e9), label=f"{concept_id}: error / allowed")
+    if failed:
+        beyond = int(np.count_nonzero(ratio > 1.0))
+        budget = concept.budget.ulps[fmt.name]
+        allowed_ulps = float(allowed[worst] / ulp(exact.hi[worst], fmt))
+        derived_ulps = max(allowed_ulps - budget, 0.0)
+        raise ConformanceFailure(
+            f"{head} {beyond} of {out.size} elements beyond budget "
+            f"({budget:g} ulp + error model '{concept.error_model}'; spec/{concept.page})\n"
+            f"  worst {_index_text(tuple(int(i) for i in worst))} = {out[worst]!r}, "
+            f"reference {mpmath.nstr(exact.values[int(np.ravel_multi_index(worst, exact.shape)) if exact.shape else 0], 20)}: "
+            f"{_fmt(errors.in_ulps[worst])} ulp, rel {_fmt(errors.relative[worst])}; "
+            f"allowed {_fmt(allowed_ulps)} ulp ({budget:g} + {_fmt(derived_ulps)} derived)\n"
+            f"  input: {input_text}"
+        )
+    return out
+
+
+def _fmt(value: float) -> str:
+    value = float(value)
+    if math.isinf(value) or math.isnan(value):
+        return str(value)
+    return f"{value:.3g}"
+
+
+def check_relation(
+    concept_id: str,
+    backend: Any,
+    dtype: str,
+    relation: str,
+    holds: np.ndarray | bool,
+    *,
+    actual: Any,
+    expected: Any,
+    inputs: str,
+) -> None:
+    """A property: ``holds`` must be true everywhere; the message names the relation."""
+    holds = np.asarray(holds)
+    failed = not bool(np.all(holds))
+    recording.current().observation(concept_id, backend.name, dtype, "property").add(
+        ulps=0.0, relative=0.0, budget_fraction=float(failed), failed=failed, input_text=inputs
+    )
+    if failed:
+        raise ConformanceFailure(
+            f"{_header(concept_id, backend, dtype)} property violated: {relation}\n"
+            f"  actual: {_array_text(np.asarray(actual))}\n"
+            f"  expected: {_array_text(np.asarray(expected))}\n"
+            f"  input: {inputs}"
+        )
+
+
+def check_close(
+    concept_id: str,
+    backend: Any,
+    relation: str,
+    actual: np.ndarray,
+    expected: np.ndarray,
+    allowed: np.ndarray,
+    *,
+    inputs: str,
+) -> None:
+    """A property that holds up to an allowance derived from the catalogue's budget."""
+    actual = np.asarray(actual)
+    dtype = actual.dtype.name
+    with np.errstate(invalid="ignore"):
+        difference = np.abs(np.asarray(actual, np.float64) - np.asarray(expected, np.float64))
+        holds = (difference <= allowed) | (actual == expected)
+    check_relation(
+        concept_id,
+        backend,
+        dtype,
+        f"{relation} (allowed difference {_fmt(float(np.max(allowed)))}, "
+        f"seen {_fmt(float(np.nanmax(np.where(np.isnan(difference), np.inf, difference))))})",
+        holds,
+        actual=actual,
+        expected=expected,
+        inputs=inputs,
+    )
+
+
+def allowance_for(
+    concept_id: str, backend: Any, arrays: Sequence[np.ndarray], result: np.ndarray, **params: Any
+) -> np.ndarray:
+    """The oracle's allowance for ``result`` (a backend value standing in for the reference)."""
+    concept = catalogue.load().concept(concept_id)
+    fmt = float_format(oracle.result_dtype(arrays))
+    variants = declared_conventions(concept, backend)
+    inputs = dict(zip(concept.arguments, arrays, strict=False))
+    return allowance(concept, fmt, inputs, {**params, **variants}, result)

@@ -1,0 +1,227 @@
+"""The pytest plugin (entry point ``pytest11: dlspec``): backend selection, Hypothesis profiles,
+concept-group markers, skips for unsupported concepts, and the report.
+
+Options: ``--backend NAME`` (repeatable; ``all`` = every installed backend), ``--adapter
+module:Class`` (an adapter that is not installed), ``--concept ID`` (repeatable), ``--dlspec-seed N``
+and ``--report DIR``. Profiles ``dev``, ``ci`` and ``thorough`` come by ``--hypothesis-profile`` or
+the ``DLSPEC_PROFILE`` environment variable.
+
+A test opts in by taking the ``backend`` and ``dtype`` arguments and carrying
+``@pytest.mark.concept("<id>")``; the plugin parametrizes it over the selected backends and the
+concept's dtypes, marks it with the concept's group, and skips it where the backend lacks the
+concept or the dtype, or cannot run here.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, is_hypothesis_test, settings
+from hypothesis import seed as hypothesis_seed
+
+from dlspec import catalogue, recording, registry
+from dlspec.registry import Unavailable
+
+PROFILES: dict[str, dict[str, Any]] = {
+    "dev": {"max_examples": 20},
+    "ci": {"max_examples": 40, "database": None, "print_blob": True},
+    "thorough": {"max_examples": 300, "database": None, "print_blob": True},
+}
+"""Hypothesis profiles. No deadline anywhere: a framework's first call compiles or loads
+kernels, and speed is the benchmarks' business, not a test's."""
+
+for _name, _options in PROFILES.items():
+    settings.register_profile(
+        _name,
+        deadline=None,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+        **_options,
+    )
+
+STASH_BACKENDS = pytest.StashKey[list[Any]]()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("dlspec", "dlspec conformance suite")
+    group.addoption(
+        "--backend",
+        action="append",
+        default=[],
+        help="backend to test (repeatable, comma-separated; 'all' = every installed backend). "
+        "Default: numpy.",
+    )
+    group.addoption(
+        "--adapter",
+        action="append",
+        default=[],
+        help="an adapter class that is not installed: 'module:Class' or 'path/to/file.py:Class'",
+    )
+    group.addoption(
+        "--concept", action="append", default=[], help="only test these concept ids (repeatable)"
+    )
+    group.addoption(
+        "--dlspec-seed",
+        type=int,
+        default=None,
+        help="seed every Hypothesis test with this value (the same seed gives the same report)",
+    )
+    group.addoption("--report", default=None, metavar="DIR", help="write the report into DIR")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "concept(id): the catalogue concept a test checks")
+    for group in catalogue.load().groups.values():
+        config.addinivalue_line("markers", f"{group.id}: {group.title}")
+    profile = os.environ.get("DLSPEC_PROFILE")
+    if profile and config.getoption("hypothesis_profile", None) is None:
+        settings.load_profile(profile)
+    names = config.getoption("backend") or ([] if config.getoption("adapter") else ["numpy"])
+    config.stash[STASH_BACKENDS] = registry.select(names, config.getoption("adapter"))
+    config.pluginmanager.register(ReportCollector(config), "dlspec-report-collector")
+
+
+def _concept_of(node: Any) -> str | None:
+    marker = node.get_closest_marker("concept")
+    return marker.args[0] if marker else None
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    concept_id = _concept_of(metafunc.definition)
+    if "backend" in metafunc.fixturenames:
+        backends = metafunc.config.stash[STASH_BACKENDS]
+        metafunc.parametrize("backend", backends, ids=[b.name for b in backends])
+    if "dtype" in metafunc.fixturenames:
+        dtypes = (
+            catalogue.load().concept(concept_id).dtypes if concept_id else ("float32", "float64")
+        )
+        metafunc.parametrize("dtype", dtypes)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(
+    session: pytest.Session, config: pytest.Config, items: list[pytest.Item]
+) -> None:
+    wanted = set(config.getoption("concept"))
+    cat = catalogue.load()
+    seed = config.getoption("dlspec_seed")
+    kept, dropped = [], []
+    for item in items:
+        concept_id = _concept_of(item)
+        if concept_id is not None:
+            item.add_marker(getattr(pytest.mark, cat.concept(concept_id).group))
+        if wanted and concept_id not in wanted:
+            dropped.append(item)
+            continue
+        kept.append(item)
+        function = getattr(item, "obj", None)
+        if seed is not None and function is not None and is_hypothesis_test(function):
+            hypothesis_seed(seed)(function)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
+
+
+def _callspec(item: pytest.Item) -> dict[str, Any]:
+    return getattr(item, "callspec", None).params if hasattr(item, "callspec") else {}
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    params = _callspec(item)
+    backend, dtype = params.get("backend"), params.get("dtype")
+    concept_id = _concept_of(item)
+    item.user_properties.append(
+        (
+            "dlspec_item",
+            {
+                "concept": concept_id,
+                "backend": getattr(backend, "name", None),
+                "dtype": dtype,
+                "test": item.originalname if hasattr(item, "originalname") else item.name,
+            },
+        )
+    )
+    if backend is None:
+        return
+    if isinstance(backend, Unavailable):
+        pytest.skip(f"backend {backend.name!r} unavailable: {backend.reason}")
+    if concept_id is not None and not _supports(backend, concept_id):
+        pytest.skip(f"unsupported: backend {backend.name!r} does not implement {concept_id!r}")
+    dtypes = getattr(backend, "dtypes", ("float32", "float64"))
+    if dtype is not None and dtype not in dtypes:
+        pytest.skip(f"unsupported: backend {backend.name!r} has no {dtype}")
+
+
+def _supports(backend: Any, concept_id: str) -> bool:
+    """Whether to run ``concept_id`` on ``backend``; an adapter whose ``supports`` is missing or
+    raises is run anyway, so that its failure is reported rather than hidden."""
+    supports = getattr(backend, "supports", None)
+    try:
+        return bool(supports(concept_id)) if callable(supports) else True
+    except Exception:
+        return True
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
+    started = time.perf_counter()
+    with recording.recording() as recorder:
+        try:
+            return (yield)
+        finally:
+            item.user_properties.append(("dlspec_observations", recorder.summary()))
+            item.user_properties.append(("dlspec_call_seconds", time.perf_counter() - started))
+
+
+class ReportCollector:
+    """Gathers every test's outcome and observations (on the controller, under xdist too) and
+    writes the report at the end of the session. One per pytest configuration."""
+
+    def __init__(self, config: pytest.Config) -> None:
+        self.config = config
+        self.results: list[dict[str, Any]] = []
+        self.started = time.perf_counter()
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        props = dict(report.user_properties)
+        item = props.get("dlspec_item")
+        if item is None or (report.when != "call" and report.outcome == "passed"):
+            return
+        message = ""
+        if report.outcome == "skipped" and isinstance(report.longrepr, tuple):
+            message = str(report.longrepr[2])
+        elif report.outcome == "failed":
+            crash = getattr(report.longrepr, "reprcrash", None)
+            message = str(report.longrepr) if crash is None else str(report.longrepr)
+        self.results.append(
+            {
+                **item,
+                "nodeid": report.nodeid,
+                "when": report.when,
+                "outcome": report.outcome,
+                "message": message,
+                "seconds": props.get("dlspec_call_seconds", report.duration),
+                "observations": props.get("dlspec_observations", []),
+            }
+        )
+
+    def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
+        directory = self.config.getoption("report")
+        if not directory or hasattr(self.config, "workerinput"):
+            return
+        from dlspec import report
+
+        path = report.write(
+            directory,
+            results=self.results,
+            backends=self.config.stash[STASH_BACKENDS],
+            seed=self.config.getoption("dlspec_seed"),
+            profile=settings.get_current_profile_name(),
+            wall_seconds=time.perf_counter() - self.started,
+        )
+        reporter = self.config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is not None:
+            reporter.write_line(f"dlspec report written to {path}")

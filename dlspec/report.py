@@ -1,0 +1,297 @@
+"""The conformance report: one JSON document (schema ``dlspec-report``, version 1) and its
+Markdown rendering, written from the results the plugin gathered.
+
+Everything except timings, the date and the environment is a function of the seed, the profile
+and the code, so two runs with the same seed give the same conformance and accuracy tables.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import platform
+import sys
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from tabulate import tabulate
+
+from dlspec import catalogue
+
+SCHEMA = "dlspec-report"
+SCHEMA_VERSION = 1
+ACCURACY_KINDS = ("oracle", "edge")
+
+
+def _finite_or_text(value: float) -> float | str:
+    return value if math.isfinite(value) else str(value)
+
+
+def _status(outcomes: list[dict[str, Any]]) -> str:
+    if any(r["outcome"] == "failed" for r in outcomes):
+        return "fails"
+    if any(r["outcome"] == "passed" for r in outcomes):
+        return "conforms"
+    messages = " ".join(r["message"] for r in outcomes)
+    return "unavailable" if "unavailable" in messages else "unsupported"
+
+
+def _safe(call: Any, default: Any) -> Any:
+    try:
+        return call()
+    except Exception:
+        return default
+
+
+def _backend_info(backend: Any) -> dict[str, Any]:
+    return {
+        "name": backend.name,
+        "device": getattr(backend, "device", "?"),
+        "available": not hasattr(backend, "reason") and not hasattr(backend, "error"),
+        "reason": getattr(backend, "reason", None) or getattr(backend, "error", None),
+        "versions": dict(_safe(lambda: backend.versions(), {})),
+        "conventions": dict(getattr(backend, "conventions", None) or {}),
+    }
+
+
+def _accuracy(results: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    merged: dict[tuple[str, str, str, str], dict[str, Any]] = {}
+    for result in results:
+        for o in result["observations"]:
+            if o["kind"] not in ACCURACY_KINDS:
+                continue
+            key = (o["concept"], o["backend"], o["dtype"], o["kind"])
+            row = merged.setdefault(
+                key,
+                {"examples": 0, "failures": 0, "max_ulps": 0.0, "max_relative": 0.0,
+                 "max_budget_fraction": -1.0, "worst_input": "", "samples": []},
+            )
+            row["examples"] += o["examples"]
+            row["failures"] += o["failures"]
+            row["max_ulps"] = max(row["max_ulps"], o["max_ulps"])
+            row["max_relative"] = max(row["max_relative"], o["max_relative"])
+            row["samples"].extend(o["ulps_samples"])
+            if o["max_budget_fraction"] > row["max_budget_fraction"]:
+                row["max_budget_fraction"] = o["max_budget_fraction"]
+                row["worst_input"] = o["worst_input"]
+    cat = catalogue.load()
+    rows = []
+    for (concept, backend, dtype, kind), row in sorted(merged.items()):
+        samples = np.asarray(row.pop("samples"), dtype=np.float64)
+        p99 = float(np.percentile(samples, 99)) if samples.size else 0.0
+        rows.append(
+            {
+                "concept": concept,
+                "backend": backend,
+                "dtype": dtype,
+                "kind": kind,
+                "examples": row["examples"],
+                "failures": row["failures"],
+                "max_ulps": _finite_or_text(row["max_ulps"]),
+                "p99_ulps": _finite_or_text(p99),
+                "max_relative": _finite_or_text(row["max_relative"]),
+                "budget_ulps": cat.concept(concept).budget.ulps.get(dtype),
+                "error_model": cat.concept(concept).error_model,
+                "max_budget_fraction": _finite_or_text(row["max_budget_fraction"]),
+                "worst_input": row["worst_input"],
+            }
+        )
+    return rows
+
+
+def build(
+    *,
+    results: list[dict[str, Any]],
+    backends: list[Any],
+    seed: int | None,
+    profile: str,
+    wall_seconds: float,
+) -> dict[str, Any]:
+    """The report document."""
+    cat = catalogue.load()
+    by_cell: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
+    timing: dict[tuple[str, str], float] = defaultdict(float)
+    for r in results:
+        if r["concept"] and r["backend"]:
+            by_cell[(r["concept"], r["backend"])].append(r)
+            timing[(r["backend"], cat.concept(r["concept"]).group)] += float(r["seconds"] or 0.0)
+    info = {b.name: b for b in backends}
+    matrix = []
+    for (concept, backend), outcomes in sorted(by_cell.items()):
+        adapter = info.get(backend)
+        matrix.append(
+            {
+                "concept": concept,
+                "group": cat.concept(concept).group,
+                "backend": backend,
+                "status": _status(outcomes),
+                "implementation": (
+                    "native" if _safe(lambda a=adapter, c=concept: a.is_native(c), False) else "composed"
+                ),
+                "tests": {
+                    outcome: sum(1 for r in outcomes if r["outcome"] == outcome)
+                    for outcome in ("passed", "failed", "skipped")
+                },
+                "failures": sorted({r["message"] for r in outcomes if r["outcome"] == "failed"}),
+                "skip_reasons": sorted({r["message"] for r in outcomes if r["outcome"] == "skipped"}),
+            }
+        )
+    return {
+        "schema": SCHEMA,
+        "schema_version": SCHEMA_VERSION,
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        "seed": seed,
+        "profile": profile,
+        "environment": {
+            "python": sys.version.split()[0],
+            "platform": platform.platform(),
+            "machine": platform.machine(),
+            "processor": platform.processor() or "unknown",
+            "cpu_count": os.cpu_count(),
+            "numpy": np.__version__,
+        },
+        "backends": [_backend_info(b) for b in backends],
+        "matrix": matrix,
+        "accuracy": _accuracy(results),
+        "suite_seconds": {
+            "wall": round(wall_seconds, 3),
+            "by_backend_and_group": [
+                {"backend": b, "group": g, "seconds": round(s, 3)}
+                for (b, g), s in sorted(timing.items())
+            ],
+        },
+    }
+
+
+def _cell(row: Mapping[str, Any]) -> str:
+    status = row["status"]
+    return f"{status} ({row['implementation']})" if status in ("conforms", "fails") else status
+
+
+def markdown(document: Mapping[str, Any]) -> str:
+    """The report rendered as Markdown (GitHub tables)."""
+    cat = catalogue.load()
+    env = document["environment"]
+    lines = [
+        "# dlspec conformance report",
+        "",
+        f"Generated {document['created']} with seed `{document['seed']}` at Hypothesis profile "
+        f"`{document['profile']}`; suite wall time {document['suite_seconds']['wall']:.1f} s.",
+        "",
+        "## Environment",
+        "",
+        tabulate(
+            [
+                ["Python", env["python"]],
+                ["platform", env["platform"]],
+                ["processor", f"{env['processor']} ({env['cpu_count']} CPUs)"],
+                ["NumPy", env["numpy"]],
+            ],
+            headers=["", ""],
+            tablefmt="github",
+        ),
+        "",
+        "## Backends",
+        "",
+        tabulate(
+            [
+                [
+                    b["name"],
+                    b["device"],
+                    "yes" if b["available"] else f"no: {b['reason']}",
+                    ", ".join(f"{k} {v}" for k, v in sorted(b["versions"].items())),
+                ]
+                for b in document["backends"]
+            ],
+            headers=["backend", "device", "available", "versions"],
+            tablefmt="github",
+        ),
+        "",
+        "## Conformance matrix",
+        "",
+        "Each cell: `conforms`, `fails` (see Failures), `unsupported` (the backend lacks the "
+        "concept) or `unavailable` (the backend cannot run here), and whether the backend calls "
+        "the framework's own function (`native`) or builds it from its operations (`composed`).",
+        "",
+    ]
+    backends = [b["name"] for b in document["backends"]]
+    cells = {(r["concept"], r["backend"]): r for r in document["matrix"]}
+    concepts = [c for c in cat.concepts if any((c, b) in cells for b in backends)]
+    lines.append(
+        tabulate(
+            [
+                [f"[{c}](../spec/{cat.concept(c).page})", cat.concept(c).group]
+                + [_cell(cells[(c, b)]) if (c, b) in cells else "-" for b in backends]
+                for c in concepts
+            ],
+            headers=["concept", "group", *backends],
+            tablefmt="github",
+        )
+    )
+    lines += [
+        "",
+        "## Accuracy",
+        "",
+        "Error against the exact reference, in ulps of the result dtype and relative; the budget is "
+        "the catalogue's ulps plus the error model's derived term (spec/README.md, Error budgets). "
+        "`max/allowed` is the largest ratio of error to allowance seen: above 1 fails.",
+        "",
+        tabulate(
+            [
+                [
+                    a["concept"], a["backend"], a["dtype"], a["kind"], a["examples"],
+                    _num(a["max_ulps"]), _num(a["p99_ulps"]), _num(a["max_relative"]),
+                    f"{a['budget_ulps']:g} + {a['error_model']}", _num(a["max_budget_fraction"]),
+                    _clip(a["worst_input"]),
+                ]
+                for a in document["accuracy"]
+            ],
+            headers=["concept", "backend", "dtype", "kind", "examples", "max ulp", "p99 ulp",
+                     "max rel", "budget", "max/allowed", "worst input"],
+            tablefmt="github",
+        ),
+        "",
+        "## Suite time",
+        "",
+        tabulate(
+            [[t["backend"], t["group"], f"{t['seconds']:.2f}"] for t in
+             document["suite_seconds"]["by_backend_and_group"]],
+            headers=["backend", "group", "seconds"],
+            tablefmt="github",
+        ),
+    ]
+    failures = [r for r in document["matrix"] if r["failures"]]
+    if failures:
+        lines += ["", "## Failures", ""]
+        for r in failures:
+            lines += [f"### {r['concept']} on {r['backend']}", ""]
+            for message in r["failures"]:
+                lines += ["```text", message.strip(), "```", ""]
+    return "\n".join(lines) + "\n"
+
+
+def _num(value: float | str) -> str:
+    return value if isinstance(value, str) else f"{value:.3g}"
+
+
+def _clip(text: str, limit: int = 160) -> str:
+    text = text.replace("|", "\\|").replace("\n", " ")
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def write(directory: str | os.PathLike[str], **fields: Any) -> Path:
+    """Write ``report.json`` and ``README.md`` into ``directory``; return the Markdown's path."""
+    document = build(**fields)
+    out = Path(directory)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "report.json").write_text(
+        json.dumps(document, indent=2, sort_keys=True) + "\n", encoding="utf-8"
+    )
+    path = out / "README.md"
+    path.write_text(markdown(document), encoding="utf-8")
+    return path

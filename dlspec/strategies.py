@@ -1,0 +1,100 @@
+"""Hypothesis strategies for the inputs of the catalogue's concepts.
+
+Every strategy draws float64 NumPy arrays; a test casts them to the dtype under test, and the
+reference is evaluated on the cast array, so what is compared is always exact. Options are
+keyword-only and validated eagerly, with messages that name ``arg=value`` and the rule.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+MAX_SIDE = 16
+
+
+def _check(condition: bool, message: str) -> None:
+    if not condition:
+        raise ValueError(message)
+
+
+def shapes(*, min_dims: int = 1, max_dims: int = 2, max_side: int = MAX_SIDE) -> st.SearchStrategy:
+    """Array shapes with every side in [1, max_side]."""
+    _check(0 <= min_dims <= max_dims, f"{min_dims=} and {max_dims=} need 0 <= min_dims <= max_dims")
+    _check(max_side >= 1, f"{max_side=} must be at least 1")
+    return hnp.array_shapes(min_dims=min_dims, max_dims=max_dims, min_side=1, max_side=max_side)
+
+
+def float_arrays(
+    *,
+    min_value: float = -1e3,
+    max_value: float = 1e3,
+    shape: st.SearchStrategy | None = None,
+) -> st.SearchStrategy:
+    """Finite float64 arrays with elements in [min_value, max_value], subnormals included."""
+    _check(min_value <= max_value, f"{min_value=} must not exceed {max_value=}")
+    elements = st.floats(min_value, max_value, allow_nan=False, allow_infinity=False)
+    return hnp.arrays(np.float64, shape if shape is not None else shapes(), elements=elements)
+
+
+def dyadic_arrays(
+    *, bound: int = 32, fraction_bits: int = 3, shape: st.SearchStrategy | None = None
+) -> st.SearchStrategy:
+    """Arrays of multiples of 2**-fraction_bits in [-bound, bound]: exact in float32 and float64,
+    and so are their sums with small integers and their complements ``1 - x`` (for bound 1)."""
+    _check(bound >= 1, f"{bound=} must be at least 1")
+    _check(0 <= fraction_bits <= 12, f"{fraction_bits=} must lie in [0, 12]")
+    scale = 2**fraction_bits
+    elements = st.integers(-bound * scale, bound * scale).map(lambda k: k / scale)
+    return hnp.arrays(np.float64, shape if shape is not None else shapes(), elements=elements)
+
+
+def unit_interval_arrays(
+    *, shape: st.SearchStrategy | None = None, endpoints: bool = True
+) -> st.SearchStrategy:
+    """Arrays in [0, 1]; with ``endpoints`` the values 0 and 1 are drawn often."""
+    interior = st.floats(0.0, 1.0, allow_nan=False)
+    elements = st.one_of(st.sampled_from([0.0, 1.0]), interior) if endpoints else interior
+    return hnp.arrays(np.float64, shape if shape is not None else shapes(), elements=elements)
+
+
+@st.composite
+def distributions(
+    draw: st.DrawFn, *, max_dims: int = 2, max_side: int = MAX_SIDE, zeros: bool = True
+) -> np.ndarray:
+    """Arrays whose lanes along the last axis are probability distributions (some entries 0)."""
+    shape = draw(shapes(min_dims=1, max_dims=max_dims, max_side=max_side))
+    weight = st.floats(0.0, 1.0) if zeros else st.floats(1e-3, 1.0)
+    if zeros:
+        weight = st.one_of(st.just(0.0), weight)
+    weights = draw(hnp.arrays(np.float64, shape, elements=weight))
+    weights[..., 0] = np.where(weights.sum(axis=-1) == 0, 1.0, weights[..., 0])
+    return weights / weights.sum(axis=-1, keepdims=True)
+
+
+@st.composite
+def distribution_pairs(
+    draw: st.DrawFn, *, max_dims: int = 2, max_side: int = MAX_SIDE
+) -> tuple[np.ndarray, np.ndarray]:
+    """``(p, q)`` of one shape; ``q`` is strictly positive where ``p`` is, so H(P, Q) is finite."""
+    p = draw(distributions(max_dims=max_dims, max_side=max_side))
+    q = draw(hnp.arrays(np.float64, p.shape, elements=st.floats(1e-3, 1.0)))
+    return p, q / q.sum(axis=-1, keepdims=True)
+
+
+@st.composite
+def paired_arrays(
+    draw: st.DrawFn, elements: st.SearchStrategy, *, max_dims: int = 2
+) -> tuple[np.ndarray, np.ndarray]:
+    """Two arrays of one shape, e.g. prediction and target."""
+    shape = draw(shapes(min_dims=1, max_dims=max_dims))
+    return (
+        draw(hnp.arrays(np.float64, shape, elements=elements)),
+        draw(hnp.arrays(np.float64, shape, elements=elements)),
+    )
+
+
+def axes_for(array: np.ndarray) -> st.SearchStrategy:
+    """A valid axis of ``array``, negative or not."""
+    return st.integers(-array.ndim, array.ndim - 1)

@@ -1,0 +1,102 @@
+"""Information theory: entropy and cross entropy (spec/concepts/<id>.md)."""
+
+import numpy as np
+import pytest
+from hypothesis import example, given
+from hypothesis import strategies as st
+
+from dlspec import strategies as dst
+from dlspec.catalogue import load
+from dlspec.checks import (
+    allowance_for,
+    check_close,
+    check_oracle,
+    check_relation,
+    describe_inputs,
+    run_backend,
+)
+
+BASES = st.sampled_from([None, 2.0, 10.0])
+DISTRIBUTION_EDGES = {
+    "certain outcome": [[0.0, 1.0, 0.0]],
+    "one element": [1.0],
+    "1000 uniform": np.full(1000, 1e-3),
+    "tiny mass": [[1.0 - 1e-30, 1e-30], [1e-300, 1.0 - 1e-300]],
+}
+
+
+def _inputs(concept_id, *arrays, **params):
+    return describe_inputs(load().concept(concept_id), arrays, params)
+
+
+@pytest.mark.concept("entropy")
+@given(p=dst.distributions(), base=BASES)
+@example(p=np.array([0.5, 0.5]), base=2.0)  # seed: a fair coin has 1 bit
+@example(p=np.array([0.9, 0.1]), base=2.0)  # seed: a 0.9/0.1 coin has about 0.469 bits
+def test_entropy_matches_reference(backend, dtype, p, base):
+    check_oracle("entropy", backend, p.astype(dtype), base=base, axis=-1)
+
+
+@pytest.mark.concept("entropy")
+@pytest.mark.parametrize("edge", DISTRIBUTION_EDGES)
+def test_entropy_edge_inputs(backend, dtype, edge):
+    p = np.asarray(DISTRIBUTION_EDGES[edge], dtype=dtype)
+    check_oracle("entropy", backend, p, kind="edge", base=None, axis=-1)
+
+
+@pytest.mark.concept("entropy")
+@given(p=dst.distributions(), base=BASES)
+def test_entropy_lies_between_zero_and_log_n(backend, dtype, p, base):
+    p = p.astype(dtype)
+    n = p.shape[-1]
+    h = run_backend("entropy", backend, p, base=base, axis=-1)
+    uniform = np.full_like(p, 1 / n)
+    h_uniform = run_backend("entropy", backend, uniform, base=base, axis=-1)
+    allowed = allowance_for("entropy", backend, [p], h, base=base, axis=-1)
+    allowed_uniform = allowance_for("entropy", backend, [uniform], h_uniform, base=base, axis=-1)
+    log_n = np.log(n) / (1.0 if base is None else np.log(base))
+    text = _inputs("entropy", p, base=base, axis=-1)
+    check_relation("entropy", backend, dtype, "H(p) >= 0", h >= -allowed,
+                   actual=h, expected="values >= 0", inputs=text)
+    check_relation("entropy", backend, dtype, "H(p) <= log n, the entropy of the uniform",
+                   h <= log_n + allowed + allowed_uniform, actual=h, expected=log_n, inputs=text)
+    check_close("entropy", backend, "H(uniform over n) == log n", h_uniform,
+                np.full_like(h_uniform, log_n, dtype=np.float64),
+                allowed_uniform + np.abs(log_n) * np.finfo(dtype).eps, inputs=text)
+
+
+@pytest.mark.concept("cross_entropy")
+@given(pq=dst.distribution_pairs(), base=BASES)
+@example(pq=(np.array([1.0, 0.0]), np.array([0.5, 0.5])), base=2.0)  # 1 bit
+def test_cross_entropy_matches_reference(backend, dtype, pq, base):
+    p, q = (a.astype(dtype) for a in pq)
+    check_oracle("cross_entropy", backend, p, q, base=base, axis=-1)
+
+
+@pytest.mark.concept("cross_entropy")
+@pytest.mark.parametrize("edge", DISTRIBUTION_EDGES)
+def test_cross_entropy_edge_inputs(backend, dtype, edge):
+    p = np.asarray(DISTRIBUTION_EDGES[edge], dtype=dtype)
+    q = np.flip(p, axis=-1).copy()
+    check_oracle("cross_entropy", backend, p, p, kind="edge", base=None, axis=-1)
+    check_oracle("cross_entropy", backend, p, q, kind="edge", base=None, axis=-1)
+
+
+@pytest.mark.concept("cross_entropy")
+@given(pq=dst.distribution_pairs())
+def test_gibbs_inequality(backend, dtype, pq):
+    """H(P, Q) >= H(P), with equality at Q = P (so KL(P || Q) >= 0)."""
+    p, q = (a.astype(dtype) for a in pq)
+    cross = run_backend("cross_entropy", backend, p, q, axis=-1)
+    own = run_backend("cross_entropy", backend, p, p, axis=-1)
+    allowed_cross = allowance_for("cross_entropy", backend, [p, q], cross, axis=-1)
+    allowed_own = allowance_for("cross_entropy", backend, [p, p], own, axis=-1)
+    text = _inputs("cross_entropy", p, q, axis=-1)
+    check_relation("cross_entropy", backend, dtype, "H(P, Q) >= H(P, P)",
+                   cross >= own - allowed_cross - allowed_own, actual=cross, expected=own,
+                   inputs=text)
+    if backend.supports("entropy"):
+        h = run_backend("entropy", backend, p, axis=-1)
+        allowed_h = allowance_for("entropy", backend, [p], h, axis=-1)
+        check_close("cross_entropy", backend, "H(P, P) == H(P)", own, h, allowed_own + allowed_h,
+                    inputs=text)

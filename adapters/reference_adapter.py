@@ -44,7 +44,6 @@ class ReferenceAdapter(Adapter):
 
     def versions(self) -> Mapping[str, str]:
         import mpmath
-
         from dlspec.reference import PRECISION_BITS
 
         return {"mpmath": mpmath.__version__, "precision_bits": str(PRECISION_BITS)}

@@ -26,7 +26,12 @@ class ConformanceFailure(AssertionError):
 
 def _array_text(array: np.ndarray) -> str:
     return np.array2string(
-        np.asarray(array), precision=17, threshold=24, edgeitems=3, separator=", ", max_line_width=10**6
+        np.asarray(array),
+        precision=17,
+        threshold=24,
+        edgeitems=3,
+        separator=", ",
+        max_line_width=10**6,
     )
 
 
@@ -65,9 +70,7 @@ def declared_conventions(concept: catalogue.Concept, backend: Any) -> dict[str, 
     return chosen
 
 
-def run_backend(
-    concept_id: str, backend: Any, *arrays: np.ndarray, **params: Any
-) -> np.ndarray:
+def run_backend(concept_id: str, backend: Any, *arrays: np.ndarray, **params: Any) -> np.ndarray:
     """The backend's result, held to the interface contract: an array of the inputs' dtype."""
     concept = catalogue.load().concept(concept_id)
     dtype = oracle.result_dtype(arrays)
@@ -165,11 +168,12 @@ def check_oracle(
         budget = concept.budget.ulps[fmt.name]
         allowed_ulps = float(allowed[worst] / ulp(exact.hi[worst], fmt))
         derived_ulps = max(allowed_ulps - budget, 0.0)
+        exact_value = exact.values[int(np.ravel_multi_index(worst, exact.shape))]
         raise ConformanceFailure(
             f"{head} {beyond} of {out.size} elements beyond budget "
             f"({budget:g} ulp + error model '{concept.error_model}'; spec/{concept.page})\n"
-            f"  worst {_index_text(tuple(int(i) for i in worst))} = {out[worst]!r}, "
-            f"reference {mpmath.nstr(exact.values[int(np.ravel_multi_index(worst, exact.shape)) if exact.shape else 0], 20)}: "
+            f"  worst {_index_text(tuple(int(i) for i in worst))} = {float(out[worst])!r}, "
+            f"reference {mpmath.nstr(exact_value, 20)}: "
             f"{_fmt(errors.in_ulps[worst])} ulp, rel {_fmt(errors.relative[worst])}; "
             f"allowed {_fmt(allowed_ulps)} ulp ({budget:g} + {_fmt(derived_ulps)} derived)\n"
             f"  input: {input_text}"

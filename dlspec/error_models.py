@@ -48,9 +48,7 @@ def _log_base_magnitude(base: float | None) -> float:
     return 1.0 if base is None else abs(float(np.log(base)))
 
 
-def reduce_terms(
-    terms: np.ndarray, condition: np.ndarray, reduction: str
-) -> np.ndarray:
+def reduce_terms(terms: np.ndarray, condition: np.ndarray, reduction: str) -> np.ndarray:
     """``s`` of a loss reduced from per-element ``terms`` whose own condition terms are given."""
     if reduction == "none":
         return condition
@@ -140,7 +138,9 @@ def mse_loss(inputs: Inputs, params: Mapping[str, Any], result: np.ndarray) -> n
     a = np.asarray(inputs["prediction"], dtype=np.float64)
     b = np.asarray(inputs["target"], dtype=np.float64)
     d = a - b
-    return reduce_terms(d * d, 2 * np.abs(d) * (np.abs(a) + np.abs(b)), params.get("reduction", "mean"))
+    return reduce_terms(
+        d * d, 2 * np.abs(d) * (np.abs(a) + np.abs(b)), params.get("reduction", "mean")
+    )
 
 
 @error_model

@@ -61,7 +61,9 @@ def float_format(dtype: str | np.dtype | type) -> FloatFormat:
     """The format of a dtype given by name or NumPy dtype; ``ValueError`` for any other."""
     name = np.dtype(dtype).name
     if name not in FORMATS:
-        raise ValueError(f"dtype={name!r} is not a supported float format; use one of {list(FORMATS)}")
+        raise ValueError(
+            f"dtype={name!r} is not a supported float format; use one of {list(FORMATS)}"
+        )
     return FORMATS[name]
 
 
@@ -101,7 +103,7 @@ def round_mpf(x: mpmath.mpf, fmt: FloatFormat) -> float:
 def double_double(x: mpmath.mpf) -> tuple[float, float]:
     """``(hi, lo)``: ``hi`` is ``x`` rounded to float64 and ``lo`` the rounded remainder."""
     hi = round_mpf(x, FORMATS["float64"])
-    if not math.isfinite(hi) or hi == 0.0 and x == 0:
+    if not math.isfinite(hi) or (hi == 0.0 and x == 0):
         return hi, 0.0
     return hi, round_mpf(x - mpmath.mpf(hi), FORMATS["float64"])
 

@@ -194,8 +194,12 @@ class ReportCollector:
         if report.outcome == "skipped" and isinstance(report.longrepr, tuple):
             message = str(report.longrepr[2])
         elif report.outcome == "failed":
-            crash = getattr(report.longrepr, "reprcrash", None)
-            message = str(report.longrepr) if crash is None else str(report.longrepr)
+            # The exception's own lines (pytest prefixes them with "E"): the conformance message
+            # and Hypothesis's falsifying example, without the traceback.
+            lines = [
+                line[1:].strip() for line in report.longreprtext.splitlines() if line[:1] == "E"
+            ]
+            message = "\n".join(line for line in lines if line) or report.longreprtext
         self.results.append(
             {
                 **item,

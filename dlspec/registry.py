@@ -126,7 +126,9 @@ def select(backends: Iterable[str], adapter_specs: Iterable[str]) -> list[Any]:
         try:
             factory = available[name].load()
         except Exception as error:
-            chosen[name] = Broken(name=name, error=f"loading entry point: {type(error).__name__}: {error}")
+            chosen[name] = Broken(
+                name=name, error=f"loading entry point: {type(error).__name__}: {error}"
+            )
             continue
         chosen[name] = instantiate(name, factory)
     for spec in adapter_specs:

@@ -68,8 +68,15 @@ def _accuracy(results: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
             key = (o["concept"], o["backend"], o["dtype"], o["kind"])
             row = merged.setdefault(
                 key,
-                {"examples": 0, "failures": 0, "max_ulps": 0.0, "max_relative": 0.0,
-                 "max_budget_fraction": -1.0, "worst_input": "", "samples": []},
+                {
+                    "examples": 0,
+                    "failures": 0,
+                    "max_ulps": 0.0,
+                    "max_relative": 0.0,
+                    "max_budget_fraction": -1.0,
+                    "worst_input": "",
+                    "samples": [],
+                },
             )
             row["examples"] += o["examples"]
             row["failures"] += o["failures"]
@@ -131,14 +138,18 @@ def build(
                 "backend": backend,
                 "status": _status(outcomes),
                 "implementation": (
-                    "native" if _safe(lambda a=adapter, c=concept: a.is_native(c), False) else "composed"
+                    "native"
+                    if _safe(lambda a=adapter, c=concept: a.is_native(c), False)
+                    else "composed"
                 ),
                 "tests": {
                     outcome: sum(1 for r in outcomes if r["outcome"] == outcome)
                     for outcome in ("passed", "failed", "skipped")
                 },
                 "failures": sorted({r["message"] for r in outcomes if r["outcome"] == "failed"}),
-                "skip_reasons": sorted({r["message"] for r in outcomes if r["outcome"] == "skipped"}),
+                "skip_reasons": sorted(
+                    {r["message"] for r in outcomes if r["outcome"] == "skipped"}
+                ),
             }
         )
     return {
@@ -244,23 +255,43 @@ def markdown(document: Mapping[str, Any]) -> str:
         tabulate(
             [
                 [
-                    a["concept"], a["backend"], a["dtype"], a["kind"], a["examples"],
-                    _num(a["max_ulps"]), _num(a["p99_ulps"]), _num(a["max_relative"]),
-                    f"{a['budget_ulps']:g} + {a['error_model']}", _num(a["max_budget_fraction"]),
+                    a["concept"],
+                    a["backend"],
+                    a["dtype"],
+                    a["kind"],
+                    a["examples"],
+                    _num(a["max_ulps"]),
+                    _num(a["p99_ulps"]),
+                    _num(a["max_relative"]),
+                    f"{a['budget_ulps']:g} + {a['error_model']}",
+                    _num(a["max_budget_fraction"]),
                     _clip(a["worst_input"]),
                 ]
                 for a in document["accuracy"]
             ],
-            headers=["concept", "backend", "dtype", "kind", "examples", "max ulp", "p99 ulp",
-                     "max rel", "budget", "max/allowed", "worst input"],
+            headers=[
+                "concept",
+                "backend",
+                "dtype",
+                "kind",
+                "examples",
+                "max ulp",
+                "p99 ulp",
+                "max rel",
+                "budget",
+                "max/allowed",
+                "worst input",
+            ],
             tablefmt="github",
         ),
         "",
         "## Suite time",
         "",
         tabulate(
-            [[t["backend"], t["group"], f"{t['seconds']:.2f}"] for t in
-             document["suite_seconds"]["by_backend_and_group"]],
+            [
+                [t["backend"], t["group"], f"{t['seconds']:.2f}"]
+                for t in document["suite_seconds"]["by_backend_and_group"]
+            ],
             headers=["backend", "group", "seconds"],
             tablefmt="github",
         ),

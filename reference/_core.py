@@ -44,7 +44,8 @@ class DomainError(ValueError):
     """An argument outside a concept's domain; the message names concept, argument and domain."""
 
     def __init__(self, concept: str, argument: str, problem: str) -> None:
-        super().__init__(f"{concept}: {argument} {problem}")
+        separator = "" if problem.startswith("=") else " "
+        super().__init__(f"{concept}: {argument}{separator}{problem}")
         self.concept = concept
         self.argument = argument
 
@@ -153,7 +154,9 @@ def log_base(base: float | None) -> mpf:
 
 def check_tensor(concept: str, argument: str, x: Tensor, *, min_ndim: int = 0) -> None:
     if x.ndim < min_ndim:
-        raise DomainError(concept, argument, f"must have at least {min_ndim} dimension(s), got shape {x.shape}")
+        raise DomainError(
+            concept, argument, f"must have at least {min_ndim} dimension(s), got shape {x.shape}"
+        )
     if x.size == 0:
         raise DomainError(concept, argument, f"must not be empty, got shape {x.shape}")
     if any(mpmath.isnan(v) for v in x.values):
@@ -168,13 +171,17 @@ def check_axis(concept: str, x: Tensor, axis: int) -> None:
 def check_same_shape(concept: str, first: tuple[str, Tensor], second: tuple[str, Tensor]) -> None:
     (name_a, a), (name_b, b) = first, second
     if a.shape != b.shape:
-        raise DomainError(concept, f"{name_a}, {name_b}", f"must have the same shape, got {a.shape} and {b.shape}")
+        raise DomainError(
+            concept, f"{name_a}, {name_b}", f"must have the same shape, got {a.shape} and {b.shape}"
+        )
 
 
 def check_in_unit_interval(concept: str, argument: str, x: Tensor) -> None:
     outside = [v for v in x.values if not 0 <= v <= 1]
     if outside:
-        raise DomainError(concept, argument, f"must lie in [0, 1]; found {mpmath.nstr(outside[0], 8)}")
+        raise DomainError(
+            concept, argument, f"must lie in [0, 1]; found {mpmath.nstr(outside[0], 8)}"
+        )
 
 
 def check_distributions(concept: str, argument: str, x: Tensor, axis: int) -> None:

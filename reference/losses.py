@@ -100,6 +100,8 @@ def binary_cross_entropy(
     check_choice("binary_cross_entropy", "guard", guard, BCE_GUARDS)
     terms = Tensor(
         probability.shape,
-        tuple(_bce_term(p, y, guard) for p, y in zip(probability.values, target.values, strict=True)),
+        tuple(
+            _bce_term(p, y, guard) for p, y in zip(probability.values, target.values, strict=True)
+        ),
     )
     return reduce("binary_cross_entropy", terms, reduction)

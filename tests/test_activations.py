@@ -6,6 +6,7 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from dlspec import strategies as dst
+from dlspec.catalogue import load
 from dlspec.checks import (
     allowance_for,
     check_close,
@@ -14,7 +15,6 @@ from dlspec.checks import (
     describe_inputs,
     run_backend,
 )
-from dlspec.catalogue import load
 
 LOGIT_EDGES = {
     "extreme logits 1e4": [[1e4, 0.0, -1e4], [-1e4, -1e4, -1e4], [1e4, 1e4, 0.0]],
@@ -58,12 +58,36 @@ def test_relu_is_idempotent_nonnegative_and_splits_x(backend, dtype, x):
     twice = run_backend("relu", backend, once)
     negated = run_backend("relu", backend, -x)
     text = _inputs("relu", x)
-    check_relation("relu", backend, dtype, "relu(relu(x)) == relu(x)", twice == once,
-                   actual=twice, expected=once, inputs=text)
-    check_relation("relu", backend, dtype, "relu(x) >= 0", once >= 0,
-                   actual=once, expected=np.zeros_like(once), inputs=text)
-    check_relation("relu", backend, dtype, "relu(x) - relu(-x) == x", once - negated == x,
-                   actual=once - negated, expected=x, inputs=text)
+    check_relation(
+        "relu",
+        backend,
+        dtype,
+        "relu(relu(x)) == relu(x)",
+        twice == once,
+        actual=twice,
+        expected=once,
+        inputs=text,
+    )
+    check_relation(
+        "relu",
+        backend,
+        dtype,
+        "relu(x) >= 0",
+        once >= 0,
+        actual=once,
+        expected=np.zeros_like(once),
+        inputs=text,
+    )
+    check_relation(
+        "relu",
+        backend,
+        dtype,
+        "relu(x) - relu(-x) == x",
+        once - negated == x,
+        actual=once - negated,
+        expected=x,
+        inputs=text,
+    )
 
 
 # ---------------------------------------------------------------- sigmoid
@@ -92,12 +116,25 @@ def test_sigmoid_is_symmetric_and_bounded(backend, dtype, x):
         "sigmoid", backend, [-x], negative
     )
     text = _inputs("sigmoid", x)
-    check_close("sigmoid", backend, "sigmoid(x) + sigmoid(-x) == 1",
-                positive.astype(np.float64) + negative, np.ones_like(positive, np.float64),
-                allowed, inputs=text)
-    check_relation("sigmoid", backend, dtype, "0 <= sigmoid(x) <= 1",
-                   (positive >= 0) & (positive <= 1), actual=positive,
-                   expected="values in [0, 1]", inputs=text)
+    check_close(
+        "sigmoid",
+        backend,
+        "sigmoid(x) + sigmoid(-x) == 1",
+        positive.astype(np.float64) + negative,
+        np.ones_like(positive, np.float64),
+        allowed,
+        inputs=text,
+    )
+    check_relation(
+        "sigmoid",
+        backend,
+        dtype,
+        "0 <= sigmoid(x) <= 1",
+        (positive >= 0) & (positive <= 1),
+        actual=positive,
+        expected="values in [0, 1]",
+        inputs=text,
+    )
 
 
 # ---------------------------------------------------------------- softmax family
@@ -112,7 +149,9 @@ def test_softmax_matches_reference(backend, dtype, x, data):
 @pytest.mark.concept("softmax")
 @pytest.mark.parametrize("edge", LOGIT_EDGES)
 def test_softmax_edge_inputs(backend, dtype, edge):
-    check_oracle("softmax", backend, np.asarray(LOGIT_EDGES[edge], dtype=dtype), kind="edge", axis=-1)
+    check_oracle(
+        "softmax", backend, np.asarray(LOGIT_EDGES[edge], dtype=dtype), kind="edge", axis=-1
+    )
 
 
 @pytest.mark.concept("softmax")
@@ -122,8 +161,15 @@ def test_softmax_lanes_sum_to_one(backend, dtype, x):
     out = run_backend("softmax", backend, x, axis=-1)
     allowed = allowance_for("softmax", backend, [x], out, axis=-1).sum(axis=-1)
     total = out.astype(np.float64).sum(axis=-1)
-    check_close("softmax", backend, "each lane sums to 1", total, np.ones_like(total), allowed,
-                inputs=_inputs("softmax", x, axis=-1))
+    check_close(
+        "softmax",
+        backend,
+        "each lane sums to 1",
+        total,
+        np.ones_like(total),
+        allowed,
+        inputs=_inputs("softmax", x, axis=-1),
+    )
 
 
 @pytest.mark.concept("softmax")
@@ -136,8 +182,15 @@ def test_softmax_is_shift_invariant(backend, dtype, x, shift):
     allowed = allowance_for("softmax", backend, [x], plain, axis=-1) + allowance_for(
         "softmax", backend, [shifted], moved, axis=-1
     )
-    check_close("softmax", backend, f"softmax(x + {shift}) == softmax(x)", moved, plain, allowed,
-                inputs=_inputs("softmax", x, axis=-1))
+    check_close(
+        "softmax",
+        backend,
+        f"softmax(x + {shift}) == softmax(x)",
+        moved,
+        plain,
+        allowed,
+        inputs=_inputs("softmax", x, axis=-1),
+    )
 
 
 @pytest.mark.concept("log_softmax")
@@ -151,8 +204,9 @@ def test_log_softmax_matches_reference(backend, dtype, x, data):
 @pytest.mark.concept("log_softmax")
 @pytest.mark.parametrize("edge", LOGIT_EDGES)
 def test_log_softmax_edge_inputs(backend, dtype, edge):
-    check_oracle("log_softmax", backend, np.asarray(LOGIT_EDGES[edge], dtype=dtype), kind="edge",
-                 axis=-1)
+    check_oracle(
+        "log_softmax", backend, np.asarray(LOGIT_EDGES[edge], dtype=dtype), kind="edge", axis=-1
+    )
 
 
 @pytest.mark.concept("log_softmax")
@@ -165,14 +219,37 @@ def test_log_softmax_is_shift_invariant_and_nonpositive(backend, dtype, x, shift
     allowed_plain = allowance_for("log_softmax", backend, [x], plain, axis=-1)
     allowed = allowed_plain + allowance_for("log_softmax", backend, [shifted], moved, axis=-1)
     text = _inputs("log_softmax", x, axis=-1)
-    check_close("log_softmax", backend, f"log_softmax(x + {shift}) == log_softmax(x)",
-                moved, plain, allowed, inputs=text)
-    check_relation("log_softmax", backend, dtype, "log_softmax(x) <= 0 (up to the budget)",
-                   plain <= allowed_plain, actual=plain, expected="values <= 0", inputs=text)
+    check_close(
+        "log_softmax",
+        backend,
+        f"log_softmax(x + {shift}) == log_softmax(x)",
+        moved,
+        plain,
+        allowed,
+        inputs=text,
+    )
+    check_relation(
+        "log_softmax",
+        backend,
+        dtype,
+        "log_softmax(x) <= 0 (up to the budget)",
+        plain <= allowed_plain,
+        actual=plain,
+        expected="values <= 0",
+        inputs=text,
+    )
     lane_max = plain.max(axis=-1).astype(np.float64)
     floor = -np.log(x.shape[-1]) - allowed_plain.max(axis=-1)
-    check_relation("log_softmax", backend, dtype, "max_i log_softmax(x)_i >= -log n",
-                   lane_max >= floor, actual=lane_max, expected=floor, inputs=text)
+    check_relation(
+        "log_softmax",
+        backend,
+        dtype,
+        "max_i log_softmax(x)_i >= -log n",
+        lane_max >= floor,
+        actual=lane_max,
+        expected=floor,
+        inputs=text,
+    )
 
 
 def dtype_scalar(dtype, value):

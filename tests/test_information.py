@@ -56,13 +56,35 @@ def test_entropy_lies_between_zero_and_log_n(backend, dtype, p, base):
     allowed_uniform = allowance_for("entropy", backend, [uniform], h_uniform, base=base, axis=-1)
     log_n = np.log(n) / (1.0 if base is None else np.log(base))
     text = _inputs("entropy", p, base=base, axis=-1)
-    check_relation("entropy", backend, dtype, "H(p) >= 0", h >= -allowed,
-                   actual=h, expected="values >= 0", inputs=text)
-    check_relation("entropy", backend, dtype, "H(p) <= log n, the entropy of the uniform",
-                   h <= log_n + allowed + allowed_uniform, actual=h, expected=log_n, inputs=text)
-    check_close("entropy", backend, "H(uniform over n) == log n", h_uniform,
-                np.full_like(h_uniform, log_n, dtype=np.float64),
-                allowed_uniform + np.abs(log_n) * np.finfo(dtype).eps, inputs=text)
+    check_relation(
+        "entropy",
+        backend,
+        dtype,
+        "H(p) >= 0",
+        h >= -allowed,
+        actual=h,
+        expected="values >= 0",
+        inputs=text,
+    )
+    check_relation(
+        "entropy",
+        backend,
+        dtype,
+        "H(p) <= log n, the entropy of the uniform",
+        h <= log_n + allowed + allowed_uniform,
+        actual=h,
+        expected=log_n,
+        inputs=text,
+    )
+    check_close(
+        "entropy",
+        backend,
+        "H(uniform over n) == log n",
+        h_uniform,
+        np.full_like(h_uniform, log_n, dtype=np.float64),
+        allowed_uniform + np.abs(log_n) * np.finfo(dtype).eps,
+        inputs=text,
+    )
 
 
 @pytest.mark.concept("cross_entropy")
@@ -92,11 +114,25 @@ def test_gibbs_inequality(backend, dtype, pq):
     allowed_cross = allowance_for("cross_entropy", backend, [p, q], cross, axis=-1)
     allowed_own = allowance_for("cross_entropy", backend, [p, p], own, axis=-1)
     text = _inputs("cross_entropy", p, q, axis=-1)
-    check_relation("cross_entropy", backend, dtype, "H(P, Q) >= H(P, P)",
-                   cross >= own - allowed_cross - allowed_own, actual=cross, expected=own,
-                   inputs=text)
+    check_relation(
+        "cross_entropy",
+        backend,
+        dtype,
+        "H(P, Q) >= H(P, P)",
+        cross >= own - allowed_cross - allowed_own,
+        actual=cross,
+        expected=own,
+        inputs=text,
+    )
     if backend.supports("entropy"):
         h = run_backend("entropy", backend, p, axis=-1)
         allowed_h = allowance_for("entropy", backend, [p], h, axis=-1)
-        check_close("cross_entropy", backend, "H(P, P) == H(P)", own, h, allowed_own + allowed_h,
-                    inputs=text)
+        check_close(
+            "cross_entropy",
+            backend,
+            "H(P, P) == H(P)",
+            own,
+            h,
+            allowed_own + allowed_h,
+            inputs=text,
+        )

@@ -71,10 +71,26 @@ def test_mse_loss_is_zero_iff_equal(backend, dtype, prediction, data):
     same = run_backend("mse_loss", backend, prediction, prediction.copy())
     different = run_backend("mse_loss", backend, prediction, moved)
     text = _inputs("mse_loss", prediction, moved)
-    check_relation("mse_loss", backend, dtype, "mse(a, a) == 0", same == 0,
-                   actual=same, expected=0.0, inputs=text)
-    check_relation("mse_loss", backend, dtype, "mse(a, b) > 0 when a != b", different > 0,
-                   actual=different, expected="> 0", inputs=text)
+    check_relation(
+        "mse_loss",
+        backend,
+        dtype,
+        "mse(a, a) == 0",
+        same == 0,
+        actual=same,
+        expected=0.0,
+        inputs=text,
+    )
+    check_relation(
+        "mse_loss",
+        backend,
+        dtype,
+        "mse(a, b) > 0 when a != b",
+        different > 0,
+        actual=different,
+        expected="> 0",
+        inputs=text,
+    )
 
 
 @pytest.mark.concept("mse_loss")
@@ -84,8 +100,15 @@ def test_mse_loss_is_symmetric(backend, dtype, pair, reduction):
     forward = run_backend("mse_loss", backend, a, b, reduction=reduction)
     backward = run_backend("mse_loss", backend, b, a, reduction=reduction)
     allowed = allowance_for("mse_loss", backend, [a, b], forward, reduction=reduction)
-    check_close("mse_loss", backend, "mse(a, b) == mse(b, a)", forward, backward, 2 * allowed,
-                inputs=_inputs("mse_loss", a, b, reduction=reduction))
+    check_close(
+        "mse_loss",
+        backend,
+        "mse(a, b) == mse(b, a)",
+        forward,
+        backward,
+        2 * allowed,
+        inputs=_inputs("mse_loss", a, b, reduction=reduction),
+    )
 
 
 # ---------------------------------------------------------------- binary_cross_entropy
@@ -103,8 +126,9 @@ def test_binary_cross_entropy_matches_reference(backend, dtype, pair, reduction)
 @pytest.mark.parametrize("edge", BCE_EDGES)
 def test_binary_cross_entropy_edge_inputs(backend, dtype, edge):
     probability, target = (np.asarray(a, dtype=dtype) for a in BCE_EDGES[edge])
-    check_oracle("binary_cross_entropy", backend, probability, target, kind="edge",
-                 reduction="none")
+    check_oracle(
+        "binary_cross_entropy", backend, probability, target, kind="edge", reduction="none"
+    )
 
 
 @pytest.mark.concept("binary_cross_entropy")
@@ -114,20 +138,36 @@ def test_binary_cross_entropy_edge_inputs(backend, dtype, edge):
 )
 def test_binary_cross_entropy_is_symmetric_under_complement(backend, dtype, probability, data):
     """BCE(p, y) == BCE(1 - p, 1 - y); p and y on a dyadic grid, so 1 - p and 1 - y are exact."""
-    target = data.draw(dst.dyadic_arrays(bound=1, fraction_bits=2, shape=st.just(probability.shape))
-                       .map(np.abs), label="target")
+    target = data.draw(
+        dst.dyadic_arrays(bound=1, fraction_bits=2, shape=st.just(probability.shape)).map(np.abs),
+        label="target",
+    )
     p, y = probability.astype(dtype), target.astype(dtype)
     forward = run_backend("binary_cross_entropy", backend, p, y, reduction="none")
     mirrored = run_backend("binary_cross_entropy", backend, 1 - p, 1 - y, reduction="none")
     allowed = allowance_for("binary_cross_entropy", backend, [p, y], forward, reduction="none")
-    allowed = allowed + allowance_for("binary_cross_entropy", backend, [1 - p, 1 - y], mirrored,
-                                      reduction="none")
-    check_close("binary_cross_entropy", backend, "BCE(p, y) == BCE(1 - p, 1 - y)",
-                forward, mirrored, allowed,
-                inputs=_inputs("binary_cross_entropy", p, y, reduction="none"))
-    check_relation("binary_cross_entropy", backend, dtype, "BCE(p, y) >= 0", forward >= 0,
-                   actual=forward, expected="values >= 0",
-                   inputs=_inputs("binary_cross_entropy", p, y, reduction="none"))
+    allowed = allowed + allowance_for(
+        "binary_cross_entropy", backend, [1 - p, 1 - y], mirrored, reduction="none"
+    )
+    check_close(
+        "binary_cross_entropy",
+        backend,
+        "BCE(p, y) == BCE(1 - p, 1 - y)",
+        forward,
+        mirrored,
+        allowed,
+        inputs=_inputs("binary_cross_entropy", p, y, reduction="none"),
+    )
+    check_relation(
+        "binary_cross_entropy",
+        backend,
+        dtype,
+        "BCE(p, y) >= 0",
+        forward >= 0,
+        actual=forward,
+        expected="values >= 0",
+        inputs=_inputs("binary_cross_entropy", p, y, reduction="none"),
+    )
 
 
 def dtype_step(dtype, step):

@@ -1,0 +1,254 @@
+"""Tests of the harness itself: rounding and ULPs, the catalogue, the reference's domain errors
+and worked values, backend selection, markers and determinism."""
+
+import json
+import math
+from importlib import resources
+from pathlib import Path
+
+import mpmath
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from dlspec import catalogue, error_models, oracle, reference, registry
+from dlspec.numerics import FORMATS, measure_errors, round_mpf, ulp
+
+pytestmark = pytest.mark.meta
+F32, F64 = FORMATS["float32"], FORMATS["float64"]
+TESTS = Path(__file__).parent
+
+
+# ---------------------------------------------------------------- numerics
+
+
+@given(st.floats(allow_nan=False, width=64))
+def test_rounding_to_float32_matches_numpy_on_float64_values(x):
+    # NumPy's float64 -> float32 cast rounds once, to nearest even, with gradual underflow.
+    with np.errstate(over="ignore"):
+        expected = float(np.float32(x))
+    assert round_mpf(mpmath.mpf(x), F32) == expected or (
+        math.isinf(expected) and math.isinf(round_mpf(mpmath.mpf(x), F32))
+    )
+
+
+def test_rounding_ties_go_to_even_and_overflow_goes_to_infinity():
+    with mpmath.workprec(200):
+        one = mpmath.mpf(1)
+        assert round_mpf(one + mpmath.mpf(2) ** -24, F32) == 1.0  # tie: down to even
+        assert round_mpf(one + 3 * mpmath.mpf(2) ** -24, F32) == 1.0 + 2.0**-22  # tie: up to even
+        assert round_mpf(one + mpmath.mpf(2) ** -53 + mpmath.mpf(2) ** -120, F64) == 1.0 + 2.0**-52
+        assert round_mpf(mpmath.mpf(2) ** 128, F32) == math.inf
+        assert round_mpf(mpmath.mpf(2) ** -150, F32) == 0.0  # below half the smallest subnormal
+        assert round_mpf(mpmath.mpf(2) ** -149 * 1.5, F32) == 2.0**-148  # subnormal tie to even
+
+
+def test_ulp_follows_the_binade():
+    assert ulp(np.array([1.0]), F32)[0] == 2.0**-23
+    assert ulp(np.array([1.5]), F64)[0] == 2.0**-52
+    assert ulp(np.array([0.0]), F32)[0] == 2.0**-149
+    assert ulp(np.array([1e-40]), F32)[0] == 2.0**-149  # subnormal range
+
+
+def test_errors_are_measured_against_the_exact_value():
+    hi, lo = np.array([1.0]), np.array([2.0**-60])
+    exact = measure_errors(np.array([1.0]), hi, lo, F64)
+    assert exact.absolute[0] == 2.0**-60 and exact.in_ulps[0] == 2.0**-8
+    off = measure_errors(np.array([1.0 + 2.0**-23], dtype=np.float32), hi, np.zeros(1), F32)
+    assert off.in_ulps[0] == 1.0 and off.relative[0] == 2.0**-23
+    nan = measure_errors(np.array([np.nan]), hi, lo, F64)
+    assert math.isinf(nan.in_ulps[0])
+    overflow = measure_errors(np.array([np.inf], np.float32), np.array([1e300]), np.zeros(1), F32)
+    assert overflow.absolute[0] == 0.0
+
+
+# ---------------------------------------------------------------- catalogue
+
+
+def test_every_concept_has_reference_page_model_and_budget_reason():
+    cat = catalogue.load()
+    spec = resources.files("dlspec.spec")
+    for concept in cat.concepts.values():
+        assert oracle.has_reference(concept.id), concept.id
+        assert spec.joinpath(concept.page).is_file(), concept.page
+        assert concept.error_model in error_models.MODELS, concept.error_model
+        assert concept.budget.reason.strip(), concept.id
+        for variant in concept.variants.values():
+            assert variant.default in variant.values
+
+
+def test_spec_index_lists_every_concept():
+    index = resources.files("dlspec.spec").joinpath("README.md").read_text()
+    for concept in catalogue.load().concepts.values():
+        assert f"({concept.page})" in index, concept.id
+
+
+BAD_CATALOGUES = [
+    ({"schema_version": 99, "groups": {}, "concepts": {}}, "schema_version"),
+    (
+        {"schema_version": 1, "groups": {}, "concepts": {"x": {"group": "nope"}}},
+        "unknown group",
+    ),
+    (
+        {
+            "schema_version": 1,
+            "groups": {"g": {"title": "G", "description": ""}},
+            "concepts": {
+                "x": {
+                    "group": "g",
+                    "title": "X",
+                    "arguments": ["x"],
+                    "error_model": "exact",
+                    "budget": {"float32": 1, "reason": "r"},
+                }
+            },
+        },
+        "no budget for ['float64']",
+    ),
+]
+
+
+@pytest.mark.parametrize(("document", "message"), BAD_CATALOGUES)
+def test_catalogue_rejects_malformed_documents(document, message):
+    with pytest.raises(ValueError, match=message.replace("[", r"\[").replace("]", r"\]")):
+        catalogue.parse(document)
+
+
+# ---------------------------------------------------------------- reference
+
+
+def test_reference_reproduces_the_seed_worked_values():
+    assert reference.entropy([0.5, 0.5], base=2) == 1  # a fair coin: one bit
+    assert abs(reference.entropy([0.9, 0.1], base=2) - mpmath.mpf("0.469")) < 5e-4
+    assert reference.mse_loss([1, 2], [1, 4]) == 2
+    assert reference.entropy([1.0, 0.0]) == 0  # 0 log 0 = 0
+
+
+BAD_CALLS = [
+    (reference.entropy, ([0.5, 0.6],), {}, "entropy: p must sum to 1"),
+    (reference.entropy, ([1.5, -0.5],), {}, "entropy: p must lie in [0, 1]"),
+    (reference.entropy, ([0.5, 0.5],), {"base": 1}, "entropy: base=1 must be positive and not 1"),
+    (reference.entropy, ([0.5, 0.5],), {"axis": 3}, "entropy: axis=3 is out of range"),
+    (
+        reference.cross_entropy,
+        ([0.5, 0.5], [1.0]),
+        {},
+        "cross_entropy: p, q must have the same shape",
+    ),
+    (
+        reference.binary_cross_entropy,
+        ([1.2], [1.0]),
+        {},
+        "binary_cross_entropy: probability must lie in [0, 1]",
+    ),
+    (
+        reference.binary_cross_entropy,
+        ([0.2], [1.0]),
+        {"guard": "eps"},
+        "binary_cross_entropy: guard='eps' is not one of",
+    ),
+    (
+        reference.mse_loss,
+        ([1.0], [1.0]),
+        {"reduction": "avg"},
+        "mse_loss: reduction='avg' is not one of",
+    ),
+    (reference.softmax, ([],), {}, "softmax: x must not be empty"),
+    (reference.relu, ([float("nan")],), {}, "relu: x must not contain NaN"),
+]
+
+
+@pytest.mark.parametrize(
+    ("function", "args", "kwargs", "message"),
+    BAD_CALLS,
+    ids=[m.split(":")[0] + "-" + str(i) for i, (*_, m) in enumerate(BAD_CALLS)],
+)
+def test_reference_rejects_inputs_outside_the_domain(function, args, kwargs, message):
+    with pytest.raises(reference.DomainError) as raised:
+        function(*args, **kwargs)
+    assert str(raised.value).startswith(message), str(raised.value)
+
+
+def test_reference_agrees_with_an_independent_high_precision_evaluation():
+    # softmax of a lane, by mpmath at a different precision, as a check on the working precision.
+    x = [1e4, 0.5, -3.0]
+    got = reference.softmax(x).values
+    with mpmath.workprec(400):
+        weights = [mpmath.exp(mpmath.mpf(v) - mpmath.mpf(1e4)) for v in x]
+        want = [w / mpmath.fsum(weights) for w in weights]
+    for g, w in zip(got, want, strict=True):
+        assert abs(g - w) <= abs(w) * mpmath.mpf(2) ** -150
+
+
+# ---------------------------------------------------------------- registry and plugin
+
+
+def test_unknown_backend_is_unavailable_not_an_error():
+    (backend,) = registry.select(["nosuch"], [])
+    assert (
+        isinstance(backend, registry.Unavailable) and "no backend named 'nosuch'" in backend.reason
+    )
+
+
+def test_all_selects_every_installed_backend():
+    names = [b.name for b in registry.select(["all"], [])]
+    assert {"numpy", "reference"} <= set(names)
+
+
+def test_unavailable_backend_skips_with_its_reason(pytester):
+    result = pytester.runpytest_inprocess(
+        str(TESTS / "test_activations.py"),
+        "--backend",
+        "nosuch",
+        "--concept",
+        "relu",
+        "-p",
+        "no:cacheprovider",
+        "-rs",
+    )
+    assert result.ret == pytest.ExitCode.OK
+    result.stdout.fnmatch_lines(["*backend 'nosuch' unavailable: no backend named 'nosuch'*"])
+
+
+def test_group_markers_select_a_concept_group(pytester):
+    result = pytester.runpytest_inprocess(
+        str(TESTS / "test_information.py"),
+        str(TESTS / "test_losses.py"),
+        "--backend",
+        "numpy",
+        "-m",
+        "losses",
+        "--collect-only",
+        "-q",
+        "-p",
+        "no:cacheprovider",
+    )
+    collected = [line for line in result.stdout.lines if "::" in line]
+    assert collected and all("test_losses.py" in line for line in collected)
+
+
+def test_same_seed_gives_the_same_report(pytester, tmp_path):
+    def accuracy(run):
+        out = tmp_path / f"run{run}"
+        pytester.runpytest_inprocess(
+            str(TESTS / "test_activations.py"),
+            "--backend",
+            "numpy",
+            "--concept",
+            "softmax",
+            "--concept",
+            "sigmoid",
+            "--hypothesis-profile",
+            "ci",
+            "--dlspec-seed",
+            "7",
+            "--report",
+            str(out),
+            "-p",
+            "no:cacheprovider",
+        )
+        document = json.loads((out / "report.json").read_text())
+        return document["accuracy"], document["matrix"]
+
+    assert accuracy(1) == accuracy(2)

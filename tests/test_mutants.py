@@ -1,0 +1,102 @@
+"""The suite tests itself: every mutant adapter must be caught by the conformance tests of its
+concept, and every broken adapter must produce clear failures and a complete report, never a
+crashed run."""
+
+import json
+from pathlib import Path
+
+import pytest
+from mutants import BROKEN, MUTANTS
+
+from dlspec.catalogue import load
+
+TESTS = Path(__file__).parent
+pytestmark = pytest.mark.meta
+
+
+def run_suite_on(pytester, adapter: type, *extra: str):
+    concept = load().concept(adapter.caught_by)
+    return pytester.runpytest_inprocess(
+        str(TESTS / f"test_{concept.group}.py"),
+        "--adapter",
+        f"mutants:{adapter.__name__}",
+        "--concept",
+        adapter.caught_by,
+        "--hypothesis-profile",
+        "ci",
+        "--dlspec-seed",
+        "0",
+        "-p",
+        "no:cacheprovider",
+        "-q",
+        *extra,
+    )
+
+
+@pytest.mark.parametrize("mutant", MUTANTS, ids=lambda m: m.__name__)
+def test_mutant_is_caught(pytester, mutant):
+    result = run_suite_on(pytester, mutant)
+    outcomes = result.parseoutcomes()
+    assert result.ret == pytest.ExitCode.TESTS_FAILED, result.stdout.str()
+    assert outcomes.get("failed", 0) >= 1, f"{mutant.__name__} ({mutant.__doc__}) was not caught"
+    assert "errors" not in outcomes and "error" not in outcomes, result.stdout.str()
+    # Caught by what it computes: a conformance failure headed with the mutant's own name, and
+    # no failure that only says the adapter could not be loaded.
+    result.stdout.fnmatch_lines([f"*ConformanceFailure: {mutant.caught_by} [[]{mutant.name} *"])
+    result.stdout.no_fnmatch_line("*could not be constructed*")
+
+
+def test_the_unmutated_adapter_passes_what_catches_the_mutants(pytester):
+    """The control: the same selection of tests passes on the NumPy adapter itself."""
+    concepts = sorted({m.caught_by for m in MUTANTS})
+    args = [
+        str(TESTS / f"test_{g}.py") for g in sorted({load().concept(c).group for c in concepts})
+    ]
+    for concept in concepts:
+        args += ["--concept", concept]
+    result = pytester.runpytest_inprocess(
+        *args,
+        "--backend",
+        "numpy",
+        "--hypothesis-profile",
+        "ci",
+        "--dlspec-seed",
+        "0",
+        "-p",
+        "no:cacheprovider",
+        "-q",
+    )
+    assert result.ret == pytest.ExitCode.OK, result.stdout.str()
+
+
+EXPECTED_MESSAGE = {
+    "BrokenRaises": "raised RuntimeError: kernel exploded",
+    "BrokenWrongShape": "returned shape",
+    "BrokenWrongDtype": "returned float16 for float32 input",
+    "BrokenNaN": "beyond budget",
+    "BrokenNotAnArray": "returned float, not a NumPy array",
+    "BrokenMissingRun": "has no method 'run'",
+    "BrokenConstructor": "could not be constructed: ImportError",
+    "BrokenNoConvention": "declares no convention for 'binary_cross_entropy.guard'",
+}
+
+
+@pytest.mark.parametrize("broken", BROKEN, ids=lambda b: b.__name__)
+def test_broken_adapter_fails_clearly_and_still_reports(pytester, broken, tmp_path):
+    report_dir = tmp_path / "report"
+    result = run_suite_on(pytester, broken, "--report", str(report_dir))
+    assert result.ret == pytest.ExitCode.TESTS_FAILED, result.stdout.str()
+    outcomes = result.parseoutcomes()
+    assert outcomes.get("failed", 0) >= 1
+    assert "errors" not in outcomes and "error" not in outcomes, result.stdout.str()
+    result.stdout.fnmatch_lines([f"*{EXPECTED_MESSAGE[broken.__name__]}*"])
+    document = json.loads((report_dir / "report.json").read_text())
+    cells = [c for c in document["matrix"] if c["concept"] == broken.caught_by]
+    assert cells and all(c["status"] == "fails" for c in cells), cells
+    assert any(EXPECTED_MESSAGE[broken.__name__] in m for c in cells for m in c["failures"])
+    assert (report_dir / "README.md").read_text().count(broken.caught_by) >= 1
+
+
+def test_every_concept_has_a_mutant():
+    covered = {m.caught_by for m in MUTANTS}
+    assert covered == set(load().concepts), sorted(set(load().concepts) - covered)

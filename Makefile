@@ -18,9 +18,10 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[torch,jax,dev]'
 	touch $(STAMP)
 
-# The conformance suite on every available backend at the `ci` profile, plus the suite's own
-# tests. Writes its report to an untracked folder so tracked files stay untouched.
+# Lint, then the conformance suite on every available backend at the `ci` profile, plus the
+# suite's own tests. Writes its report to an untracked folder so tracked files stay untouched.
 test: $(STAMP)
+	$(BIN)/ruff check .
 	$(BIN)/python -m pytest --backend all --hypothesis-profile ci --dlspec-seed $(SEED) \
 		--report $(TEST_REPORT_DIR)
 

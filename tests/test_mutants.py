@@ -14,21 +14,24 @@ TESTS = Path(__file__).parent
 pytestmark = pytest.mark.meta
 
 
+QUIET_SEEDED_CI = (
+    "--hypothesis-profile",
+    "ci",
+    "--dlspec-seed",
+    "0",
+    "-p",
+    "no:cacheprovider",
+    "-q",
+)
+
+
 def run_suite_on(pytester, adapter: type, *extra: str):
+    """The conformance tests of the adapter's ``caught_by`` concept, run on that adapter."""
     concept = load().concept(adapter.caught_by)
     return pytester.runpytest_inprocess(
         str(TESTS / f"test_{concept.group}.py"),
-        "--adapter",
-        f"mutants:{adapter.__name__}",
-        "--concept",
-        adapter.caught_by,
-        "--hypothesis-profile",
-        "ci",
-        "--dlspec-seed",
-        "0",
-        "-p",
-        "no:cacheprovider",
-        "-q",
+        *("--adapter", f"mutants:{adapter.__name__}", "--concept", adapter.caught_by),
+        *QUIET_SEEDED_CI,
         *extra,
     )
 
@@ -54,18 +57,7 @@ def test_the_unmutated_adapter_passes_what_catches_the_mutants(pytester):
     ]
     for concept in concepts:
         args += ["--concept", concept]
-    result = pytester.runpytest_inprocess(
-        *args,
-        "--backend",
-        "numpy",
-        "--hypothesis-profile",
-        "ci",
-        "--dlspec-seed",
-        "0",
-        "-p",
-        "no:cacheprovider",
-        "-q",
-    )
+    result = pytester.runpytest_inprocess(*args, "--backend", "numpy", *QUIET_SEEDED_CI)
     assert result.ret == pytest.ExitCode.OK, result.stdout.str()
 
 

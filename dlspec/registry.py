@@ -65,10 +65,6 @@ class Broken:
         return {}
 
 
-def builtin_names() -> list[str]:
-    return sorted(ep.name for ep in entry_points(group=ENTRY_POINT_GROUP))
-
-
 def load_class(spec: str) -> type:
     """The class named by ``module:Class`` or ``path/to/file.py:Class``."""
     target, _, class_name = spec.rpartition(":")

@@ -50,15 +50,6 @@ def dyadic_arrays(
     return hnp.arrays(np.float64, shape if shape is not None else shapes(), elements=elements)
 
 
-def unit_interval_arrays(
-    *, shape: st.SearchStrategy | None = None, endpoints: bool = True
-) -> st.SearchStrategy:
-    """Arrays in [0, 1]; with ``endpoints`` the values 0 and 1 are drawn often."""
-    interior = st.floats(0.0, 1.0, allow_nan=False)
-    elements = st.one_of(st.sampled_from([0.0, 1.0]), interior) if endpoints else interior
-    return hnp.arrays(np.float64, shape if shape is not None else shapes(), elements=elements)
-
-
 @st.composite
 def distributions(
     draw: st.DrawFn, *, max_dims: int = 2, max_side: int = MAX_SIDE, zeros: bool = True

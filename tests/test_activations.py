@@ -176,7 +176,7 @@ def test_softmax_lanes_sum_to_one(backend, dtype, x):
 @given(x=dst.dyadic_arrays(bound=32), shift=st.integers(-64, 64))
 def test_softmax_is_shift_invariant(backend, dtype, x, shift):
     x = x.astype(dtype)
-    shifted = x + dtype_scalar(dtype, shift)  # exact: dyadic values and a small integer
+    shifted = x + np.asarray(shift, dtype=dtype)  # exact: dyadic values and a small integer
     plain = run_backend("softmax", backend, x, axis=-1)
     moved = run_backend("softmax", backend, shifted, axis=-1)
     allowed = allowance_for("softmax", backend, [x], plain, axis=-1) + allowance_for(
@@ -213,7 +213,7 @@ def test_log_softmax_edge_inputs(backend, dtype, edge):
 @given(x=dst.dyadic_arrays(bound=32), shift=st.integers(-64, 64))
 def test_log_softmax_is_shift_invariant_and_nonpositive(backend, dtype, x, shift):
     x = x.astype(dtype)
-    shifted = x + dtype_scalar(dtype, shift)
+    shifted = x + np.asarray(shift, dtype=dtype)
     plain = run_backend("log_softmax", backend, x, axis=-1)
     moved = run_backend("log_softmax", backend, shifted, axis=-1)
     allowed_plain = allowance_for("log_softmax", backend, [x], plain, axis=-1)
@@ -250,7 +250,3 @@ def test_log_softmax_is_shift_invariant_and_nonpositive(backend, dtype, x, shift
         expected=floor,
         inputs=text,
     )
-
-
-def dtype_scalar(dtype, value):
-    return np.asarray(value, dtype=dtype)

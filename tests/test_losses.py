@@ -67,7 +67,7 @@ def test_mse_loss_is_zero_iff_equal(backend, dtype, prediction, data):
     index = data.draw(st.integers(0, prediction.size - 1), label="changed element")
     step = data.draw(st.sampled_from([-1.0, 1.0]), label="step")
     moved = prediction.copy()
-    moved.flat[index] += dtype_step(dtype, step)  # exact: a dyadic value plus one
+    moved.flat[index] += np.asarray(step, dtype=dtype)  # exact: a dyadic value plus one
     same = run_backend("mse_loss", backend, prediction, prediction.copy())
     different = run_backend("mse_loss", backend, prediction, moved)
     text = _inputs("mse_loss", prediction, moved)
@@ -168,7 +168,3 @@ def test_binary_cross_entropy_is_symmetric_under_complement(backend, dtype, prob
         expected="values >= 0",
         inputs=_inputs("binary_cross_entropy", p, y, reduction="none"),
     )
-
-
-def dtype_step(dtype, step):
-    return np.asarray(step, dtype=dtype)

@@ -7,6 +7,7 @@ the spec's defaults for every variant.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -20,7 +21,7 @@ from .base import Adapter
 class ReferenceAdapter(Adapter):
     name = "reference"
 
-    @property
+    @functools.cached_property
     def conventions(self) -> Mapping[str, str]:  # type: ignore[override]
         return {
             concept.variant_key(variant.name): variant.default

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import mpmath
 import numpy as np
@@ -57,7 +57,23 @@ def _key(concept_id: str, arrays: Sequence[np.ndarray], params: Mapping[str, Any
     )
 
 
+class CacheInfo(NamedTuple):
+    hits: int
+    misses: int
+
+
 _cache: OrderedDict[Hashable, ExactResult] = OrderedDict()
+_counts = {"hits": 0, "misses": 0}
+
+
+def cache_info() -> CacheInfo:
+    """How often an exact result was reused, and how often the reference was evaluated."""
+    return CacheInfo(**_counts)
+
+
+def clear_cache() -> None:
+    _cache.clear()
+    _counts.update(hits=0, misses=0)
 
 
 def exact_result(
@@ -66,8 +82,10 @@ def exact_result(
     """The reference function of ``concept_id`` on ``arrays`` with keyword ``params``."""
     key = _key(concept_id, arrays, params)
     if key in _cache:
+        _counts["hits"] += 1
         _cache.move_to_end(key)
         return _cache[key]
+    _counts["misses"] += 1
     function = getattr(reference, concept_id)
     value = function(*(a.tolist() for a in arrays), **params)
     tensor = value if isinstance(value, reference.Tensor) else reference.as_tensor(value)

@@ -125,12 +125,15 @@ def pytest_collection_modifyitems(
         items[:] = kept
 
 
-def _callspec(item: pytest.Item) -> dict[str, Any]:
-    return getattr(item, "callspec", None).params if hasattr(item, "callspec") else {}
+def _skip(item: pytest.Item, category: str, reason: str) -> None:
+    """Skip, recording the category (``unavailable`` or ``unsupported``) for the report."""
+    item.user_properties.append(("dlspec_skip", category))
+    pytest.skip(reason)
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:
-    params = _callspec(item)
+    callspec = getattr(item, "callspec", None)
+    params = callspec.params if callspec is not None else {}
     backend, dtype = params.get("backend"), params.get("dtype")
     concept_id = _concept_of(item)
     item.user_properties.append(
@@ -147,12 +150,12 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     if backend is None:
         return
     if isinstance(backend, Unavailable):
-        pytest.skip(f"backend {backend.name!r} unavailable: {backend.reason}")
+        _skip(item, "unavailable", f"backend {backend.name!r} unavailable: {backend.reason}")
     if concept_id is not None and not _supports(backend, concept_id):
-        pytest.skip(f"unsupported: backend {backend.name!r} does not implement {concept_id!r}")
+        _skip(item, "unsupported", f"backend {backend.name!r} does not implement {concept_id!r}")
     dtypes = getattr(backend, "dtypes", ("float32", "float64"))
     if dtype is not None and dtype not in dtypes:
-        pytest.skip(f"unsupported: backend {backend.name!r} has no {dtype}")
+        _skip(item, "unsupported", f"backend {backend.name!r} has no {dtype}")
 
 
 def _supports(backend: Any, concept_id: str) -> bool:
@@ -206,6 +209,7 @@ class ReportCollector:
                 "nodeid": report.nodeid,
                 "when": report.when,
                 "outcome": report.outcome,
+                "skip": props.get("dlspec_skip"),
                 "message": message,
                 "seconds": props.get("dlspec_call_seconds", report.duration),
                 "observations": props.get("dlspec_observations", []),

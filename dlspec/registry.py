@@ -12,7 +12,7 @@ import importlib
 import importlib.util
 import sys
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any
@@ -23,14 +23,14 @@ ENTRY_POINT_GROUP = "dlspec.adapters"
 
 
 @dataclass
-class Unavailable:
-    """Stands in for a backend that cannot run here; its tests skip with ``reason``."""
+class StandIn:
+    """Takes the place of a backend that cannot be used, so that its tests still run to a
+    clear outcome (a skip or a failure) and the report still lists it."""
 
     name: str
-    reason: str
     device: str = "-"
     dtypes: tuple[str, ...] = ("float32", "float64")
-    conventions: dict[str, str] | None = None
+    conventions: dict[str, str] = field(default_factory=dict)
 
     def supports(self, concept: str) -> bool:
         return True
@@ -43,26 +43,20 @@ class Unavailable:
 
 
 @dataclass
-class Broken:
-    """Stands in for an adapter that could not be constructed; every one of its tests fails."""
+class Unavailable(StandIn):
+    """A backend that cannot run here (framework missing, no device); its tests skip."""
 
-    name: str
-    error: str
-    device: str = "-"
-    dtypes: tuple[str, ...] = ("float32", "float64")
-    conventions: dict[str, str] | None = None
+    reason: str = ""
 
-    def supports(self, concept: str) -> bool:
-        return True
 
-    def is_native(self, concept: str) -> bool:
-        return False
+@dataclass
+class Broken(StandIn):
+    """An adapter that could not be loaded or constructed; every one of its tests fails."""
+
+    error: str = ""
 
     def run(self, concept: str, *arrays: np.ndarray, **params: Any) -> np.ndarray:
         raise RuntimeError(f"adapter {self.name!r} could not be constructed: {self.error}")
-
-    def versions(self) -> dict[str, str]:
-        return {}
 
 
 def load_class(spec: str) -> type:
@@ -95,10 +89,9 @@ def instantiate(name: str, factory: Any) -> Any:
         return Unavailable(name=getattr(factory, "name", name), reason=reason)
     try:
         adapter = factory()
-        table = getattr(adapter, "table", None)  # build a table adapter's table now, not mid-test
+        getattr(adapter, "table", None)  # a table adapter builds its table now, not mid-test
     except Exception as error:
         return Broken(name=getattr(factory, "name", name), error=f"{type(error).__name__}: {error}")
-    del table
     if not isinstance(getattr(adapter, "name", None), str):
         adapter.name = name
     return adapter

@@ -22,6 +22,7 @@ import numpy as np
 from tabulate import tabulate
 
 from dlspec import catalogue
+from dlspec.registry import StandIn
 
 SCHEMA = "dlspec-report"
 SCHEMA_VERSION = 1
@@ -37,8 +38,7 @@ def _status(outcomes: list[dict[str, Any]]) -> str:
         return "fails"
     if any(r["outcome"] == "passed" for r in outcomes):
         return "conforms"
-    messages = " ".join(r["message"] for r in outcomes)
-    return "unavailable" if "unavailable" in messages else "unsupported"
+    return "unavailable" if any(r.get("skip") == "unavailable" for r in outcomes) else "unsupported"
 
 
 def _safe(call: Any, default: Any) -> Any:
@@ -52,11 +52,20 @@ def _backend_info(backend: Any) -> dict[str, Any]:
     return {
         "name": backend.name,
         "device": getattr(backend, "device", "?"),
-        "available": not hasattr(backend, "reason") and not hasattr(backend, "error"),
+        "available": not isinstance(backend, StandIn),
         "reason": getattr(backend, "reason", None) or getattr(backend, "error", None),
         "versions": dict(_safe(lambda: backend.versions(), {})),
         "conventions": dict(getattr(backend, "conventions", None) or {}),
     }
+
+
+def _nearest_rank(samples: list[float], fraction: float) -> float:
+    """The nearest-rank percentile: the smallest sample with at least ``fraction`` of the samples
+    at or below it; defined for infinite errors too, which interpolation is not."""
+    if not samples:
+        return 0.0
+    ordered = sorted(samples)
+    return ordered[max(math.ceil(fraction * len(ordered)) - 1, 0)]
 
 
 def _accuracy(results: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -89,8 +98,7 @@ def _accuracy(results: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
     cat = catalogue.load()
     rows = []
     for (concept, backend, dtype, kind), row in sorted(merged.items()):
-        samples = np.asarray(row.pop("samples"), dtype=np.float64)
-        p99 = float(np.percentile(samples, 99)) if samples.size else 0.0
+        p99 = _nearest_rank(row.pop("samples"), 0.99)
         rows.append(
             {
                 "concept": concept,

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from dlspec import catalogue, error_models, oracle, reference, registry
+from dlspec import catalogue, checks, error_models, oracle, reference, registry
 from dlspec.numerics import FORMATS, measure_errors, round_mpf, ulp
 
 pytestmark = pytest.mark.meta
@@ -28,9 +28,7 @@ def test_rounding_to_float32_matches_numpy_on_float64_values(x):
     # NumPy's float64 -> float32 cast rounds once, to nearest even, with gradual underflow.
     with np.errstate(over="ignore"):
         expected = float(np.float32(x))
-    assert round_mpf(mpmath.mpf(x), F32) == expected or (
-        math.isinf(expected) and math.isinf(round_mpf(mpmath.mpf(x), F32))
-    )
+    assert round_mpf(mpmath.mpf(x), F32) == expected
 
 
 def test_rounding_ties_go_to_even_and_overflow_goes_to_infinity():
@@ -252,3 +250,36 @@ def test_same_seed_gives_the_same_report(pytester, tmp_path):
         return document["accuracy"], document["matrix"]
 
     assert accuracy(1) == accuracy(2)
+
+
+# ---------------------------------------------------------------- the checks themselves
+
+
+class _Constant:
+    """A backend that answers every concept with a fixed float64 array."""
+
+    name = "constant"
+
+    def __init__(self, value):
+        self.conventions = {}
+        self.value = np.asarray(value, dtype=np.float64)
+
+    def run(self, concept, *arrays, **params):
+        return self.value.copy()
+
+
+def test_a_finite_answer_where_the_reference_is_infinite_fails():
+    # H(P, Q) with q_i = 0 < p_i is +inf; the allowance there is infinite too, and the check must
+    # not read inf / inf as "within budget".
+    p, q = np.array([0.5, 0.5]), np.array([1.0, 0.0])
+    with pytest.raises(checks.ConformanceFailure, match="beyond budget"):
+        checks.check_oracle("cross_entropy", _Constant(1e300), p, q, axis=-1)
+    checks.check_oracle("cross_entropy", _Constant(np.inf), p, q, axis=-1)
+
+
+def test_the_reference_is_evaluated_once_per_input_whatever_the_number_of_backends():
+    oracle.clear_cache()
+    x = np.array([0.25, -1.5, 3.0])
+    for backend in registry.select(["numpy", "reference"], []):
+        checks.check_oracle("softmax", backend, x, axis=-1)
+    assert oracle.cache_info() == oracle.CacheInfo(hits=2, misses=1)

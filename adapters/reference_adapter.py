@@ -32,9 +32,13 @@ class ReferenceAdapter(Adapter):
     def implementations(self) -> Mapping[str, Callable[..., Any]]:
         def rounded(concept_id: str) -> Callable[..., np.ndarray]:
             def call(*arrays: np.ndarray, **params: Any) -> np.ndarray:
-                variants = catalogue.load().concept(concept_id).variants
-                params = {**{v: self.conventions[f"{concept_id}.{v}"] for v in variants}, **params}
-                return oracle.exact_result(concept_id, arrays, params).rounded(arrays)
+                concept = catalogue.load().concept(concept_id)
+                params = {
+                    **{v: self.conventions[f"{concept_id}.{v}"] for v in concept.variants},
+                    **params,
+                }
+                exact = oracle.exact_result(concept_id, arrays, params)
+                return exact.rounded(oracle.expected_dtype(concept, arrays))
 
             return call
 

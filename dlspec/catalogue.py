@@ -14,6 +14,15 @@ from importlib import resources
 from typing import Any
 
 SCHEMA_VERSION = 1
+COMPARISONS = ("values", "row_sizes")
+
+
+def _choice(concept_id: str, field: str, value: str, allowed: tuple[str, ...]) -> str:
+    if value not in allowed:
+        raise ValueError(
+            f"catalogue: concept {concept_id!r} has {field}={value!r}, not one of {list(allowed)}"
+        )
+    return value
 
 
 @dataclass(frozen=True)
@@ -46,6 +55,12 @@ class Concept:
     error_model: str
     budget: Budget
     variants: Mapping[str, Variant]
+    result: str = "input"
+    """The result's dtype: ``"input"`` (that of the floating-point inputs) or a NumPy dtype name
+    (``"int64"`` for index sets and epoch numbers)."""
+    compare: str = "values"
+    """What the oracle compares: ``"values"``, or ``"row_sizes"`` (the number of non-negative
+    entries per row of an index set whose contents are random by design)."""
 
     def variant_key(self, variant: str) -> str:
         """The key an adapter uses to declare its convention: ``"<concept>.<variant>"``."""
@@ -105,6 +120,8 @@ def _concept(concept_id: str, entry: Mapping[str, Any], groups: Mapping[str, Gro
         error_model=entry["error_model"],
         budget=Budget(ulps={d: float(budget[d]) for d in dtypes}, reason=budget["reason"]),
         variants=variants,
+        result=entry.get("result", "input"),
+        compare=_choice(concept_id, "compare", entry.get("compare", "values"), COMPARISONS),
     )
 
 

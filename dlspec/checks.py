@@ -16,7 +16,7 @@ import numpy as np
 from hypothesis import currently_in_test_context, target
 
 from dlspec import catalogue, oracle, recording
-from dlspec.error_models import MODELS
+from dlspec.error_models import MODELS, UNDERFLOW
 from dlspec.numerics import FORMATS, FloatFormat, float_format, measure_errors, ulp
 
 
@@ -51,6 +51,12 @@ def input_text(concept_id: str, *arrays: np.ndarray, **params: Any) -> str:
     return describe_inputs(catalogue.load().concept(concept_id), arrays, params)
 
 
+def _dtype_name(concept: catalogue.Concept, arrays: Sequence[np.ndarray]) -> str:
+    """The dtype a test is filed under: the floating-point inputs', else the result's."""
+    floating = [a.dtype for a in arrays if np.issubdtype(a.dtype, np.floating)]
+    return floating[0].name if floating else oracle.expected_dtype(concept, arrays).name
+
+
 def _header(concept_id: str, backend: Any, dtype: str) -> str:
     return f"{concept_id} [{getattr(backend, 'name', type(backend).__name__)} {dtype}]"
 
@@ -78,8 +84,8 @@ def declared_conventions(concept: catalogue.Concept, backend: Any) -> dict[str, 
 def run_backend(concept_id: str, backend: Any, *arrays: np.ndarray, **params: Any) -> np.ndarray:
     """The backend's result, held to the interface contract: an array of the inputs' dtype."""
     concept = catalogue.load().concept(concept_id)
-    dtype = oracle.result_dtype(arrays)
-    head = _header(concept_id, backend, dtype.name)
+    dtype = oracle.expected_dtype(concept, arrays)
+    head = _header(concept_id, backend, _dtype_name(concept, arrays))
     run = getattr(backend, "run", None)
     if not callable(run):
         raise ConformanceFailure(f"{head} adapter {type(backend).__name__} has no method 'run'")
@@ -114,9 +120,13 @@ def allowance(
     """Allowed absolute error per element: the budget in ulps plus the error model's term."""
     result = np.asarray(result, dtype=np.float64)
     derived = MODELS[concept.error_model](inputs, params, result)
+    underflow = UNDERFLOW.get(concept.error_model)
+    amplified = 0.0 if underflow is None else underflow(inputs, params, result)
     with np.errstate(invalid="ignore", over="ignore"):
-        allowed = concept.budget.ulps[fmt.name] * ulp(result, fmt) + fmt.unit_roundoff * np.asarray(
-            derived, dtype=np.float64
+        allowed = (
+            concept.budget.ulps[fmt.name] * ulp(result, fmt)
+            + fmt.unit_roundoff * np.asarray(derived, dtype=np.float64)
+            + fmt.smallest_subnormal / 2 * np.asarray(amplified, dtype=np.float64)
         )
     return np.broadcast_to(np.nan_to_num(allowed, nan=0.0, posinf=np.inf), np.shape(result))
 
@@ -142,9 +152,9 @@ def check_oracle(
     variants the reference is evaluated under.
     """
     concept = catalogue.load().concept(concept_id)
-    dtype = oracle.result_dtype(arrays)
-    fmt = float_format(dtype)
-    head = _header(concept_id, backend, fmt.name)
+    dtype = oracle.expected_dtype(concept, arrays)
+    dtype_name = _dtype_name(concept, arrays)
+    head = _header(concept_id, backend, dtype_name)
     variants = declared_conventions(concept, backend)
     reference_params = {**params, **variants}
     exact = oracle.exact_result(concept_id, arrays, reference_params)
@@ -155,6 +165,10 @@ def check_oracle(
             f"{head} returned shape {out.shape}, the reference has shape {exact.shape}\n"
             f"  input: {input_text}"
         )
+    if not np.issubdtype(dtype, np.floating):
+        _check_exact(concept, backend, dtype_name, out, exact.rounded(dtype), kind, input_text)
+        return out
+    fmt = float_format(dtype)
     errors = measure_errors(out, exact.hi, exact.lo, fmt)
     inputs = dict(zip(concept.arguments, arrays, strict=False))
     allowed = allowance(concept, fmt, inputs, reference_params, exact.hi)
@@ -188,6 +202,40 @@ def check_oracle(
             f"  input: {input_text}"
         )
     return out
+
+
+COMPARED = {
+    "values": lambda a: a,
+    "row_sizes": lambda a: np.count_nonzero(a >= 0, axis=-1),
+}
+"""What an exact (integer) result is compared by; the catalogue's ``compare`` names one."""
+
+
+def _check_exact(
+    concept: catalogue.Concept,
+    backend: Any,
+    dtype_name: str,
+    out: np.ndarray,
+    expected: np.ndarray,
+    kind: str,
+    input_text: str,
+) -> None:
+    """Integer results (indices, counts, epochs) must match exactly, by the concept's measure."""
+    head = _header(concept.id, backend, dtype_name)
+    seen, wanted = COMPARED[concept.compare](out), COMPARED[concept.compare](expected)
+    wrong = np.flatnonzero(np.ravel(seen != wanted))
+    failed = wrong.size > 0
+    recording.current().observation(concept.id, backend.name, dtype_name, kind).add(
+        ulps=0.0, relative=0.0, budget_fraction=float(failed), failed=failed, input_text=input_text
+    )
+    if failed:
+        what = "" if concept.compare == "values" else f" ({concept.compare.replace('_', ' ')})"
+        raise ConformanceFailure(
+            f"{head} {wrong.size} of {np.size(seen)} entries differ from the reference{what}; "
+            f"exact result required (spec/{concept.page})\n"
+            f"  actual: {_array_text(seen)}\n  expected: {_array_text(wanted)}\n"
+            f"  input: {input_text}"
+        )
 
 
 def _fmt(value: float) -> str:
@@ -262,7 +310,25 @@ def allowance_for(
 ) -> np.ndarray:
     """The oracle's allowance for ``result`` (a backend value standing in for the reference)."""
     concept = catalogue.load().concept(concept_id)
-    fmt = float_format(oracle.result_dtype(arrays))
+    fmt = float_format(oracle.expected_dtype(concept, arrays))
     variants = declared_conventions(concept, backend)
     inputs = dict(zip(concept.arguments, arrays, strict=False))
     return allowance(concept, fmt, inputs, {**params, **variants}, result)
+
+
+def run_with_allowance(
+    concept_id: str, backend: Any, *arrays: np.ndarray, **params: Any
+) -> tuple[np.ndarray, np.ndarray]:
+    """The backend's result and the oracle's allowance for it, for properties that combine
+    several results: their allowances add up."""
+    out = run_backend(concept_id, backend, *arrays, **params)
+    return out, allowance_for(concept_id, backend, arrays, out, **params)
+
+
+def needs_concepts(backend: Any, *concept_ids: str) -> None:
+    """Skip a property that relates several concepts where the backend lacks one of them."""
+    import pytest
+
+    missing = [c for c in concept_ids if not backend.supports(c)]
+    if missing:
+        pytest.skip(f"backend {backend.name!r} does not implement {missing}, which this relates")

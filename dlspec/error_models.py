@@ -29,11 +29,32 @@ Inputs = Mapping[str, np.ndarray]
 ErrorModel = Callable[[Inputs, Mapping[str, Any], np.ndarray], np.ndarray]
 
 MODELS: dict[str, ErrorModel] = {}
+UNDERFLOW: dict[str, ErrorModel] = {}
+r"""Gradual underflow: each operation may also add an absolute error of half the smallest
+subnormal, :math:`\mathrm{fl}(a \circ b) = (a \circ b)(1 + \delta) + \eta` (Higham §2.1). Where an
+underflowing intermediate is amplified on its way to the result (``x * sigmoid(x)`` at
+``x = -100`` in float32), the model named here gives the amplification ``a``, and the allowance
+adds :math:`\eta_{min} a`; elsewhere the ulp of a subnormal result covers it."""
 
 
 def error_model(function: ErrorModel) -> ErrorModel:
     MODELS[function.__name__] = function
     return function
+
+
+def underflow_model(name: str) -> Callable[[ErrorModel], ErrorModel]:
+    def register(function: ErrorModel) -> ErrorModel:
+        UNDERFLOW[name] = function
+        return function
+
+    return register
+
+
+@underflow_model("silu")
+@underflow_model("gelu")
+def _scaled_by_x(inputs: Inputs, params: Mapping[str, Any], result: np.ndarray) -> np.ndarray:
+    """``x * f(x)`` with ``f`` underflowing after two or three operations of its own: ``4|x| + 1``."""
+    return 4 * np.abs(np.asarray(inputs["x"], dtype=np.float64)) + 1
 
 
 def _lane_last(array: np.ndarray, axis: int) -> np.ndarray:
@@ -160,3 +181,458 @@ def binary_cross_entropy(
     terms = np.abs(_xlogy(y, np.exp(log_p))) + np.abs((1 - y) * log_not_p)
     condition = np.abs(y) + np.abs(1 - y) * odds + np.abs(log_p) + np.abs(log_not_p)
     return reduce_terms(terms, condition, params.get("reduction", "mean"))
+
+
+def _sigma(x: np.ndarray) -> np.ndarray:
+    with np.errstate(over="ignore"):
+        return 1.0 / (1.0 + np.exp(-x))
+
+
+def _x(inputs: Inputs, name: str = "x") -> np.ndarray:
+    return np.asarray(inputs[name], dtype=np.float64)
+
+
+@error_model
+def kl_divergence(inputs: Inputs, params: Mapping[str, Any], result: np.ndarray) -> np.ndarray:
+    r""":math:`(\sum_i p_i (|\ln p_i| + |\ln q_i| + 2) + (n - 1) \sum_i (|p_i \ln p_i| + |p_i \ln q_i|)) / |\ln b|`.
+
+    The condition of :math:`\sum p \ln(p/q)` plus the summation bound of *both* sums, so that the
+    textbook evaluation :math:`H(P, Q) - H(P)` conforms as well as the termwise
+    :math:`\sum p \ln(p / q)` (``rel_entr``), which is far more accurate near ``P = Q``.
+    """
+    axis = params.get("axis", -1)
+    p, q = _lane_last(inputs["p"], axis), _lane_last(inputs["q"], axis)
+    terms = np.abs(_xlogy(p, p)) + np.abs(_xlogy(p, q))
+    n = p.shape[-1]
+    s = np.sum(terms + 2 * np.abs(p), axis=-1) + (n - 1) * np.sum(terms, axis=-1)
+    return s / _log_base_magnitude(params.get("base"))
+
+
+@error_model
+def leaky_relu(inputs: Inputs, params: Mapping[str, Any], result: np.ndarray) -> np.ndarray:
+    r""":math:`|r|` below 0, 0 above: a kernel may round the slope to the dtype first (a relative
+    ``u``) before the product's own rounding; the identity branch is exact."""
+    return np.where(_x(inputs) < 0, np.abs(result), 0.0)
+
+
+@error_model
+def tanh(inputs: Inputs, params: Mapping[str, Any], result: np.ndarray) -> np.ndarray:
+    r""":math:`|x| (1 - \tanh^2 x)`: the condition of tanh."""
+    return np.abs(_x(inputs)) * (1.0 - result * result)
+
+
+@error_model
+def softplus(inputs: Inputs, params: Mapping[str, Any], result: np.ndarray) -> np.ndarray:
+    r""":math:`|x| \sigma(\beta x)`: the condition of softplus (its derivative is :math:`\sigma(\beta x)`)."""
+    x = _x(inputs)
+    return np.abs(x) * _sigma(params.get("beta", 1.0) * x)
+
+
+@error_model
+def gelu(inputs: Inputs, params: Mapping[str, Any], result: np.ndarray) -> np.ndarray:
+    r""":math:`|x| (|\mathrm{gelu}'(x)| + 1)`: the condition, plus :math:`|x| u` for the
+    documented formula :math:`\tfrac x2 (1 + \mathrm{erf}(x/\sqrt2))` (or its tanh form), whose
+    ``1 + erf`` cancels in the negative tail: a backend using ``erfc`` does better, and the
+    accuracy table shows it, but the spec does not require it."""
+    x = _x(inputs)
+    with np.errstate(over="ignore", under="ignore"):
+        phi = np.exp(-0.5 * x * x) / np.sqrt(2 * np.pi)
+    cdf = np.where(x == 0, 0.5, result / np.where(x == 0, 1.0, x))
+    return np.abs(x) * (np.abs(cdf + x * phi) + 1.0)
+
+
+@error_model
+def silu(inputs: Inputs, params: Mapping[str, Any], result: np.ndarray) -> np.ndarray:
+    r""":math:`|x| |\sigma(x) (1 + x (1 - \sigma(x)))|`: the condition of :math:`x \sigma(x)`."""
+    x = _x(inputs)
+    s = _sigma(x)
+    return np.abs(x) * np.abs(s * (1.0 + x * (1.0 - s)))
+
+
+@error_model
+def elu(inputs: Inputs, params: Mapping[str, Any], result: np.ndarray) -> np.ndarray:
+    r""":math:`\alpha |x| e^x` for :math:`x \le 0` (the condition of :math:`\alpha\,\mathrm{expm1}`), 0 above."""
+    x = _x(inputs)
+    with np.errstate(under="ignore"):
+        return np.where(
+            x > 0, 0.0, abs(params.get("alpha", 1.0)) * np.abs(x) * np.exp(np.minimum(x, 0))
+        )
+
+
+def _pair(inputs: Inputs) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    a, b = _x(inputs, "prediction"), _x(inputs, "target")
+    return a, b, a - b
+
+
+@error_model
+def mae_loss(inputs: Inputs, params: Mapping[str, Any], result: np.ndarray) -> np.ndarray:
+    r"""Terms :math:`|d_i|` with condition :math:`|\hat y_i| + |y_i|`."""
+    a, b, d = _pair(inputs)
+    return reduce_terms(np.abs(d), np.abs(a) + np.abs(b), params.get("reduction", "mean"))
+
+
+def _huber_terms(d: np.ndarray, delta: float) -> tuple[np.ndarray, np.ndarray]:
+    z = np.abs(d)
+    terms = np.where(z <= delta, 0.5 * z * z, delta * (z - 0.5 * delta))
+    slope = np.minimum(z, delta)
+    return terms, slope
+
+
+@error_model
+def huber_loss(inputs: Inputs, params: Mapping[str, Any], result: np.ndarray) -> np.ndarray:
+    r"""Terms :math:`h(d_i)`; condition :math:`|h'(d_i)| (|\hat y_i| + |y_i|)` plus :math:`\delta^2`
+    for the linear branch's subtraction :math:`\delta (z - \delta / 2)`."""
+    a, b, d = _pair(inputs)
+    delta = params.get("delta", 1.0)
+    terms, slope = _huber_terms(d, delta)
+    condition = slope * (np.abs(a) + np.abs(b)) + np.where(np.abs(d) > delta, delta * delta, 0.0)
+    return reduce_terms(terms, condition, params.get("reduction", "mean"))
+
+
+def _softplus(x: np.ndarray) -> np.ndarray:
+    return np.logaddexp(x, 0.0)
+
+
+def _bce_logit_terms(x: np.ndarray, y: np.ndarray, w: float) -> tuple[np.ndarray, np.ndarray]:
+    terms = w * y * _softplus(-x) + (1 - y) * _softplus(x)
+    # The documented stable form (1 - y) x + (1 + (w - 1) y) softplus(-x) adds terms of these
+    # sizes, which cancel for confident correct logits; each is rounded once.
+    parts = np.abs((1 - y) * x) + np.abs((1 + (w - 1) * y) * _softplus(-x))
+    slope = np.abs(-w * y * _sigma(-x) + (1 - y) * _sigma(x))
+    return terms, np.abs(x) * slope + parts + terms
+
+
+@error_model
+def binary_cross_entropy_with_logits(
+    inputs: Inputs, params: Mapping[str, Any], result: np.ndarray
+) -> np.ndarray:
+    r"""Terms :math:`w y\,\mathrm{sp}(-x) + (1 - y)\,\mathrm{sp}(x)`; condition :math:`|x| |t'(x)|`
+    plus the sizes of the two terms of the documented form :math:`(1 - y) x + (1 + (w - 1) y)
+    \mathrm{sp}(-x)`, whose sum cancels."""
+    x, y = _x(inputs, "logits"), _x(inputs, "target")
+    terms, condition = _bce_logit_terms(x, y, params.get("pos_weight", 1.0))
+    return reduce_terms(terms, condition, params.get("reduction", "mean"))
+
+
+def _log_softmax64(z: np.ndarray) -> np.ndarray:
+    shifted = z - np.max(z, axis=-1, keepdims=True)
+    return shifted - np.log(np.sum(np.exp(shifted), axis=-1, keepdims=True))
+
+
+def _class_distribution(logits: np.ndarray, target: np.ndarray, smoothing: float) -> np.ndarray:
+    classes = logits.shape[-1]
+    if target.shape != logits.shape:
+        target = np.eye(classes)[np.asarray(target, dtype=np.int64)]
+    return (1 - smoothing) * np.asarray(target, dtype=np.float64) + smoothing / classes
+
+
+@error_model
+def softmax_cross_entropy(
+    inputs: Inputs, params: Mapping[str, Any], result: np.ndarray
+) -> np.ndarray:
+    r"""Per sample :math:`\sum_c y'_c (|z_c| + \sum_j \mathrm{softmax}_j |z_j| + C - 1) + C
+    \sum_c |y'_c \log \mathrm{softmax}_c|` (the log-softmax model weighted by the smoothed
+    target, and the sum over classes), then the reduction over samples."""
+    z = _x(inputs, "logits")
+    y = _class_distribution(z, np.asarray(inputs["target"]), params.get("label_smoothing", 0.0))
+    log_p = _log_softmax64(z)
+    with np.errstate(under="ignore"):
+        weighted = np.sum(np.exp(log_p) * np.abs(z), axis=-1, keepdims=True)
+    classes = z.shape[-1]
+    log_terms = np.abs(y * log_p)
+    condition = np.sum(y * (np.abs(z) + weighted + classes - 1), axis=-1) + classes * np.sum(
+        log_terms, axis=-1
+    )
+    return reduce_terms(np.sum(log_terms, axis=-1), condition, params.get("reduction", "mean"))
+
+
+@error_model
+def multi_target_loss(inputs: Inputs, params: Mapping[str, Any], result: np.ndarray) -> np.ndarray:
+    r"""Each target's loss by its own model (mean reduction), and the total :math:`\sum_t w_t L_t`
+    with :math:`|w_t| s_t` and the :math:`T`-term sum of :math:`|w_t L_t|`."""
+    a, b = _x(inputs, "prediction"), _x(inputs, "target")
+    per_target = []
+    for t, name in enumerate(params["losses"]):
+        column = {"prediction": a[:, t], "target": b[:, t]}
+        model = {"mse": mse_loss, "mae": mae_loss, "huber": huber_loss}.get(name)
+        if model is not None:
+            per_target.append(float(model(column, {"reduction": "mean"}, result[t + 1])))
+        else:
+            per_target.append(
+                float(
+                    binary_cross_entropy_with_logits(
+                        {"logits": a[:, t], "target": b[:, t]}, {"reduction": "mean"}, result[t + 1]
+                    )
+                )
+            )
+    w = np.abs(np.asarray(params["weights"], dtype=np.float64))
+    losses = np.abs(result[1:])
+    total = float(np.sum(w * np.asarray(per_target)) + len(w) * np.sum(w * losses))
+    return np.asarray([total, *per_target])
+
+
+@error_model
+def l1_penalty(inputs: Inputs, params: Mapping[str, Any], result: np.ndarray) -> np.ndarray:
+    r""":math:`\lambda ((n - 1) + 1) \sum |w_i|`: a sum of ``n`` exact terms, scaled once."""
+    w = np.abs(_x(inputs, "weights")) * params["strength"]
+    return reduce_terms(w, w, "sum")
+
+
+@error_model
+def l2_penalty(inputs: Inputs, params: Mapping[str, Any], result: np.ndarray) -> np.ndarray:
+    r"""Terms :math:`c w_i^2` (``c`` = :math:`\lambda/2` or :math:`\lambda`), condition :math:`2 c w_i^2`, summed."""
+    w = _x(inputs, "weights")
+    c = params["strength"] * (0.5 if params.get("scale", "half") == "half" else 1.0)
+    return reduce_terms(c * w * w, 2 * c * w * w, "sum")
+
+
+def _trajectory(
+    theta: np.ndarray, step_errors: list[np.ndarray], growth: float, result: np.ndarray
+) -> np.ndarray:
+    """Accumulate per-step errors: after step ``t`` the error is the previous one, amplified by
+    ``growth`` (weight decay feeding parameters back into the update), plus the rounding of the
+    new parameters and the step's own error (both in units of ``u``)."""
+    accumulated = np.zeros_like(theta)
+    out = []
+    for t, error in enumerate(step_errors):
+        accumulated = accumulated * growth + np.abs(result[t]) + error
+        out.append(accumulated)
+    return np.asarray(out).reshape(result.shape)
+
+
+def _sgd_step_errors(
+    theta: np.ndarray, gradients: np.ndarray, params: Mapping[str, Any], result: np.ndarray
+) -> tuple[list[np.ndarray], float]:
+    lr, momentum = params["lr"], params.get("momentum", 0.0)
+    decay, dampening = params.get("weight_decay", 0.0), params.get("dampening", 0.0)
+    buffer = None
+    errors = []
+    previous = np.abs(theta)
+    for t, g in enumerate(np.abs(gradients), start=1):
+        g = g + decay * previous
+        if momentum:
+            buffer = g if buffer is None else momentum * buffer + (1 - dampening) * g
+            direction = g + momentum * buffer if params.get("nesterov") else buffer
+        else:
+            direction = g
+        # the direction carries a relative error growing by ~2u a step through the buffer
+        errors.append(lr * (2 * t + 3) * direction)
+        previous = np.abs(result[t - 1])
+    growth = 1 + lr * decay * (1 + momentum) / max(1 - momentum, 1e-3)
+    return errors, growth
+
+
+@error_model
+def sgd(inputs: Inputs, params: Mapping[str, Any], result: np.ndarray) -> np.ndarray:
+    r"""Per step :math:`|\theta_t| + \eta (2t + 3) D_t`, where :math:`D_t` is the update direction
+    run on :math:`|g| + \lambda|\theta|` (the momentum buffer's rounding accumulates about
+    :math:`2u` a step), accumulated over the steps and amplified by the weight decay feedback."""
+    theta = _x(inputs, "params")
+    errors, growth = _sgd_step_errors(theta, _x(inputs, "gradients"), params, result)
+    return _trajectory(theta, errors, growth, result)
+
+
+@error_model
+def frozen_parameters(inputs: Inputs, params: Mapping[str, Any], result: np.ndarray) -> np.ndarray:
+    r"""The :func:`sgd` model on the trainable parameters; 0 on the frozen ones, which must not
+    move by a single bit."""
+    theta = _x(inputs, "params")
+    errors, growth = _sgd_step_errors(theta, _x(inputs, "gradients"), params, result)
+    frozen = np.asarray(params["frozen"], dtype=bool)
+    return np.where(frozen, 0.0, _trajectory(theta, errors, growth, result))
+
+
+def _adam_model(
+    inputs: Inputs, params: Mapping[str, Any], result: np.ndarray, coupled: bool
+) -> np.ndarray:
+    theta = _x(inputs, "params")
+    lr = params.get("lr", 1e-3)
+    b1, b2, eps = params.get("beta1", 0.9), params.get("beta2", 0.999), params.get("eps", 1e-8)
+    decay = params.get("weight_decay", 0.0 if coupled else 1e-2)
+    m = v = v_max = magnitude = np.zeros_like(theta)
+    errors = []
+    previous = theta
+    for t, g in enumerate(_x(inputs, "gradients"), start=1):
+        g = g + (decay * previous if coupled else 0.0)
+        m = b1 * m + (1 - b1) * g
+        v = b2 * v + (1 - b2) * g * g
+        magnitude = b1 * magnitude + (1 - b1) * np.abs(g)
+        v_max = np.maximum(v_max, v) if params.get("amsgrad") else v
+        c1, c2 = 1 - b1**t, 1 - b2**t
+        denominator = np.sqrt(v_max / c2) + (
+            eps if params.get("eps_placement") != "eps_hat" else eps / np.sqrt(c2)
+        )
+        with np.errstate(divide="ignore", invalid="ignore"):
+            update = np.nan_to_num(np.abs(m) / c1 / denominator, nan=0.0)
+            spread = np.nan_to_num(magnitude / c1 / denominator, nan=0.0)
+        # m's rounding accumulates (2t + 1) u of its magnitude; v, sqrt and the division add
+        # (t + 8) u relative to the update, and the bias corrections 1 - beta^t, computed from a
+        # rounded beta^t, carry the condition beta^t / (1 - beta^t) of that subtraction (500 for
+        # beta2 = 0.999 at t = 1: every Adam computes them so).
+        corrections = b1**t / c1 + b2**t / (2 * c2)
+        errors.append(
+            lr * ((2 * t + 1) * spread + (t + 8 + corrections) * update)
+            + (0.0 if coupled else lr * decay * np.abs(previous))
+        )
+        previous = result[t - 1]
+    growth = 1 + lr * decay
+    return _trajectory(theta, errors, growth, result)
+
+
+@error_model
+def adam(inputs: Inputs, params: Mapping[str, Any], result: np.ndarray) -> np.ndarray:
+    r"""Per step :math:`|\theta_t| + \eta ((2t + 1) \bar m_t + (t + 8 + c_t) |\hat m_t|) /
+    (1 - \beta_1^t) / (\sqrt{\hat v_t} + \epsilon)`, with :math:`\bar m` the first moment of
+    :math:`|g|` and :math:`c_t = \beta_1^t / (1 - \beta_1^t) + \beta_2^t / (2 (1 - \beta_2^t))`
+    the condition of the bias corrections: the moments' rounding grows linearly with ``t``;
+    accumulated over the steps."""
+    return _adam_model(inputs, params, result, coupled=True)
+
+
+@error_model
+def adamw(inputs: Inputs, params: Mapping[str, Any], result: np.ndarray) -> np.ndarray:
+    r"""The :func:`adam` model without coupled decay, plus :math:`\eta\lambda|\theta|` for the
+    decoupled decay's product each step."""
+    return _adam_model(inputs, params, result, coupled=False)
+
+
+@error_model
+def gradient_accumulation(
+    inputs: Inputs, params: Mapping[str, Any], result: np.ndarray
+) -> np.ndarray:
+    r"""Per optimizer step :math:`|\theta| + \eta (k + 2) \overline{|g|}`: a ``k``-term mean, a
+    product and a subtraction, accumulated over the steps."""
+    theta = _x(inputs, "params")
+    k = params["accumulation_steps"]
+    micro = np.abs(_x(inputs, "micro_gradients"))
+    means = micro.reshape(-1, k, micro.shape[-1]).mean(axis=1)
+    return _trajectory(theta, [params["lr"] * (k + 2) * g for g in means], 1.0, result)
+
+
+@error_model
+def clip_grad_norm(inputs: Inputs, params: Mapping[str, Any], result: np.ndarray) -> np.ndarray:
+    r""":math:`(n + 4)|r|`: the norm of ``n`` squares (the sum's bound and a square root), the
+    quotient and the product are relative errors of the scale."""
+    n = np.size(inputs["gradients"])
+    return (n + 4) * np.abs(result)
+
+
+@error_model
+def schedule(inputs: Inputs, params: Mapping[str, Any], result: np.ndarray) -> np.ndarray:
+    r""":math:`2(t + 1)(|\eta_t| + \eta_0)` at step ``t``: a schedule computed recursively (as
+    PyTorch's are) rounds one ratio and one product a step, relative to the current rate for the
+    multiplicative forms and to :math:`\eta_0` for the additive (cosine, linear) ones."""
+    base = abs(float(np.asarray(inputs["base_lr"])))
+    steps = np.arange(1, np.size(result) + 1, dtype=np.float64).reshape(np.shape(result))
+    return 2 * steps * (np.abs(result) + base)
+
+
+def _lanes_statistics(
+    x: np.ndarray, ddof: int, epsilon: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+    """Along the last axis: the largest magnitude ``M``, ``sd = sqrt(var + eps)``, the z-scores."""
+    n = x.shape[-1]
+    mean = np.mean(x, axis=-1, keepdims=True)
+    variance = np.sum((x - mean) ** 2, axis=-1, keepdims=True) / max(n - ddof, 1)
+    sd = np.sqrt(variance + epsilon)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z = np.where(sd > 0, (x - mean) / sd, 0.0)
+    return np.max(np.abs(x), axis=-1, keepdims=True), sd, z, n
+
+
+def _standardized(x: np.ndarray, ddof: int, epsilon: float) -> tuple[np.ndarray, np.ndarray]:
+    r"""z-scores along the last axis and their model :math:`(|x_i| + nM)/sd + |z_i|(2nM/sd + n)`
+    (the mean's ``n``-term sum, the variance's sum of squares, the root); 0 where ``sd = 0``: a
+    constant lane must map to exactly 0."""
+    big, sd, z, n = _lanes_statistics(x, ddof, epsilon)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        s = np.where(sd > 0, (np.abs(x) + n * big) / sd + np.abs(z) * (2 * n * big / sd + n), 0.0)
+    return z, s
+
+
+@error_model
+def standardize(inputs: Inputs, params: Mapping[str, Any], result: np.ndarray) -> np.ndarray:
+    r"""See :func:`_standardized`, along ``axis``."""
+    axis = params.get("axis", 0)
+    x = _lane_last(inputs["x"], axis)
+    _, s = _standardized(x, params.get("ddof", 0), params.get("epsilon", 0.0))
+    return np.moveaxis(s, -1, axis)
+
+
+@error_model
+def min_max_scale(inputs: Inputs, params: Mapping[str, Any], result: np.ndarray) -> np.ndarray:
+    r""":math:`|b - a| ((|x| + |m|) / R + |x - m| (|M| + |m|) / R^2) + |a| + |r|` for the lane's
+    minimum ``m``, maximum ``M`` and range ``R``: the two differences and the quotient; 0 on a
+    constant lane, which maps exactly to ``a``."""
+    axis = params.get("axis", 0)
+    x = _lane_last(inputs["x"], axis)
+    low, high = np.min(x, axis=-1, keepdims=True), np.max(x, axis=-1, keepdims=True)
+    span = high - low
+    a, b = params.get("feature_min", 0.0), params.get("feature_max", 1.0)
+    r = _lane_last(result, axis)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        s = abs(b - a) * (
+            (np.abs(x) + np.abs(low)) / span
+            + np.abs(x - low) * (np.abs(high) + np.abs(low)) / span**2
+        )
+        s = np.where(span > 0, s + abs(a) + np.abs(r), 0.0)
+    return np.moveaxis(s, -1, axis)
+
+
+@error_model
+def layer_norm(inputs: Inputs, params: Mapping[str, Any], result: np.ndarray) -> np.ndarray:
+    r""":math:`|\gamma| s_z + |\gamma z| + |r|`: the z-score model, the scale and the shift."""
+    x = _x(inputs)
+    gamma = np.abs(_x(inputs, "weight"))
+    z, s = _standardized(x, 0, params.get("eps", 1e-5))
+    return gamma * s + gamma * np.abs(z) + np.abs(result)
+
+
+@error_model
+def batch_norm(inputs: Inputs, params: Mapping[str, Any], result: np.ndarray) -> np.ndarray:
+    r"""Output rows as :func:`layer_norm` (per channel, over the batch; in evaluation the running
+    statistics, rounded once, normalize); running statistics: the convex combination of the old
+    value and the batch statistic, whose own error is the mean's ``n``-term sum and the variance's
+    relative :math:`2n + 4 + 4nM/\sigma_B` (plus :math:`(nM)^2 u` where it is 0)."""
+    x = _x(inputs).T  # channels first: lanes are the batch
+    gamma = np.abs(_x(inputs, "weight"))[:, None]
+    eps = params.get("eps", 1e-5)
+    n = x.shape[-1]
+    m = params.get("momentum", 0.1)
+    new, old = (
+        (m, 1 - m)
+        if params.get("momentum_convention", "weights_batch") == "weights_batch"
+        else (1 - m, m)
+    )
+    out = result[:n].T
+    if params.get("training", True):
+        z, s = _standardized(x, 0, eps)
+        big, sd_eps, _, _ = _lanes_statistics(x, 0, 0.0)
+        mean_error = new * n * big[:, 0] + old * np.abs(_x(inputs, "running_mean"))
+        variance = np.var(x, axis=-1)
+        if params.get("running_var", "unbiased") == "unbiased":
+            variance = variance * n / (n - 1)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            relative = np.where(sd_eps[:, 0] > 0, 2 * n + 4 + 4 * n * big[:, 0] / sd_eps[:, 0], 0.0)
+        variance_error = new * (
+            variance * relative + (n * big[:, 0]) ** 2 * FLOAT32_UNIT_ROUNDOFF
+        ) + old * np.abs(_x(inputs, "running_variance"))
+    else:
+        mean, var = _x(inputs, "running_mean")[:, None], _x(inputs, "running_variance")[:, None]
+        sd = np.sqrt(var + eps)
+        z = (x - mean) / sd
+        s = (np.abs(x) + np.abs(mean)) / sd + 2 * np.abs(z)
+        mean_error = variance_error = np.zeros(x.shape[0])
+    rows = (gamma * s + gamma * np.abs(z) + np.abs(out)).T
+    return np.vstack(
+        [
+            rows,
+            mean_error[None, :] + np.abs(result[n]),
+            variance_error[None, :] + np.abs(result[n + 1]),
+        ]
+    )
+
+
+FLOAT32_UNIT_ROUNDOFF = 2.0**-24
+"""The larger unit roundoff of the two dtypes: ``u * (nM)^2 * 2**-24`` bounds the squared error
+``(u n M)^2`` of a variance that is exactly 0 in float32, and over-covers it in float64."""

@@ -81,6 +81,12 @@ def round_mpf(x: mpmath.mpf, fmt: FloatFormat) -> float:
     if mantissa == 0:
         return -0.0 if sign else 0.0
     leading_exponent = exponent + bitcount - 1
+    if leading_exponent < fmt.min_exponent - fmt.significand_bits:
+        # below half the smallest subnormal: rounds to zero (and shifting by the exponent of a
+        # value like exp(-1e12) would build an integer of a trillion bits)
+        return -0.0 if sign else 0.0
+    if leading_exponent > fmt.max_exponent + 1:
+        return -math.inf if sign else math.inf
     quantum_exponent = max(leading_exponent, fmt.min_exponent) - fmt.significand_bits + 1
     shift = quantum_exponent - exponent
     if shift <= 0:

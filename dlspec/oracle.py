@@ -15,7 +15,7 @@ from typing import Any, NamedTuple
 import mpmath
 import numpy as np
 
-from dlspec import reference
+from dlspec import catalogue, reference
 from dlspec.numerics import double_double, float_format, round_mpf
 
 CACHE_SIZE = 4096
@@ -30,9 +30,11 @@ class ExactResult:
     hi: np.ndarray
     lo: np.ndarray
 
-    def rounded(self, arrays: Sequence[np.ndarray]) -> np.ndarray:
-        """The result rounded once into the dtype of the floating-point inputs."""
-        fmt = float_format(result_dtype(arrays))
+    def rounded(self, dtype: np.dtype) -> np.ndarray:
+        """The result rounded once into ``dtype`` (integers are exact, so only floats round)."""
+        if not np.issubdtype(dtype, np.floating):
+            return np.array([int(v) for v in self.values], dtype=dtype).reshape(self.shape)
+        fmt = float_format(dtype)
         flat = [round_mpf(v, fmt) for v in self.values]
         return np.array(flat, dtype=fmt.numpy_dtype).reshape(self.shape)
 
@@ -43,6 +45,12 @@ def result_dtype(arrays: Sequence[np.ndarray]) -> np.dtype:
     if len(floating) != 1:
         raise ValueError(f"inputs must share one float dtype, got {sorted(map(str, floating))}")
     return floating.pop()
+
+
+def expected_dtype(concept: catalogue.Concept, arrays: Sequence[np.ndarray]) -> np.dtype:
+    """The dtype a backend must return for ``concept``: the catalogue's ``result``, where
+    ``"input"`` means that of the floating-point inputs."""
+    return result_dtype(arrays) if concept.result == "input" else np.dtype(concept.result)
 
 
 def has_reference(concept_id: str) -> bool:

@@ -154,7 +154,7 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     if concept_id is not None and not _supports(backend, concept_id):
         _skip(item, "unsupported", f"backend {backend.name!r} does not implement {concept_id!r}")
     dtypes = getattr(backend, "dtypes", ("float32", "float64"))
-    if dtype is not None and dtype not in dtypes:
+    if dtype is not None and dtype.startswith("float") and dtype not in dtypes:
         _skip(item, "unsupported", f"backend {backend.name!r} has no {dtype}")
 
 
@@ -233,3 +233,12 @@ class ReportCollector:
         reporter = self.config.pluginmanager.get_plugin("terminalreporter")
         if reporter is not None:
             reporter.write_line(f"dlspec report written to {path}")
+
+
+def each_concept(*concept_ids: str) -> pytest.MarkDecorator:
+    """Parametrize a test over ``concept_id``, each case marked with its concept, for properties
+    that several concepts share (they must share their dtypes)."""
+    return pytest.mark.parametrize(
+        "concept_id",
+        [pytest.param(c, marks=pytest.mark.concept(c), id=c) for c in concept_ids],
+    )

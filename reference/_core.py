@@ -206,3 +206,29 @@ def check_choice(concept: str, argument: str, value: object, allowed: Sequence[o
 def check_base(concept: str, base: float | None) -> None:
     if base is not None and not (base > 0 and base != 1):
         raise DomainError(concept, "base", f"={base!r} must be positive and not 1 (None means e)")
+
+
+def require(concept: str, argument: str, value: object, ok: bool, domain: str) -> None:
+    """Raise :class:`DomainError` ``"<concept>: <argument>=<value> must be <domain>"`` unless ok."""
+    if not ok:
+        raise DomainError(concept, argument, f"={value!r} must be {domain}")
+
+
+def check_ndim(concept: str, argument: str, x: Tensor, ndim: int) -> None:
+    if x.ndim != ndim:
+        raise DomainError(
+            concept, argument, f"must have exactly {ndim} dimension(s), got shape {x.shape}"
+        )
+
+
+def elementwise(concept: str, x: Any, function: Callable[[mpf], mpf]) -> Tensor:
+    """``function`` applied to every element of the (checked) tensor ``x``."""
+    x = as_tensor(x)
+    check_tensor(concept, "x", x)
+    return x.map(function)
+
+
+def rows(x: Tensor) -> list[list[mpf]]:
+    """The rows of a 2-D tensor, as lists."""
+    width = x.shape[1]
+    return [list(x.values[i * width : (i + 1) * width]) for i in range(x.shape[0])]

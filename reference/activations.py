@@ -12,23 +12,115 @@ from typing import Any
 import mpmath
 from mpmath import fsum, mpf
 
-from ._core import Tensor, along_axis, as_tensor, check_axis, check_tensor, exact
+from ._core import (
+    Tensor,
+    along_axis,
+    as_tensor,
+    check_axis,
+    check_choice,
+    check_tensor,
+    elementwise,
+    exact,
+    require,
+)
 
 
 @exact
 def relu(x: Any) -> Tensor:
     r"""Rectified linear unit :math:`\mathrm{ReLU}(x) = \max(0, x)`; ``relu(-0.0) == 0``."""
-    x = as_tensor(x)
-    check_tensor("relu", "x", x)
-    return x.map(lambda v: max(mpf(0), v))
+    return elementwise("relu", x, lambda v: max(mpf(0), v))
+
+
+def _sigmoid(v: mpf) -> mpf:
+    return 1 / (1 + mpmath.exp(-v))
 
 
 @exact
 def sigmoid(x: Any) -> Tensor:
     r"""Logistic sigmoid :math:`\sigma(x) = 1 / (1 + e^{-x})`, in (0, 1); ``sigmoid(0) == 1/2``."""
-    x = as_tensor(x)
-    check_tensor("sigmoid", "x", x)
-    return x.map(lambda v: 1 / (1 + mpmath.exp(-v)))
+    return elementwise("sigmoid", x, _sigmoid)
+
+
+@exact
+def leaky_relu(x: Any, *, negative_slope: float = 0.01) -> Tensor:
+    r""":math:`x` for :math:`x \ge 0`, :math:`a x` below, with slope ``a = negative_slope``.
+
+    The slope is the binary value of the argument (0.01 is not exactly 1/100).
+    ``leaky_relu([-2, 3], negative_slope=0.5) == [-1, 3]``.
+    """
+    slope = mpf(negative_slope)
+    return elementwise("leaky_relu", x, lambda v: v if v >= 0 else slope * v)
+
+
+@exact
+def tanh(x: Any) -> Tensor:
+    r"""Hyperbolic tangent :math:`(e^x - e^{-x}) / (e^x + e^{-x}) = 2\sigma(2x) - 1`, odd, in (-1, 1)."""
+    return elementwise("tanh", x, mpmath.tanh)
+
+
+SOFTPLUS_THRESHOLDS = ("linear_above_threshold", "none")
+
+
+@exact
+def softplus(
+    x: Any,
+    *,
+    beta: float = 1.0,
+    threshold: float = 20.0,
+    linear_region: str = "linear_above_threshold",
+) -> Tensor:
+    r"""Softplus :math:`\frac{1}{\beta} \log(1 + e^{\beta x})`, a smooth ReLU above it.
+
+    Variant ``linear_region``: ``"linear_above_threshold"`` (PyTorch) returns ``x`` itself where
+    :math:`\beta x >` ``threshold``; ``"none"`` (JAX's ``logaddexp(x, 0)``) never does.
+    ``softplus([0]) == [log 2]``.
+    """
+    require("softplus", "beta", beta, beta > 0, "positive")
+    check_choice("softplus", "linear_region", linear_region, SOFTPLUS_THRESHOLDS)
+    b = mpf(beta)
+
+    def term(v: mpf) -> mpf:
+        if linear_region == "linear_above_threshold" and b * v > threshold:
+            return v
+        return mpmath.log1p(mpmath.exp(b * v)) / b
+
+    return elementwise("softplus", x, term)
+
+
+GELU_APPROXIMATIONS = ("none", "tanh")
+
+
+@exact
+def gelu(x: Any, *, approximate: str = "none") -> Tensor:
+    r"""Gaussian error linear unit :math:`x \Phi(x) = \frac{x}{2}(1 + \mathrm{erf}(x / \sqrt 2))`.
+
+    ``approximate="tanh"``: :math:`\frac{x}{2}(1 + \tanh(\sqrt{2/\pi}(x + 0.044715 x^3)))`
+    (Hendrycks and Gimpel 2016). PyTorch defaults to ``"none"``, ``jax.nn.gelu`` to the tanh
+    form. ``gelu([0]) == [0]``.
+    """
+    check_choice("gelu", "approximate", approximate, GELU_APPROXIMATIONS)
+    if approximate == "none":
+        # erfc(-v / sqrt 2) = 1 + erf(v / sqrt 2), without the cancellation for negative v.
+        return elementwise("gelu", x, lambda v: v / 2 * mpmath.erfc(-v / mpmath.sqrt(2)))
+    scale, cubic = mpmath.sqrt(2 / mpmath.pi), mpf("0.044715")
+    # 1 + tanh(y) = 2 sigma(2y), again without cancellation.
+    return elementwise("gelu", x, lambda v: v * _sigmoid(2 * scale * (v + cubic * v**3)))
+
+
+@exact
+def silu(x: Any) -> Tensor:
+    r"""Sigmoid linear unit (swish) :math:`x \sigma(x)`; ``silu([0]) == [0]``."""
+    return elementwise("silu", x, lambda v: v * _sigmoid(v))
+
+
+@exact
+def elu(x: Any, *, alpha: float = 1.0) -> Tensor:
+    r"""Exponential linear unit: :math:`x` for :math:`x > 0`, :math:`\alpha (e^x - 1)` otherwise.
+
+    Tends to :math:`-\alpha` as :math:`x \to -\infty`; ``elu([0]) == [0]``.
+    """
+    a = mpf(alpha)
+    return elementwise("elu", x, lambda v: v if v > 0 else a * mpmath.expm1(v))
 
 
 def _shifted(z: list[mpf]) -> list[mpf]:
@@ -44,7 +136,7 @@ def _softmax_lane(z: list[mpf]) -> list[mpf]:
     return [w / total for w in weights]
 
 
-def _log_softmax_lane(z: list[mpf]) -> list[mpf]:
+def log_softmax_lane(z: list[mpf]) -> list[mpf]:
     shifted = _shifted(z)
     log_total = mpmath.log(fsum(mpmath.exp(d) for d in shifted))
     return [d - log_total for d in shifted]
@@ -72,4 +164,4 @@ def log_softmax(x: Any, *, axis: int = -1) -> Tensor:
     x = as_tensor(x)
     check_tensor("log_softmax", "x", x, min_ndim=1)
     check_axis("log_softmax", x, axis)
-    return along_axis(_log_softmax_lane, x, axis)
+    return along_axis(log_softmax_lane, x, axis)

@@ -1,6 +1,6 @@
 """Information theory: entropy, cross entropy, Kullback-Leibler divergence.
 
-Spec pages: ``spec/concepts/entropy.md``, ``spec/concepts/cross_entropy.md``. Distributions lie
+Spec pages: ``spec/concepts/<id>.md``. Distributions lie
 along ``axis`` (default the last), so a batch of distributions gives a batch of results.
 """
 
@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import mpmath
 from mpmath import fsum, mpf
 
 from ._core import (
@@ -57,4 +58,32 @@ def cross_entropy(p: Any, q: Any, *, base: float | None = None, axis: int = -1) 
     check_distributions("cross_entropy", "q", q, axis)
     return reduce_axis(
         lambda p_lane, q_lane: -fsum(map(xlogy, p_lane, q_lane)) / log_base(base), axis, p, q
+    )
+
+
+def _kl_term(pi: mpf, qi: mpf) -> mpf:
+    """``p log(p / q)``: 0 where ``p = 0``, ``+inf`` where only ``q = 0``."""
+    if pi == 0:
+        return mpf(0)
+    return mpf("inf") if qi == 0 else pi * (mpmath.log(pi) - mpmath.log(qi))
+
+
+@exact
+def kl_divergence(p: Any, q: Any, *, base: float | None = None, axis: int = -1) -> Tensor | mpf:
+    r"""Kullback-Leibler divergence :math:`D(P \| Q) = \sum_i p_i \log_b (p_i / q_i)`.
+
+    Equals :math:`H(P, Q) - H(P)` and is :math:`\ge 0`, zero iff ``P = Q`` (Gibbs' inequality);
+    :math:`+\infty` where some ``p_i > 0`` has ``q_i = 0``. ``kl_divergence([1, 0], [0.5, 0.5],
+    base=2) == 1``.
+    """
+    p, q = as_tensor(p), as_tensor(q)
+    check_tensor("kl_divergence", "p", p, min_ndim=1)
+    check_tensor("kl_divergence", "q", q, min_ndim=1)
+    check_same_shape("kl_divergence", ("p", p), ("q", q))
+    check_axis("kl_divergence", p, axis)
+    check_base("kl_divergence", base)
+    check_distributions("kl_divergence", "p", p, axis)
+    check_distributions("kl_divergence", "q", q, axis)
+    return reduce_axis(
+        lambda p_lane, q_lane: fsum(map(_kl_term, p_lane, q_lane)) / log_base(base), axis, p, q
     )

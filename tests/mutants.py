@@ -8,8 +8,10 @@ from collections.abc import Callable, Mapping
 from typing import Any, ClassVar
 
 import numpy as np
-from dlspec.adapters import numpy_adapter as npa
 from dlspec.adapters.numpy_adapter import NumpyAdapter
+from dlspec.adapters.numpy_ops import activations as act
+from dlspec.adapters.numpy_ops import information as info
+from dlspec.adapters.numpy_ops import losses as loss
 
 
 class Mutant(NumpyAdapter):
@@ -29,30 +31,30 @@ def _softmax_without_max_shift(x, *, axis=-1):
 
 def _log_of_softmax(x, *, axis=-1):
     with np.errstate(divide="ignore"):
-        return np.log(npa.softmax(x, axis=axis))
+        return np.log(act.softmax(x, axis=axis))
 
 
 def _log_softmax_on_axis_0(x, *, axis=-1):
-    return npa.log_softmax(x, axis=0)
+    return act.log_softmax(x, axis=0)
 
 
 def _entropy_in_bits(p, *, base=None, axis=-1):
-    return npa.entropy(p, base=2.0 if base is None else base, axis=axis)
+    return info.entropy(p, base=2.0 if base is None else base, axis=axis)
 
 
 def _entropy_without_zero_guard(p, *, base=None, axis=-1):
     with np.errstate(divide="ignore", invalid="ignore"):
-        return npa._in_base(-np.sum(p * np.log(p), axis=axis), base)
+        return info.in_base(-np.sum(p * np.log(p), axis=axis), base)
 
 
 def _cross_entropy_swapped(p, q, *, base=None, axis=-1):
-    return npa.cross_entropy(q, p, base=base, axis=axis)
+    return info.cross_entropy(q, p, base=base, axis=axis)
 
 
 def _bce_without_clamp(probability, target, *, reduction="mean"):
     with np.errstate(divide="ignore", invalid="ignore"):
         terms = -(target * np.log(probability) + (1 - target) * np.log1p(-probability))
-    return npa._reduce(terms, reduction)
+    return loss.reduce(terms, reduction)
 
 
 def _bce_clamped_after_weighting(probability, target, *, reduction="mean"):
@@ -60,11 +62,11 @@ def _bce_clamped_after_weighting(probability, target, *, reduction="mean"):
     with np.errstate(divide="ignore", invalid="ignore"):
         positive = np.maximum(np.nan_to_num(target * np.log(probability), nan=0.0), -100)
         negative = np.maximum(np.nan_to_num((1 - target) * np.log1p(-probability), nan=0.0), -100)
-    return npa._reduce(-(positive + negative), reduction)
+    return loss.reduce(-(positive + negative), reduction)
 
 
 def _mse_summed(prediction, target, *, reduction="mean"):
-    return npa._reduce((prediction - target) ** 2, "sum" if reduction == "mean" else reduction)
+    return loss.reduce((prediction - target) ** 2, "sum" if reduction == "mean" else reduction)
 
 
 def _softmax_through_float32(x, *, axis=-1):
@@ -89,7 +91,7 @@ def _relu_upcasting(x):
 def _mse_per_sample(prediction, target, *, reduction="mean"):
     # Keras' convention (mean over the last axis first) presented as PyTorch's.
     terms = np.mean((prediction - target) ** 2, axis=-1)
-    return npa._reduce(terms, reduction)
+    return loss.reduce(terms, reduction)
 
 
 def _mutant(name: str, concept: str, function: Callable[..., Any], doc: str) -> type[Mutant]:
@@ -192,14 +194,14 @@ class BrokenWrongShape(Mutant):
     name = "broken-wrong-shape"
     caught_by = "softmax"
     replacements: ClassVar = {
-        "softmax": lambda x, *, axis=-1: npa.softmax(x, axis=axis).ravel()[:1]
+        "softmax": lambda x, *, axis=-1: act.softmax(x, axis=axis).ravel()[:1]
     }
 
 
 class BrokenWrongDtype(Mutant):
     name = "broken-wrong-dtype"
     caught_by = "sigmoid"
-    replacements: ClassVar = {"sigmoid": lambda x: npa.sigmoid(x).astype(np.float16)}
+    replacements: ClassVar = {"sigmoid": lambda x: act.sigmoid(x).astype(np.float16)}
 
 
 class BrokenNaN(Mutant):
@@ -207,7 +209,7 @@ class BrokenNaN(Mutant):
     caught_by = "mse_loss"
     replacements: ClassVar = {
         "mse_loss": lambda prediction, target, *, reduction="mean": np.full_like(
-            npa.mse_loss(prediction, target, reduction=reduction), np.nan
+            loss.mse_loss(prediction, target, reduction=reduction), np.nan
         )
     }
 

@@ -1,4 +1,4 @@
-"""Activations: ReLU, sigmoid, softmax and log-softmax (spec/concepts/<id>.md)."""
+"""Activations: the elementwise family and softmax (spec/concepts/<id>.md)."""
 
 import numpy as np
 import pytest
@@ -12,7 +12,9 @@ from dlspec.checks import (
     check_oracle,
     check_relation,
     input_text,
+    needs_concepts,
     run_backend,
+    run_with_allowance,
 )
 
 LOGIT_EDGES = {
@@ -247,5 +249,312 @@ def test_log_softmax_is_shift_invariant_and_nonpositive(backend, dtype, x, shift
         lane_max >= floor,
         actual=lane_max,
         expected=floor,
+        inputs=text,
+    )
+
+
+# ---------------------------------------------------------------- the rest of the elementwise family
+
+WIDE = dst.float_arrays(min_value=-200.0, max_value=200.0)
+MODERATE = dst.float_arrays(min_value=-15.0, max_value=15.0)
+SLOPES = st.sampled_from([0.01, 0.2, 0.3, 0.5, 0.0])
+
+
+def _odd_part_is_x(concept, backend, dtype, x, **params):
+    """f(x) - f(-x) == x: softplus, GELU and SiLU all have x as their odd part times 2."""
+    plus, allowed_plus = run_with_allowance(concept, backend, x, **params)
+    minus, allowed_minus = run_with_allowance(concept, backend, -x, **params)
+    check_close(
+        concept,
+        backend,
+        dtype,
+        f"{concept}(x) - {concept}(-x) == x",
+        plus.astype(np.float64) - minus,
+        x,
+        allowed_plus + allowed_minus,
+        inputs=input_text(concept, x, **params),
+    )
+
+
+@pytest.mark.concept("leaky_relu")
+@given(x=WIDE, slope=SLOPES)
+@example(x=np.array([-2.0, 3.0]), slope=0.5)  # = [-1, 3]
+def test_leaky_relu_matches_reference(backend, dtype, x, slope):
+    check_oracle("leaky_relu", backend, x.astype(dtype), negative_slope=slope)
+
+
+@pytest.mark.concept("leaky_relu")
+@pytest.mark.parametrize("edge", ELEMENTWISE_EDGES)
+def test_leaky_relu_edge_inputs(backend, dtype, edge):
+    x = np.asarray(ELEMENTWISE_EDGES[edge], dtype=dtype)
+    check_oracle("leaky_relu", backend, x, kind="edge", negative_slope=0.01)
+
+
+@pytest.mark.concept("leaky_relu")
+@given(x=dst.float_arrays(), slope=SLOPES)
+def test_leaky_relu_keeps_the_positive_part_and_is_monotone(backend, dtype, x, slope):
+    x = np.sort(x.ravel()).astype(dtype)
+    out = run_backend("leaky_relu", backend, x, negative_slope=slope)
+    text = input_text("leaky_relu", x, negative_slope=slope)
+    check_relation(
+        "leaky_relu",
+        backend,
+        dtype,
+        "leaky_relu(x) == x for x >= 0",
+        np.where(x >= 0, out == x, True),
+        actual=out,
+        expected=x,
+        inputs=text,
+    )
+    check_relation(
+        "leaky_relu",
+        backend,
+        dtype,
+        "non-decreasing for a non-negative slope",
+        np.diff(out) >= 0,
+        actual=out,
+        expected="sorted values",
+        inputs=text,
+    )
+
+
+@pytest.mark.concept("leaky_relu")
+@given(x=dst.float_arrays())
+def test_leaky_relu_with_slope_zero_is_relu(backend, dtype, x):
+    x = x.astype(dtype)
+    leaky = run_backend("leaky_relu", backend, x, negative_slope=0.0)
+    check_relation(
+        "leaky_relu",
+        backend,
+        dtype,
+        "leaky_relu(x, 0) == max(x, 0)",
+        leaky == np.maximum(x, 0),
+        actual=leaky,
+        expected=np.maximum(x, 0),
+        inputs=input_text("leaky_relu", x, negative_slope=0.0),
+    )
+
+
+@pytest.mark.concept("tanh")
+@given(x=WIDE)
+@example(x=np.array([0.0, -0.0]))
+def test_tanh_matches_reference(backend, dtype, x):
+    check_oracle("tanh", backend, x.astype(dtype))
+
+
+@pytest.mark.concept("tanh")
+@pytest.mark.parametrize("edge", ELEMENTWISE_EDGES)
+def test_tanh_edge_inputs(backend, dtype, edge):
+    check_oracle("tanh", backend, np.asarray(ELEMENTWISE_EDGES[edge], dtype=dtype), kind="edge")
+
+
+@pytest.mark.concept("tanh")
+@given(x=MODERATE)
+def test_tanh_is_odd_and_bounded(backend, dtype, x):
+    x = x.astype(dtype)
+    plus, allowed_plus = run_with_allowance("tanh", backend, x)
+    minus, allowed_minus = run_with_allowance("tanh", backend, -x)
+    text = input_text("tanh", x)
+    check_close(
+        "tanh",
+        backend,
+        dtype,
+        "tanh(-x) == -tanh(x)",
+        minus,
+        -plus.astype(np.float64),
+        allowed_plus + allowed_minus,
+        inputs=text,
+    )
+    check_relation(
+        "tanh",
+        backend,
+        dtype,
+        "-1 <= tanh(x) <= 1",
+        np.abs(plus) <= 1,
+        actual=plus,
+        expected="values in [-1, 1]",
+        inputs=text,
+    )
+
+
+@pytest.mark.concept("tanh")
+@given(x=dst.float_arrays(min_value=-10.0, max_value=10.0))
+def test_tanh_is_a_rescaled_sigmoid(backend, dtype, x):
+    """tanh(x) == 2 sigmoid(2x) - 1, across two concepts (2x is exact)."""
+    needs_concepts(backend, "sigmoid")
+    x = x.astype(dtype)
+    t, allowed_t = run_with_allowance("tanh", backend, x)
+    s, allowed_s = run_with_allowance("sigmoid", backend, 2 * x)
+    check_close(
+        "tanh",
+        backend,
+        dtype,
+        "tanh(x) == 2 sigmoid(2x) - 1",
+        t,
+        2 * s.astype(np.float64) - 1,
+        allowed_t + 2 * allowed_s,
+        inputs=input_text("tanh", x),
+    )
+
+
+@pytest.mark.concept("softplus")
+@given(x=WIDE, beta=st.sampled_from([1.0, 2.0, 0.5]))
+@example(x=np.array([0.0]), beta=1.0)  # log 2
+@example(x=np.array([20.5, 19.5, 40.0]), beta=1.0)  # either side of the linear threshold
+def test_softplus_matches_reference(backend, dtype, x, beta):
+    check_oracle("softplus", backend, x.astype(dtype), beta=beta)
+
+
+@pytest.mark.concept("softplus")
+@pytest.mark.parametrize("edge", ELEMENTWISE_EDGES)
+def test_softplus_edge_inputs(backend, dtype, edge):
+    x = np.asarray(ELEMENTWISE_EDGES[edge], dtype=dtype)
+    check_oracle("softplus", backend, x, kind="edge")
+
+
+@pytest.mark.concept("softplus")
+@given(x=MODERATE)
+def test_softplus_odd_part_is_x(backend, dtype, x):
+    _odd_part_is_x("softplus", backend, dtype, x.astype(dtype))
+
+
+@pytest.mark.concept("softplus")
+@given(x=WIDE)
+def test_softplus_lies_above_relu(backend, dtype, x):
+    x = x.astype(dtype)
+    out = run_backend("softplus", backend, x)
+    check_relation(
+        "softplus",
+        backend,
+        dtype,
+        "softplus(x) >= max(x, 0)",
+        out >= np.maximum(x, 0),
+        actual=out,
+        expected=np.maximum(x, 0),
+        inputs=input_text("softplus", x),
+    )
+
+
+GELU_FORMS = st.sampled_from(["none", "tanh"])
+
+
+@pytest.mark.concept("gelu")
+@given(x=dst.float_arrays(min_value=-40.0, max_value=40.0), approximate=GELU_FORMS)
+@example(x=np.array([0.0, 1.0, -1.0]), approximate="none")  # 0, Phi(1), -Phi(-1)
+def test_gelu_matches_reference(backend, dtype, x, approximate):
+    check_oracle("gelu", backend, x.astype(dtype), approximate=approximate)
+
+
+@pytest.mark.concept("gelu")
+@pytest.mark.parametrize("edge", ELEMENTWISE_EDGES)
+@pytest.mark.parametrize("approximate", ["none", "tanh"])
+def test_gelu_edge_inputs(backend, dtype, edge, approximate):
+    x = np.asarray(ELEMENTWISE_EDGES[edge], dtype=dtype)
+    check_oracle("gelu", backend, x, kind="edge", approximate=approximate)
+
+
+@pytest.mark.concept("gelu")
+@given(x=MODERATE, approximate=GELU_FORMS)
+def test_gelu_odd_part_is_x(backend, dtype, x, approximate):
+    _odd_part_is_x("gelu", backend, dtype, x.astype(dtype), approximate=approximate)
+
+
+@pytest.mark.concept("gelu")
+@given(x=WIDE, approximate=GELU_FORMS)
+def test_gelu_lies_just_below_relu(backend, dtype, x, approximate):
+    """relu(x) - 0.17 <= gelu(x) <= relu(x): x Phi(x) >= -0.1700 (its minimum, near x = -0.75)."""
+    x = x.astype(dtype)
+    out, allowed = run_with_allowance("gelu", backend, x, approximate=approximate)
+    relu = np.maximum(x, 0).astype(np.float64)
+    check_relation(
+        "gelu",
+        backend,
+        dtype,
+        "relu(x) - 0.17 <= gelu(x) <= relu(x)",
+        (out <= relu + allowed) & (out >= relu - 0.17 - allowed),
+        actual=out,
+        expected=relu,
+        inputs=input_text("gelu", x, approximate=approximate),
+    )
+
+
+@pytest.mark.concept("silu")
+@given(x=WIDE)
+@example(x=np.array([0.0, 1.0]))
+def test_silu_matches_reference(backend, dtype, x):
+    check_oracle("silu", backend, x.astype(dtype))
+
+
+@pytest.mark.concept("silu")
+@pytest.mark.parametrize("edge", ELEMENTWISE_EDGES)
+def test_silu_edge_inputs(backend, dtype, edge):
+    check_oracle("silu", backend, np.asarray(ELEMENTWISE_EDGES[edge], dtype=dtype), kind="edge")
+
+
+@pytest.mark.concept("silu")
+@given(x=MODERATE)
+def test_silu_odd_part_is_x(backend, dtype, x):
+    _odd_part_is_x("silu", backend, dtype, x.astype(dtype))
+
+
+@pytest.mark.concept("silu")
+@given(x=dst.float_arrays(min_value=-30.0, max_value=30.0))
+def test_silu_is_x_times_sigmoid(backend, dtype, x):
+    needs_concepts(backend, "sigmoid")
+    x = x.astype(dtype)
+    out, allowed = run_with_allowance("silu", backend, x)
+    s, allowed_s = run_with_allowance("sigmoid", backend, x)
+    check_close(
+        "silu",
+        backend,
+        dtype,
+        "silu(x) == x sigmoid(x)",
+        out,
+        x.astype(np.float64) * s,
+        allowed + np.abs(x) * allowed_s,
+        inputs=input_text("silu", x),
+    )
+
+
+ALPHAS = st.sampled_from([1.0, 0.5, 2.0])
+
+
+@pytest.mark.concept("elu")
+@given(x=WIDE, alpha=ALPHAS)
+@example(x=np.array([0.0, -1e-10, 1e-10]), alpha=1.0)  # expm1 territory
+def test_elu_matches_reference(backend, dtype, x, alpha):
+    check_oracle("elu", backend, x.astype(dtype), alpha=alpha)
+
+
+@pytest.mark.concept("elu")
+@pytest.mark.parametrize("edge", ELEMENTWISE_EDGES)
+def test_elu_edge_inputs(backend, dtype, edge):
+    check_oracle("elu", backend, np.asarray(ELEMENTWISE_EDGES[edge], dtype=dtype), kind="edge")
+
+
+@pytest.mark.concept("elu")
+@given(x=WIDE, alpha=ALPHAS)
+def test_elu_is_identity_above_zero_and_bounded_below(backend, dtype, x, alpha):
+    x = x.astype(dtype)
+    out = run_backend("elu", backend, x, alpha=alpha)
+    text = input_text("elu", x, alpha=alpha)
+    check_relation(
+        "elu",
+        backend,
+        dtype,
+        "elu(x) == x for x > 0",
+        np.where(x > 0, out == x, True),
+        actual=out,
+        expected=x,
+        inputs=text,
+    )
+    check_relation(
+        "elu",
+        backend,
+        dtype,
+        "-alpha <= elu(x) <= 0 for x <= 0",
+        np.where(x <= 0, (out >= -alpha) & (out <= 0), True),
+        actual=out,
+        expected=f"values in [-{alpha}, 0]",
         inputs=text,
     )

@@ -1,4 +1,4 @@
-"""Information theory: entropy and cross entropy (spec/concepts/<id>.md)."""
+"""Information theory: entropy, cross entropy, KL divergence (spec/concepts/<id>.md)."""
 
 import numpy as np
 import pytest
@@ -12,7 +12,9 @@ from dlspec.checks import (
     check_oracle,
     check_relation,
     input_text,
+    needs_concepts,
     run_backend,
+    run_with_allowance,
 )
 
 BASES = st.sampled_from([None, 2.0, 10.0])
@@ -133,3 +135,73 @@ def test_gibbs_inequality(backend, dtype, pq):
             allowed_own + allowed_h,
             inputs=text,
         )
+
+
+# ---------------------------------------------------------------- kl_divergence
+
+
+@pytest.mark.concept("kl_divergence")
+@given(pq=dst.distribution_pairs(), base=BASES)
+@example(pq=(np.array([1.0, 0.0]), np.array([0.5, 0.5])), base=2.0)  # 1 bit
+def test_kl_divergence_matches_reference(backend, dtype, pq, base):
+    p, q = (a.astype(dtype) for a in pq)
+    check_oracle("kl_divergence", backend, p, q, base=base, axis=-1)
+
+
+@pytest.mark.concept("kl_divergence")
+@pytest.mark.parametrize("edge", DISTRIBUTION_EDGES)
+def test_kl_divergence_edge_inputs(backend, dtype, edge):
+    p = np.asarray(DISTRIBUTION_EDGES[edge], dtype=dtype)
+    q = np.flip(p, axis=-1).copy()
+    check_oracle("kl_divergence", backend, p, p, kind="edge", base=None, axis=-1)
+    check_oracle("kl_divergence", backend, p, q, kind="edge", base=None, axis=-1)
+
+
+@pytest.mark.concept("kl_divergence")
+@given(pq=dst.distribution_pairs(), base=BASES)
+def test_kl_divergence_is_nonnegative_and_zero_on_itself(backend, dtype, pq, base):
+    """Gibbs' inequality: D(P || Q) >= 0, and D(P || P) == 0."""
+    p, q = (a.astype(dtype) for a in pq)
+    d, allowed = run_with_allowance("kl_divergence", backend, p, q, base=base, axis=-1)
+    own, allowed_own = run_with_allowance("kl_divergence", backend, p, p, base=base, axis=-1)
+    text = input_text("kl_divergence", p, q, base=base, axis=-1)
+    check_relation(
+        "kl_divergence",
+        backend,
+        dtype,
+        "D(P || Q) >= 0",
+        d >= -allowed,
+        actual=d,
+        expected="values >= 0",
+        inputs=text,
+    )
+    check_close(
+        "kl_divergence",
+        backend,
+        dtype,
+        "D(P || P) == 0",
+        own,
+        np.zeros_like(own, dtype=np.float64),
+        allowed_own,
+        inputs=text,
+    )
+
+
+@pytest.mark.concept("kl_divergence")
+@given(pq=dst.distribution_pairs())
+def test_kl_divergence_is_cross_entropy_minus_entropy(backend, dtype, pq):
+    needs_concepts(backend, "cross_entropy", "entropy")
+    p, q = (a.astype(dtype) for a in pq)
+    d, allowed_d = run_with_allowance("kl_divergence", backend, p, q, axis=-1)
+    cross, allowed_cross = run_with_allowance("cross_entropy", backend, p, q, axis=-1)
+    h, allowed_h = run_with_allowance("entropy", backend, p, axis=-1)
+    check_close(
+        "kl_divergence",
+        backend,
+        dtype,
+        "D(P || Q) == H(P, Q) - H(P)",
+        d,
+        cross.astype(np.float64) - h,
+        allowed_d + allowed_cross + allowed_h,
+        inputs=input_text("kl_divergence", p, q, axis=-1),
+    )

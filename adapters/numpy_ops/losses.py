@@ -1,0 +1,100 @@
+"""Losses: per-element terms, then PyTorch's reductions."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import numpy as np
+
+from .activations import log_softmax
+
+__all__ = [
+    "binary_cross_entropy",
+    "binary_cross_entropy_with_logits",
+    "huber_loss",
+    "mae_loss",
+    "mse_loss",
+    "multi_target_loss",
+    "softmax_cross_entropy",
+]  # the concepts; the adapter's table
+
+
+def reduce(terms: np.ndarray, reduction: str) -> np.ndarray:
+    if reduction == "none":
+        return terms
+    return np.sum(terms) if reduction == "sum" else np.mean(terms)
+
+
+def mse_loss(prediction: np.ndarray, target: np.ndarray, *, reduction: str = "mean") -> np.ndarray:
+    return reduce((prediction - target) ** 2, reduction)
+
+
+def mae_loss(prediction: np.ndarray, target: np.ndarray, *, reduction: str = "mean") -> np.ndarray:
+    return reduce(np.abs(prediction - target), reduction)
+
+
+def huber_loss(
+    prediction: np.ndarray, target: np.ndarray, *, delta: float = 1.0, reduction: str = "mean"
+) -> np.ndarray:
+    z = np.abs(prediction - target)
+    d = z.dtype.type(delta)
+    return reduce(np.where(z <= d, z * z / 2, d * (z - d / 2)), reduction)
+
+
+def binary_cross_entropy(
+    probability: np.ndarray, target: np.ndarray, *, reduction: str = "mean"
+) -> np.ndarray:
+    # PyTorch's guard: each log clamped below at -100 before it is weighted.
+    with np.errstate(divide="ignore"):
+        log_p = np.maximum(np.log(probability), -100)
+        log_not_p = np.maximum(np.log1p(-probability), -100)
+    return reduce(-(target * log_p + (1 - target) * log_not_p), reduction)
+
+
+def _softplus(x: np.ndarray) -> np.ndarray:
+    return np.maximum(x, 0) + np.log1p(np.exp(-np.abs(x)))
+
+
+def binary_cross_entropy_with_logits(
+    logits: np.ndarray, target: np.ndarray, *, pos_weight: float = 1.0, reduction: str = "mean"
+) -> np.ndarray:
+    w = logits.dtype.type(pos_weight)
+    terms = w * target * _softplus(-logits) + (1 - target) * _softplus(logits)
+    return reduce(terms, reduction)
+
+
+def softmax_cross_entropy(
+    logits: np.ndarray, target: np.ndarray, *, label_smoothing: float = 0.0, reduction: str = "mean"
+) -> np.ndarray:
+    classes = logits.shape[-1]
+    if target.shape != logits.shape:  # class indices
+        target = np.eye(classes, dtype=logits.dtype)[target.astype(np.int64)]
+    eps = logits.dtype.type(label_smoothing)
+    smoothed = (1 - eps) * target + eps / classes
+    log_p = log_softmax(logits, axis=-1)
+    terms = -np.sum(np.where(smoothed == 0, 0, smoothed * log_p), axis=-1)
+    return reduce(terms, reduction)
+
+
+SINGLE_TARGET: dict[str, Callable[[np.ndarray, np.ndarray], np.ndarray]] = {
+    "mse": mse_loss,
+    "mae": mae_loss,
+    "huber": huber_loss,
+    "bce_with_logits": binary_cross_entropy_with_logits,
+}
+
+
+def multi_target_loss(
+    prediction: np.ndarray,
+    target: np.ndarray,
+    *,
+    losses: Sequence[str],
+    weights: Sequence[float],
+) -> np.ndarray:
+    per_target = [
+        SINGLE_TARGET[name](prediction[:, t], target[:, t]) for t, name in enumerate(losses)
+    ]
+    total = sum(
+        prediction.dtype.type(w) * loss for w, loss in zip(weights, per_target, strict=True)
+    )
+    return np.array([total, *per_target], dtype=prediction.dtype)

@@ -1,0 +1,200 @@
+"""Normalization: feature scaling of a data set, and the batch and layer normalization layers.
+
+Spec pages: ``spec/concepts/<id>.md``. Statistics are taken along ``axis`` (the scalers: over the
+samples of each feature), and the variance that normalizes is the *biased* (population) one
+unless ``ddof`` says otherwise.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+import mpmath
+from mpmath import fsum, mpf
+
+from ._core import (
+    DomainError,
+    Tensor,
+    along_axis,
+    as_tensor,
+    check_axis,
+    check_choice,
+    check_ndim,
+    check_tensor,
+    exact,
+    require,
+    rows,
+)
+
+RUNNING_VARIANCES: Final = ("unbiased", "biased")
+MOMENTUM_CONVENTIONS: Final = ("weights_batch", "weights_running")
+
+
+def _mean(lane: list[mpf]) -> mpf:
+    return fsum(lane) / len(lane)
+
+
+def _variance(lane: list[mpf], ddof: int = 0) -> mpf:
+    mean = _mean(lane)
+    return fsum((v - mean) ** 2 for v in lane) / (len(lane) - ddof)
+
+
+def _normalized(lane: list[mpf], variance: mpf, epsilon: mpf, mean: mpf | None = None) -> list[mpf]:
+    """``(v - mean) / sqrt(variance + epsilon)``; a lane with nothing to divide by maps to 0."""
+    mean = _mean(lane) if mean is None else mean
+    denominator = mpmath.sqrt(variance + epsilon)
+    if denominator == 0:
+        return [mpf(0)] * len(lane)
+    return [(v - mean) / denominator for v in lane]
+
+
+@exact
+def min_max_scale(
+    x: Any, *, axis: int = 0, feature_min: float = 0.0, feature_max: float = 1.0
+) -> Tensor:
+    r"""Min-max scaling :math:`a + (b - a)(x - \min x) / (\max x - \min x)` of each lane along
+    ``axis`` into ``[a, b] = [feature_min, feature_max]``; a constant lane (max = min) maps to
+    ``a``, as scikit-learn's ``MinMaxScaler`` does. ``min_max_scale([[0], [5], [10]]) ==
+    [[0], [0.5], [1]]``.
+    """
+    concept = "min_max_scale"
+    x = as_tensor(x)
+    check_tensor(concept, "x", x, min_ndim=1)
+    check_axis(concept, x, axis)
+    require(concept, "feature_max", feature_max, feature_max > feature_min, "above feature_min")
+    a, b = mpf(feature_min), mpf(feature_max)
+
+    def lane(values: list[mpf]) -> list[mpf]:
+        low, high = min(values), max(values)
+        if high == low:
+            return [a] * len(values)
+        return [a + (b - a) * (v - low) / (high - low) for v in values]
+
+    return along_axis(lane, x, axis)
+
+
+@exact
+def standardize(x: Any, *, axis: int = 0, ddof: int = 0, epsilon: float = 0.0) -> Tensor:
+    r"""Standardization (z-score) :math:`(x - \mu) / \sqrt{\sigma^2 + \epsilon}` of each lane along
+    ``axis``, with :math:`\sigma^2 = \sum (x - \mu)^2 / (n - \mathrm{ddof})`.
+
+    A constant lane maps to 0 when ``epsilon == 0`` (scikit-learn's ``StandardScaler``; with
+    ``epsilon > 0``, as ``jax.nn.standardize`` has by default, that is the formula's own value).
+    ``standardize([[1], [3]]) == [[-1], [1]]``.
+    """
+    concept = "standardize"
+    x = as_tensor(x)
+    check_tensor(concept, "x", x, min_ndim=1)
+    check_axis(concept, x, axis)
+    require(concept, "epsilon", epsilon, epsilon >= 0, "non-negative")
+    length = x.shape[axis]
+    require(concept, "ddof", ddof, 0 <= ddof < length, f"in [0, {length}) for lanes of {length}")
+    return along_axis(lambda lane: _normalized(lane, _variance(lane, ddof), mpf(epsilon)), x, axis)
+
+
+def _affine(values: list[mpf], weight: mpf, bias: mpf) -> list[mpf]:
+    return [v * weight + bias for v in values]
+
+
+@exact
+def batch_norm(
+    x: Any,
+    running_mean: Any,
+    running_variance: Any,
+    weight: Any,
+    bias: Any,
+    *,
+    training: bool = True,
+    momentum: float = 0.1,
+    eps: float = 1e-5,
+    running_var: str = "unbiased",
+    momentum_convention: str = "weights_batch",
+) -> Tensor:
+    r"""Batch normalization (Ioffe and Szegedy 2015) of ``x`` with shape ``(N, C)``.
+
+    Training: :math:`y = \gamma (x - \mu_B) / \sqrt{\sigma_B^2 + \epsilon} + \beta` with the batch
+    mean and *biased* batch variance per channel, and the running statistics move towards the
+    batch's: :math:`r \leftarrow (1 - m) r + m s` (``momentum_convention="weights_batch"``,
+    PyTorch's ``momentum=0.1``) or :math:`r \leftarrow m r + (1 - m) s` (``"weights_running"``,
+    Keras and Flax, ``momentum=0.99``). The running variance takes the *unbiased* batch variance
+    :math:`\sigma_B^2 N / (N - 1)` (``running_var="unbiased"``, PyTorch) or the biased one
+    (``"biased"``, Keras, Flax). Evaluation (``training=False``) normalizes with the running
+    statistics and leaves them unchanged.
+
+    Returns shape ``(N + 2, C)``: the ``N`` output rows, then the new running mean and variance.
+    """
+    concept = "batch_norm"
+    check_choice(concept, "running_var", running_var, RUNNING_VARIANCES)
+    check_choice(concept, "momentum_convention", momentum_convention, MOMENTUM_CONVENTIONS)
+    require(concept, "momentum", momentum, 0 <= momentum <= 1, "in [0, 1]")
+    require(concept, "eps", eps, eps > 0, "positive")
+    x = as_tensor(x)
+    check_tensor(concept, "x", x)
+    check_ndim(concept, "x", x, 2)
+    channels = x.shape[1]
+    statistics = {}
+    for name, value in (
+        ("running_mean", running_mean),
+        ("running_variance", running_variance),
+        ("weight", weight),
+        ("bias", bias),
+    ):
+        tensor = as_tensor(value)
+        check_tensor(concept, name, tensor)
+        if tensor.shape != (channels,):
+            raise DomainError(concept, name, f"must have shape ({channels},), got {tensor.shape}")
+        statistics[name] = tensor.values
+    if training and running_var == "unbiased":
+        require(
+            concept,
+            "x",
+            f"shape {x.shape}",
+            x.shape[0] >= 2,
+            "at least 2 samples per channel in training",
+        )
+    if any(v < 0 for v in statistics["running_variance"]):
+        raise DomainError(concept, "running_variance", "must be non-negative")
+    n = x.shape[0]
+    m = mpf(momentum)
+    new_weight, old_weight = (m, 1 - m) if momentum_convention == "weights_batch" else (1 - m, m)
+    columns = list(zip(*rows(x), strict=True))
+    out_columns, new_means, new_variances = [], [], []
+    for c, column in enumerate(columns):
+        lane = list(column)
+        mean, variance = statistics["running_mean"][c], statistics["running_variance"][c]
+        if training:
+            batch_mean, batch_variance = _mean(lane), _variance(lane)
+            normalized = _normalized(lane, batch_variance, mpf(eps), batch_mean)
+            estimate = batch_variance * n / (n - 1) if running_var == "unbiased" else batch_variance
+            mean = old_weight * mean + new_weight * batch_mean
+            variance = old_weight * variance + new_weight * estimate
+        else:
+            normalized = _normalized(lane, variance, mpf(eps), mean)
+        out_columns.append(_affine(normalized, statistics["weight"][c], statistics["bias"][c]))
+        new_means.append(mean)
+        new_variances.append(variance)
+    out_rows = [list(row) for row in zip(*out_columns, strict=True)] + [new_means, new_variances]
+    return Tensor((n + 2, channels), tuple(v for row in out_rows for v in row))
+
+
+@exact
+def layer_norm(x: Any, weight: Any, bias: Any, *, eps: float = 1e-5) -> Tensor:
+    r"""Layer normalization (Ba et al. 2016) over the last axis:
+    :math:`y = \gamma (x - \mu) / \sqrt{\sigma^2 + \epsilon} + \beta`, biased variance, the same in
+    training and evaluation; ``weight`` and ``bias`` have the last axis' length.
+    """
+    concept = "layer_norm"
+    require(concept, "eps", eps, eps > 0, "positive")
+    x, weight, bias = as_tensor(x), as_tensor(weight), as_tensor(bias)
+    check_tensor(concept, "x", x, min_ndim=1)
+    features = x.shape[-1]
+    for name, tensor in (("weight", weight), ("bias", bias)):
+        check_tensor(concept, name, tensor)
+        if tensor.shape != (features,):
+            raise DomainError(concept, name, f"must have shape ({features},), got {tensor.shape}")
+
+    def lane(values: list[mpf]) -> list[mpf]:
+        normalized = _normalized(values, _variance(values), mpf(eps))
+        return [v * g + b for v, g, b in zip(normalized, weight.values, bias.values, strict=True)]
+
+    return along_axis(lane, x, -1)

@@ -1,0 +1,68 @@
+"""Regularization penalties on the weights, and their gradients.
+
+Spec pages: ``spec/concepts/<id>.md``. A penalty is added to the training loss; its gradient is
+what an optimizer's ``weight_decay`` adds to each parameter's gradient when the two coincide.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+import mpmath
+from mpmath import fsum, mpf
+
+from ._core import Tensor, as_tensor, check_choice, check_tensor, exact, require
+
+L2_SCALES: Final = ("half", "full")
+
+
+def _weights(concept: str, weights: Any, strength: float) -> Tensor:
+    weights = as_tensor(weights)
+    check_tensor(concept, "weights", weights)
+    require(concept, "strength", strength, strength >= 0, "non-negative")
+    return weights
+
+
+@exact
+def l1_penalty(weights: Any, *, strength: float) -> mpf:
+    r"""Lasso penalty :math:`\lambda \sum_i |w_i|` (Keras ``regularizers.L1(l1=λ)``).
+
+    Its gradient is :math:`\lambda\,\mathrm{sign}(w)`, 0 at 0 (the subgradient every framework
+    picks). ``l1_penalty([1, -2], strength=0.5) == 1.5``.
+    """
+    weights = _weights("l1_penalty", weights, strength)
+    return mpf(strength) * fsum(abs(w) for w in weights.values)
+
+
+@exact
+def l2_penalty(weights: Any, *, strength: float, scale: str = "half") -> mpf:
+    r"""Ridge penalty on the squared norm, in one of two conventions (variant ``scale``):
+
+    - ``"half"``: :math:`\tfrac12 \lambda \|w\|^2`, gradient :math:`\lambda w`: what PyTorch's
+      ``weight_decay=λ`` adds to the gradient of SGD and Adam.
+    - ``"full"``: :math:`\lambda \|w\|^2`, gradient :math:`2 \lambda w`: Keras
+      ``regularizers.L2(l2=λ)``.
+
+    ``l2_penalty([3, 4], strength=1) == 12.5``; ``scale="full"`` gives 25.
+    """
+    weights = _weights("l2_penalty", weights, strength)
+    check_choice("l2_penalty", "scale", scale, L2_SCALES)
+    factor = mpf(strength) / 2 if scale == "half" else mpf(strength)
+    return factor * fsum(w * w for w in weights.values)
+
+
+@exact
+def l1_penalty_gradient(weights: Any, *, strength: float) -> Tensor:
+    r""":math:`\partial / \partial w_i` of :func:`l1_penalty`: :math:`\lambda\,\mathrm{sign}(w_i)`."""
+    weights = _weights("l1_penalty", weights, strength)
+    return weights.map(lambda w: mpf(strength) * mpmath.sign(w))
+
+
+@exact
+def l2_penalty_gradient(weights: Any, *, strength: float, scale: str = "half") -> Tensor:
+    r""":math:`\partial / \partial w_i` of :func:`l2_penalty`: :math:`\lambda w_i` (``"half"``) or
+    :math:`2 \lambda w_i` (``"full"``)."""
+    weights = _weights("l2_penalty", weights, strength)
+    check_choice("l2_penalty", "scale", scale, L2_SCALES)
+    factor = mpf(strength) if scale == "half" else 2 * mpf(strength)
+    return weights.map(lambda w: factor * w)

@@ -84,6 +84,15 @@ def pytest_configure(config: pytest.Config) -> None:
     config.pluginmanager.register(ReportCollector(config), "dlspec-report-collector")
 
 
+def _each_concept_ids(metafunc: pytest.Metafunc) -> list[str]:
+    """The concepts an ``each_concept`` parametrization lists, read from its marks."""
+    ids = []
+    for mark in metafunc.definition.iter_markers("parametrize"):
+        if mark.args and mark.args[0] == "concept_id":
+            ids += [p.values[0] if hasattr(p, "values") else p for p in mark.args[1]]
+    return ids
+
+
 def _concept_of(node: Any) -> str | None:
     marker = node.get_closest_marker("concept")
     return marker.args[0] if marker else None
@@ -95,10 +104,9 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         backends = metafunc.config.stash[STASH_BACKENDS]
         metafunc.parametrize("backend", backends, ids=[b.name for b in backends])
     if "dtype" in metafunc.fixturenames:
-        dtypes = (
-            catalogue.load().concept(concept_id).dtypes if concept_id else ("float32", "float64")
-        )
-        metafunc.parametrize("dtype", dtypes)
+        concepts = [concept_id] if concept_id else _each_concept_ids(metafunc)
+        dtypes = [d for c in concepts for d in catalogue.load().concept(c).dtypes]
+        metafunc.parametrize("dtype", list(dict.fromkeys(dtypes)) or ["float32", "float64"])
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -113,7 +121,7 @@ def pytest_collection_modifyitems(
         concept_id = _concept_of(item)
         if concept_id is not None:
             item.add_marker(getattr(pytest.mark, cat.concept(concept_id).group))
-        if wanted and concept_id not in wanted:
+        if (wanted and concept_id not in wanted) or not _dtype_applies(item, concept_id):
             dropped.append(item)
             continue
         kept.append(item)
@@ -123,6 +131,16 @@ def pytest_collection_modifyitems(
     if dropped:
         config.hook.pytest_deselected(items=dropped)
         items[:] = kept
+
+
+def _dtype_applies(item: pytest.Item, concept_id: str | None) -> bool:
+    """A test shared by several concepts (``each_concept``) is parametrized over the union of
+    their dtypes; each case keeps only its own concept's."""
+    callspec = getattr(item, "callspec", None)
+    dtype = callspec.params.get("dtype") if callspec is not None else None
+    return (
+        dtype is None or concept_id is None or dtype in catalogue.load().concept(concept_id).dtypes
+    )
 
 
 def _skip(item: pytest.Item, category: str, reason: str) -> None:

@@ -31,10 +31,15 @@ def float_arrays(
     min_value: float = -1e3,
     max_value: float = 1e3,
     shape: st.SearchStrategy | None = None,
+    min_magnitude: float = 0.0,
 ) -> st.SearchStrategy:
-    """Finite float64 arrays with elements in [min_value, max_value], subnormals included."""
+    """Finite float64 arrays with elements in [min_value, max_value], subnormals included unless
+    ``min_magnitude`` keeps every non-zero element at least that far from 0."""
     _check(min_value <= max_value, f"{min_value=} must not exceed {max_value=}")
+    _check(min_magnitude >= 0, f"{min_magnitude=} must be non-negative")
     elements = st.floats(min_value, max_value, allow_nan=False, allow_infinity=False)
+    if min_magnitude > 0:
+        elements = elements.filter(lambda v: v == 0 or abs(v) >= min_magnitude)
     return hnp.arrays(np.float64, shape if shape is not None else shapes(), elements=elements)
 
 

@@ -50,6 +50,36 @@ def underflow_model(name: str) -> Callable[[ErrorModel], ErrorModel]:
     return register
 
 
+@underflow_model("binary_cross_entropy_with_logits")
+def _weighted_softplus(inputs: Inputs, params: Mapping[str, Any], result: np.ndarray) -> np.ndarray:
+    """Softplus terms that underflow (``softplus(-100)`` in float32) weighted by ``w y`` and
+    ``1 - y``, then reduced: ``4 (w |y| + |1 - y|)`` per term, summed where the loss is."""
+    y = np.asarray(inputs["target"], dtype=np.float64)
+    terms = 4 * (params.get("pos_weight", 1.0) * np.abs(y) + np.abs(1 - y))
+    reduction = params.get("reduction", "mean")
+    if reduction == "none":
+        return terms
+    total = np.sum(terms) + y.size
+    return np.asarray(total if reduction == "sum" else total / y.size)
+
+
+@underflow_model("sgd")
+@underflow_model("gradient_accumulation")
+@underflow_model("frozen_parameters")
+@underflow_model("schedule")
+def _per_step(inputs: Inputs, params: Mapping[str, Any], result: np.ndarray) -> np.ndarray:
+    """Trajectories and schedules: a few underflowing operations a step (and per micro-batch
+    when accumulating), accumulated: ``4 k t`` at step ``t`` (rows of the result)."""
+    result = np.asarray(result)
+    steps = np.arange(1, result.shape[0] + 1, dtype=np.float64) if result.ndim else np.ones(())
+    return (
+        4
+        * params.get("accumulation_steps", 1)
+        * steps.reshape((-1,) + (1,) * (result.ndim - 1))
+        * np.ones_like(result, np.float64)
+    )
+
+
 @underflow_model("silu")
 @underflow_model("gelu")
 def _scaled_by_x(inputs: Inputs, params: Mapping[str, Any], result: np.ndarray) -> np.ndarray:
@@ -444,13 +474,14 @@ def frozen_parameters(inputs: Inputs, params: Mapping[str, Any], result: np.ndar
 
 def _adam_model(
     inputs: Inputs, params: Mapping[str, Any], result: np.ndarray, coupled: bool
-) -> np.ndarray:
+) -> tuple[np.ndarray, np.ndarray]:
+    """``s`` and the underflow amplification of an Adam trajectory (see :func:`adam`)."""
     theta = _x(inputs, "params")
     lr = params.get("lr", 1e-3)
     b1, b2, eps = params.get("beta1", 0.9), params.get("beta2", 0.999), params.get("eps", 1e-8)
     decay = params.get("weight_decay", 0.0 if coupled else 1e-2)
     m = v = v_max = magnitude = np.zeros_like(theta)
-    errors = []
+    errors, amplification = [], []
     previous = theta
     for t, g in enumerate(_x(inputs, "gradients"), start=1):
         g = g + (decay * previous if coupled else 0.0)
@@ -474,9 +505,12 @@ def _adam_model(
             lr * ((2 * t + 1) * spread + (t + 8 + corrections) * update)
             + (0.0 if coupled else lr * decay * np.abs(previous))
         )
+        # an underflowing moment (a subnormal gradient) is divided by the denominator
+        with np.errstate(divide="ignore"):
+            amplification.append(4 * t * (1 + lr / c1 / denominator))
         previous = result[t - 1]
     growth = 1 + lr * decay
-    return _trajectory(theta, errors, growth, result)
+    return _trajectory(theta, errors, growth, result), np.cumsum(amplification, axis=0)
 
 
 @error_model
@@ -486,14 +520,27 @@ def adam(inputs: Inputs, params: Mapping[str, Any], result: np.ndarray) -> np.nd
     :math:`|g|` and :math:`c_t = \beta_1^t / (1 - \beta_1^t) + \beta_2^t / (2 (1 - \beta_2^t))`
     the condition of the bias corrections: the moments' rounding grows linearly with ``t``;
     accumulated over the steps."""
-    return _adam_model(inputs, params, result, coupled=True)
+    return _adam_model(inputs, params, result, coupled=True)[0]
 
 
 @error_model
 def adamw(inputs: Inputs, params: Mapping[str, Any], result: np.ndarray) -> np.ndarray:
     r"""The :func:`adam` model without coupled decay, plus :math:`\eta\lambda|\theta|` for the
     decoupled decay's product each step."""
-    return _adam_model(inputs, params, result, coupled=False)
+    return _adam_model(inputs, params, result, coupled=False)[0]
+
+
+@underflow_model("adam")
+def _adam_underflow(inputs: Inputs, params: Mapping[str, Any], result: np.ndarray) -> np.ndarray:
+    r"""A subnormal moment's absolute error, divided by :math:`(1 - \beta_1^t)(\sqrt{\hat v} + \epsilon)`
+    and scaled by the rate, accumulated over the steps."""
+    return _adam_model(inputs, params, result, coupled=True)[1].reshape(np.shape(result))
+
+
+@underflow_model("adamw")
+def _adamw_underflow(inputs: Inputs, params: Mapping[str, Any], result: np.ndarray) -> np.ndarray:
+    """As Adam's."""
+    return _adam_model(inputs, params, result, coupled=False)[1].reshape(np.shape(result))
 
 
 @error_model
@@ -636,3 +683,61 @@ def batch_norm(inputs: Inputs, params: Mapping[str, Any], result: np.ndarray) ->
 FLOAT32_UNIT_ROUNDOFF = 2.0**-24
 """The larger unit roundoff of the two dtypes: ``u * (nM)^2 * 2**-24`` bounds the squared error
 ``(u n M)^2`` of a variance that is exactly 0 in float32, and over-covers it in float64."""
+
+
+def _inverse_spread(x: np.ndarray, epsilon: float) -> np.ndarray:
+    """``1 / sqrt(var + eps)`` along the last axis, 0 where that is infinite (constant lanes,
+    which map to 0 exactly)."""
+    _, sd, _, _ = _lanes_statistics(x, 0, epsilon)
+    with np.errstate(divide="ignore"):
+        return np.where(sd > 0, 1 / np.where(sd > 0, sd, 1), 0.0)
+
+
+@underflow_model("standardize")
+def _standardize_underflow(
+    inputs: Inputs, params: Mapping[str, Any], result: np.ndarray
+) -> np.ndarray:
+    """A subnormal mean or deviation, divided by the spread: ``4 / sd``."""
+    axis = params.get("axis", 0)
+    x = _lane_last(inputs["x"], axis)
+    amplification = 4 * _inverse_spread(x, params.get("epsilon", 0.0)) * np.ones_like(x)
+    return np.moveaxis(amplification, -1, axis)
+
+
+@underflow_model("layer_norm")
+def _layer_norm_underflow(
+    inputs: Inputs, params: Mapping[str, Any], result: np.ndarray
+) -> np.ndarray:
+    """As standardize, scaled by the weight: ``4 |gamma| / sd + 1``."""
+    x = _x(inputs)
+    gamma = np.abs(_x(inputs, "weight"))
+    return 4 * gamma * _inverse_spread(x, params.get("eps", 1e-5)) + 1
+
+
+@underflow_model("batch_norm")
+def _batch_norm_underflow(
+    inputs: Inputs, params: Mapping[str, Any], result: np.ndarray
+) -> np.ndarray:
+    """Output rows as layer_norm's, per channel; the running statistics: 4."""
+    x = _x(inputs).T
+    gamma = np.abs(_x(inputs, "weight"))[:, None]
+    if params.get("training", True):
+        inverse = _inverse_spread(x, params.get("eps", 1e-5))
+    else:
+        inverse = 1 / np.sqrt(_x(inputs, "running_variance") + params.get("eps", 1e-5))[:, None]
+    rows = (4 * gamma * inverse + 1) * np.ones_like(x)
+    return np.vstack([rows.T, np.full((2, x.shape[0]), 4.0)])
+
+
+@underflow_model("min_max_scale")
+def _min_max_underflow(inputs: Inputs, params: Mapping[str, Any], result: np.ndarray) -> np.ndarray:
+    """A subnormal difference divided by the range: ``4 |b - a| / R``."""
+    axis = params.get("axis", 0)
+    x = _lane_last(inputs["x"], axis)
+    span = np.ptp(x, axis=-1, keepdims=True)
+    width = abs(params.get("feature_max", 1.0) - params.get("feature_min", 0.0))
+    with np.errstate(divide="ignore"):
+        amplification = np.where(
+            span > 0, 4 * width / np.where(span > 0, span, 1), 0.0
+        ) * np.ones_like(x)
+    return np.moveaxis(amplification, -1, axis)

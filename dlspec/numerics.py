@@ -144,7 +144,7 @@ def measure_errors(
     b = np.asarray(backend, dtype=np.float64)
     hi = np.asarray(reference_hi, dtype=np.float64)
     lo = np.asarray(reference_lo, dtype=np.float64)
-    with np.errstate(over="ignore", invalid="ignore"):
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         rounded = hi.astype(fmt.numpy_dtype).astype(np.float64)
         absolute = np.abs((b - hi) - lo)
         overflowing = np.isinf(rounded)

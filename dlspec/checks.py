@@ -126,7 +126,8 @@ def allowance(
         allowed = (
             concept.budget.ulps[fmt.name] * ulp(result, fmt)
             + fmt.unit_roundoff * np.asarray(derived, dtype=np.float64)
-            + fmt.smallest_subnormal / 2 * np.asarray(amplified, dtype=np.float64)
+            # half the smallest subnormal is not a float64: halve the amplification instead
+            + fmt.smallest_subnormal * (0.5 * np.asarray(amplified, dtype=np.float64))
         )
     return np.broadcast_to(np.nan_to_num(allowed, nan=0.0, posinf=np.inf), np.shape(result))
 

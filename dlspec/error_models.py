@@ -417,15 +417,22 @@ def l2_penalty(inputs: Inputs, params: Mapping[str, Any], result: np.ndarray) ->
 
 
 def _trajectory(
-    theta: np.ndarray, step_errors: list[np.ndarray], growth: float, result: np.ndarray
+    theta: np.ndarray,
+    step_errors: list[np.ndarray],
+    growth: float | list[np.ndarray],
+    result: np.ndarray,
+    *,
+    rounding: bool = True,
 ) -> np.ndarray:
     """Accumulate per-step errors: after step ``t`` the error is the previous one, amplified by
-    ``growth`` (weight decay feeding parameters back into the update), plus the rounding of the
-    new parameters and the step's own error (both in units of ``u``)."""
+    ``growth`` (weight decay feeding the parameters' error back into the next update; a number or
+    one array a step), plus the step's own error and, with ``rounding``, the rounding of the new
+    parameters (all in units of ``u``, or of the underflow unit for amplifications)."""
+    growths = growth if isinstance(growth, list) else [growth] * len(step_errors)
     accumulated = np.zeros_like(theta)
     out = []
-    for t, error in enumerate(step_errors):
-        accumulated = accumulated * growth + np.abs(result[t]) + error
+    for t, (error, factor) in enumerate(zip(step_errors, growths, strict=True)):
+        accumulated = accumulated * factor + error + (np.abs(result[t]) if rounding else 0.0)
         out.append(accumulated)
     return np.asarray(out).reshape(result.shape)
 
@@ -475,51 +482,65 @@ def frozen_parameters(inputs: Inputs, params: Mapping[str, Any], result: np.ndar
 def _adam_model(
     inputs: Inputs, params: Mapping[str, Any], result: np.ndarray, coupled: bool
 ) -> tuple[np.ndarray, np.ndarray]:
-    """``s`` and the underflow amplification of an Adam trajectory (see :func:`adam`)."""
+    """``s`` and the underflow amplification of an Adam trajectory (see :func:`adam`).
+
+    Both are first-order error bounds propagated through the linearised recurrence, per element:
+    an error in the parameters enters the next gradient through a coupled decay, an error in the
+    gradient enters the first moment, and the first moment's error moves the parameters divided
+    by :math:`(1 - \beta_1^t)(\sqrt{\hat v} + \epsilon)`, which is huge when :math:`g \ll \epsilon`.
+    """
     theta = _x(inputs, "params")
     lr = params.get("lr", 1e-3)
     b1, b2, eps = params.get("beta1", 0.9), params.get("beta2", 0.999), params.get("eps", 1e-8)
     decay = params.get("weight_decay", 0.0 if coupled else 1e-2)
-    m = v = v_max = magnitude = np.zeros_like(theta)
-    errors, amplification = [], []
+    m = v = v_max = np.zeros_like(theta)
+    # (rounding in units of u, underflow in units of half the smallest subnormal)
+    error_theta, error_m = [np.zeros_like(theta)] * 2, [np.zeros_like(theta)] * 2
+    rounding_rows, underflow_rows = [], []
     previous = theta
-    for t, g in enumerate(_x(inputs, "gradients"), start=1):
-        g = g + (decay * previous if coupled else 0.0)
+    for t, gradient in enumerate(_x(inputs, "gradients"), start=1):
+        g = gradient + (decay * previous if coupled else 0.0)
         m = b1 * m + (1 - b1) * g
         v = b2 * v + (1 - b2) * g * g
-        magnitude = b1 * magnitude + (1 - b1) * np.abs(g)
         v_max = np.maximum(v_max, v) if params.get("amsgrad") else v
         c1, c2 = 1 - b1**t, 1 - b2**t
         denominator = np.sqrt(v_max / c2) + (
             eps if params.get("eps_placement") != "eps_hat" else eps / np.sqrt(c2)
         )
         with np.errstate(divide="ignore", invalid="ignore"):
-            update = np.nan_to_num(np.abs(m) / c1 / denominator, nan=0.0)
-            spread = np.nan_to_num(magnitude / c1 / denominator, nan=0.0)
-        # m's rounding accumulates (2t + 1) u of its magnitude; v, sqrt and the division add
-        # (t + 8) u relative to the update, and the bias corrections 1 - beta^t, computed from a
-        # rounded beta^t, carry the condition beta^t / (1 - beta^t) of that subtraction (500 for
-        # beta2 = 0.999 at t = 1: every Adam computes them so).
+            sensitivity = np.where(denominator > 0, lr / c1 / denominator, 0.0)
+        update = np.abs(m) * sensitivity
+        # v, the square root and the division: (t + 8) u of the update; the bias corrections
+        # 1 - beta^t, from a rounded beta^t, carry the condition beta^t / (1 - beta^t) of the
+        # subtraction (500 for beta2 = 0.999 at t = 1: every Adam computes them so).
         corrections = b1**t / c1 + b2**t / (2 * c2)
-        errors.append(
-            lr * ((2 * t + 1) * spread + (t + 8 + corrections) * update)
-            + (0.0 if coupled else lr * decay * np.abs(previous))
+        local = (
+            # rounding: g (one addition), m (two products and a sum), theta and the update
+            (np.abs(g), 3 * np.abs(m), np.abs(result[t - 1]) + (t + 8 + corrections) * update),
+            # underflow: one each for g and m, four for the update and the new parameters
+            (np.ones_like(g), 2 * np.ones_like(m), 4 * np.ones_like(m)),
         )
-        # an underflowing moment (a subnormal gradient) is divided by the denominator
-        with np.errstate(divide="ignore"):
-            amplification.append(4 * t * (1 + lr / c1 / denominator))
+        for kind, (local_g, local_m, local_theta) in enumerate(local):
+            error_g = (decay * error_theta[kind] if coupled else 0.0) + local_g
+            error_m[kind] = b1 * error_m[kind] + (1 - b1) * error_g + local_m
+            decoupled = 0.0 if coupled else lr * decay * (np.abs(previous) if kind == 0 else 1.0)
+            error_theta[kind] = (
+                error_theta[kind] + sensitivity * error_m[kind] + local_theta + decoupled
+            )
+        rounding_rows.append(error_theta[0])
+        underflow_rows.append(error_theta[1])
         previous = result[t - 1]
-    growth = 1 + lr * decay
-    return _trajectory(theta, errors, growth, result), np.cumsum(amplification, axis=0)
+    shape = np.shape(result)
+    return np.asarray(rounding_rows).reshape(shape), np.asarray(underflow_rows).reshape(shape)
 
 
 @error_model
 def adam(inputs: Inputs, params: Mapping[str, Any], result: np.ndarray) -> np.ndarray:
-    r"""Per step :math:`|\theta_t| + \eta ((2t + 1) \bar m_t + (t + 8 + c_t) |\hat m_t|) /
-    (1 - \beta_1^t) / (\sqrt{\hat v_t} + \epsilon)`, with :math:`\bar m` the first moment of
-    :math:`|g|` and :math:`c_t = \beta_1^t / (1 - \beta_1^t) + \beta_2^t / (2 (1 - \beta_2^t))`
-    the condition of the bias corrections: the moments' rounding grows linearly with ``t``;
-    accumulated over the steps."""
+    r"""The rounding of every step propagated through Adam's linearised recurrence
+    (:func:`_adam_model`): per step the rounding of :math:`g`, of :math:`m` and of the new
+    parameters, and :math:`(t + 8 + c_t)` u of the update, where
+    :math:`c_t = \beta_1^t / (1 - \beta_1^t) + \beta_2^t / (2 (1 - \beta_2^t))` is the condition
+    of the bias corrections."""
     return _adam_model(inputs, params, result, coupled=True)[0]
 
 

@@ -4,14 +4,20 @@ that violate the interface. ``test_mutants.py`` asserts the conformance suite ca
 Each mutant names the concept whose tests must catch it (``caught_by``).
 """
 
+import itertools
 from collections.abc import Callable, Mapping
 from typing import Any, ClassVar
 
 import numpy as np
 from dlspec.adapters.numpy_adapter import NumpyAdapter
 from dlspec.adapters.numpy_ops import activations as act
+from dlspec.adapters.numpy_ops import augmentation as aug
 from dlspec.adapters.numpy_ops import information as info
 from dlspec.adapters.numpy_ops import losses as loss
+from dlspec.adapters.numpy_ops import normalization as norm
+from dlspec.adapters.numpy_ops import optimizers as opt
+from dlspec.adapters.numpy_ops import schedules as sched
+from dlspec.adapters.numpy_ops import training as train
 
 
 class Mutant(NumpyAdapter):
@@ -94,6 +100,270 @@ def _mse_per_sample(prediction, target, *, reduction="mean"):
     return loss.reduce(terms, reduction)
 
 
+# ---------------------------------------------------------------- the rest of the catalogue
+
+
+def _kl_reversed(p, q, *, base=None, axis=-1):
+    return info.kl_divergence(q, p, base=base, axis=axis)
+
+
+def _leaky_relu_keras_slope(x, *, negative_slope=0.01):
+    return act.leaky_relu(x, negative_slope=0.2)  # Keras' default, whatever is asked
+
+
+def _tanh_from_exponentials(x):
+    with np.errstate(over="ignore", invalid="ignore"):
+        return (np.exp(x) - np.exp(-x)) / (np.exp(x) + np.exp(-x))
+
+
+def _softplus_naive(x, *, beta=1.0, threshold=20.0):
+    with np.errstate(over="ignore"):
+        smooth = np.log(1 + np.exp(beta * x)) / x.dtype.type(beta)
+    return np.where(beta * x > threshold, x, smooth).astype(x.dtype)
+
+
+def _gelu_always_tanh(x, *, approximate="none"):
+    return act.gelu(x, approximate="tanh")  # JAX's default, whatever is asked
+
+
+def _silu_as_quick_gelu(x):
+    return x * act.sigmoid(x.dtype.type(1.702) * x)
+
+
+def _elu_exp_minus_one(x, *, alpha=1.0):
+    return np.where(x > 0, x, x.dtype.type(alpha) * (np.exp(np.minimum(x, 0)) - 1))
+
+
+def _mae_without_abs(prediction, target, *, reduction="mean"):
+    return loss.reduce(prediction - target, reduction)
+
+
+def _huber_as_smooth_l1(prediction, target, *, delta=1.0, reduction="mean"):
+    # SmoothL1 with beta = delta is Huber / delta: equal only at delta = 1.
+    return loss.huber_loss(
+        prediction, target, delta=delta, reduction=reduction
+    ) / prediction.dtype.type(delta)
+
+
+def _pos_weight_on_both_terms(logits, target, *, pos_weight=1.0, reduction="mean"):
+    terms = loss.binary_cross_entropy_with_logits(logits, target, reduction="none")
+    return loss.reduce(logits.dtype.type(pos_weight) * terms, reduction)
+
+
+def _smoothing_over_other_classes(logits, target, *, label_smoothing=0.0, reduction="mean"):
+    classes = logits.shape[-1]
+    if target.shape != logits.shape:
+        target = np.eye(classes, dtype=logits.dtype)[target.astype(np.int64)]
+    eps = logits.dtype.type(label_smoothing)
+    # eps / (C - 1) on the other classes instead of eps / C on every class
+    smoothed = (1 - eps) * target + (1 - target) * eps / max(classes - 1, 1)
+    terms = -np.sum(smoothed * act.log_softmax(logits, axis=-1), axis=-1)
+    return loss.reduce(terms, reduction)
+
+
+def _multi_target_unweighted(prediction, target, *, losses, weights):
+    return loss.multi_target_loss(prediction, target, losses=losses, weights=(1.0,) * len(losses))
+
+
+def _l1_without_abs(weights, *, strength):
+    return weights.dtype.type(strength) * np.sum(weights)
+
+
+def _l2_full_scale(weights, *, strength):
+    return weights.dtype.type(strength) * np.sum(weights * weights)  # Keras', declared "half"
+
+
+def _sgd_dampened_first_step(
+    params, gradients, *, lr, momentum=0.0, dampening=0.0, nesterov=False, weight_decay=0.0
+):
+    theta, buffer, trajectory = params.copy(), np.zeros_like(params), []
+    for g in gradients:
+        g = g + theta * params.dtype.type(weight_decay)
+        if momentum:
+            buffer = momentum * buffer + (1 - dampening) * g  # a zero buffer, dampened from step 1
+            g = g + momentum * buffer if nesterov else buffer
+        theta = theta - lr * g
+        trajectory.append(theta)
+    return np.asarray(trajectory, dtype=params.dtype)
+
+
+def _adam_eps_hat(
+    params, gradients, *, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.0, amsgrad=False
+):
+    # Keras' form, eps added to the uncorrected sqrt(v), while the adapter declares PyTorch's.
+    theta, trajectory = params.copy(), []
+    m, v, v_max = np.zeros_like(theta), np.zeros_like(theta), np.zeros_like(theta)
+    for t, g in enumerate(gradients, start=1):
+        g = g + weight_decay * theta
+        m = beta1 * m + (1 - beta1) * g
+        v = beta2 * v + (1 - beta2) * g * g
+        v_max = np.maximum(v_max, v) if amsgrad else v
+        rate = lr * np.sqrt(1 - beta2**t) / (1 - beta1**t)
+        theta = theta - rate * (m / (np.sqrt(v_max) + eps))
+        trajectory.append(theta)
+    return np.asarray(trajectory, dtype=params.dtype)
+
+
+def _adamw_coupled(
+    params,
+    gradients,
+    *,
+    lr=1e-3,
+    beta1=0.9,
+    beta2=0.999,
+    eps=1e-8,
+    weight_decay=1e-2,
+    amsgrad=False,
+):
+    return opt.adam(
+        params,
+        gradients,
+        lr=lr,
+        beta1=beta1,
+        beta2=beta2,
+        eps=eps,
+        weight_decay=weight_decay,
+        amsgrad=amsgrad,
+    )
+
+
+def _accumulation_summed(params, micro_gradients, *, lr, accumulation_steps):
+    # forgot to divide each micro-batch loss by k
+    scaled = micro_gradients * micro_gradients.dtype.type(accumulation_steps)
+    return opt.gradient_accumulation(params, scaled, lr=lr, accumulation_steps=accumulation_steps)
+
+
+def _clip_without_clamp(gradients, *, max_norm):
+    largest = np.max(np.abs(gradients))
+    scaled = gradients / np.where(largest > 0, largest, 1)
+    norm = largest * np.sqrt(np.sum(scaled * scaled))
+    return gradients * (gradients.dtype.type(max_norm) / (norm + gradients.dtype.type(1e-6)))
+
+
+def _frozen_but_decayed(params, gradients, *, frozen, lr, momentum=0.0, weight_decay=0.0):
+    # the frozen parameters' gradients zeroed, but the optimizer still holds them
+    masked = np.where(np.asarray(frozen, dtype=bool), 0, gradients).astype(gradients.dtype)
+    return opt.sgd(params, masked, lr=lr, momentum=momentum, weight_decay=weight_decay)
+
+
+def _step_lr_counting_from_one(base_lr, *, step_size, gamma=0.1, steps):
+    return sched._rates(base_lr, steps, lambda t, b: b * gamma ** ((t + 1) // step_size))
+
+
+def _multistep_deduplicated(base_lr, *, milestones, gamma=0.1, steps):
+    return sched.multistep_lr(base_lr, milestones=sorted(set(milestones)), gamma=gamma, steps=steps)
+
+
+def _exponential_from_step_one(base_lr, *, gamma, steps):
+    return sched._rates(base_lr, steps, lambda t, b: b * gamma ** (t + 1))
+
+
+def _cosine_clamped(base_lr, *, t_max, eta_min=0.0, steps):
+    return sched._rates(
+        base_lr,
+        steps,
+        lambda t, b: eta_min + (b - eta_min) * sched._half_cosine(min(t, t_max) / t_max),
+    )
+
+
+def _warmup_without_clamp(base_lr, *, start_factor=1 / 3, end_factor=1.0, total_steps=5, steps):
+    return sched._rates(
+        base_lr,
+        steps,
+        lambda t, b: b * (start_factor + (end_factor - start_factor) * t / total_steps),
+    )
+
+
+def _warmup_cosine_after_warmup(
+    base_lr, *, warmup_steps, decay_steps, start_lr=0.0, end_lr=0.0, steps
+):
+    return sched.warmup_cosine(
+        base_lr,
+        warmup_steps=warmup_steps,
+        decay_steps=decay_steps + warmup_steps,
+        start_lr=start_lr,
+        end_lr=end_lr,
+        steps=steps,
+    )
+
+
+def _plateau_reaches_patience(base_lr, metrics, *, patience=10, **settings):
+    return sched.reduce_lr_on_plateau(base_lr, metrics, patience=max(patience - 1, 0), **settings)
+
+
+def _min_max_global(x, *, axis=0, feature_min=0.0, feature_max=1.0):
+    low, high = np.min(x), np.max(x)
+    a, b = x.dtype.type(feature_min), x.dtype.type(feature_max)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(high == low, a, a + (b - a) * ((x - low) / (high - low))).astype(x.dtype)
+
+
+def _standardize_unbiased(x, *, axis=0, ddof=0, epsilon=0.0):
+    return norm.standardize(x, axis=axis, ddof=1 if x.shape[axis] > 1 else 0, epsilon=epsilon)
+
+
+def _batch_norm_biased_running_var(
+    x, running_mean, running_variance, weight, bias, *, training=True, momentum=0.1, eps=1e-5
+):
+    out = norm.batch_norm(
+        x,
+        running_mean,
+        running_variance,
+        weight,
+        bias,
+        training=training,
+        momentum=momentum,
+        eps=eps,
+    )
+    if training:
+        variance = np.mean((x - np.mean(x, axis=0)) ** 2, axis=0)
+        out[-1] = (1 - momentum) * running_variance + momentum * variance
+    return out
+
+
+def _layer_norm_over_everything(x, weight, bias, *, eps=1e-5):
+    flat = norm.standardize(x.reshape(1, -1), axis=-1, epsilon=eps).reshape(x.shape)
+    return flat * weight + bias
+
+
+def _minibatches_ignoring_drop_last(
+    *, n, batch_size, epochs=1, drop_last=False, shuffle=False, seed=0
+):
+    return train.minibatches(
+        n=n, batch_size=batch_size, epochs=epochs, drop_last=False, shuffle=shuffle, seed=seed
+    )
+
+
+def _split_rounding_to_nearest(*, n, fractions=(0.8, 0.1, 0.1), seed=0):
+    sizes = [round(n * f) for f in fractions]
+    order = np.random.default_rng(seed).permutation(n)
+    bounds = np.cumsum([0, *sizes])
+    return train._padded([order[a:b] for a, b in itertools.pairwise(bounds)], n)
+
+
+def _early_stopping_one_epoch_late(metrics, *, patience, min_delta=0.0, mode="min"):
+    return train.early_stopping(metrics, patience=patience + 1, min_delta=min_delta, mode=mode)
+
+
+def _accuracy_inclusive(prediction, target, *, threshold=0.5):
+    if prediction.ndim == 1:
+        correct = np.count_nonzero((prediction >= threshold) == target.astype(bool))
+        return np.asarray(correct / target.size, dtype=prediction.dtype)
+    return train.accuracy(prediction, target, threshold=threshold)
+
+
+def _hflip_wrong_axis(image):
+    return np.flip(image, axis=-2).copy()
+
+
+def _vflip_batch_axis(image):
+    return np.flip(image, axis=0).copy()
+
+
+def _rot90_clockwise(image, *, k=1):
+    return aug.rot90(image, k=-k)
+
+
 def _mutant(name: str, concept: str, function: Callable[..., Any], doc: str) -> type[Mutant]:
     return type(
         name,
@@ -172,6 +442,199 @@ MUTANTS: list[type[Mutant]] = [
     ),
     _mutant("ReluLeaking", "relu", _relu_leaking, "a leaky ReLU where ReLU is asked for."),
     _mutant("ReluUpcasting", "relu", _relu_upcasting, "returns float64 for float32 input."),
+    _mutant("KlReversed", "kl_divergence", _kl_reversed, "D(Q || P) instead of D(P || Q)."),
+    _mutant(
+        "LeakyReluKerasSlope", "leaky_relu", _leaky_relu_keras_slope, "slope 0.2 whatever is asked."
+    ),
+    _mutant(
+        "TanhFromExponentials",
+        "tanh",
+        _tanh_from_exponentials,
+        "(e^x - e^-x)/(e^x + e^-x): inf/inf at large |x|.",
+    ),
+    _mutant(
+        "SoftplusNaive",
+        "softplus",
+        _softplus_naive,
+        "log(1 + exp(x)): 0 instead of e^x for very negative x.",
+    ),
+    _mutant(
+        "GeluAlwaysTanh",
+        "gelu",
+        _gelu_always_tanh,
+        "the tanh approximation when the exact GELU is asked.",
+    ),
+    _mutant(
+        "SiluAsQuickGelu", "silu", _silu_as_quick_gelu, "x sigmoid(1.702 x), the 'quick GELU'."
+    ),
+    _mutant(
+        "EluExpMinusOne",
+        "elu",
+        _elu_exp_minus_one,
+        "exp(x) - 1 instead of expm1: no digits near 0.",
+    ),
+    _mutant("MaeWithoutAbs", "mae_loss", _mae_without_abs, "mean of signed differences."),
+    _mutant(
+        "HuberAsSmoothL1", "huber_loss", _huber_as_smooth_l1, "SmoothL1 (Huber / delta) for Huber."
+    ),
+    _mutant(
+        "PosWeightOnBothTerms",
+        "binary_cross_entropy_with_logits",
+        _pos_weight_on_both_terms,
+        "pos_weight scales the negative term too.",
+    ),
+    _mutant(
+        "SmoothingOverOtherClasses",
+        "softmax_cross_entropy",
+        _smoothing_over_other_classes,
+        "eps/(C - 1) on the other classes.",
+    ),
+    _mutant(
+        "MultiTargetUnweighted",
+        "multi_target_loss",
+        _multi_target_unweighted,
+        "ignores the per-target weights.",
+    ),
+    _mutant(
+        "L1WithoutAbs",
+        "l1_penalty",
+        _l1_without_abs,
+        "lambda sum(w): negative weights lower the penalty.",
+    ),
+    _mutant(
+        "L2FullScale",
+        "l2_penalty",
+        _l2_full_scale,
+        "lambda ||w||^2 while declaring the half convention.",
+    ),
+    _mutant(
+        "SgdDampenedFirstStep",
+        "sgd",
+        _sgd_dampened_first_step,
+        "a zero first buffer, dampened, while declaring PyTorch's rule.",
+    ),
+    _mutant(
+        "AdamEpsHat",
+        "adam",
+        _adam_eps_hat,
+        "eps added before the bias correction (Keras) while declaring PyTorch's.",
+    ),
+    _mutant(
+        "AdamwCoupled",
+        "adamw",
+        _adamw_coupled,
+        "weight decay added to the gradient (Adam's L2) instead of decoupled.",
+    ),
+    _mutant(
+        "AccumulationSummed",
+        "gradient_accumulation",
+        _accumulation_summed,
+        "micro-batch losses not divided by k.",
+    ),
+    _mutant(
+        "ClipWithoutClamp",
+        "clip_grad_norm",
+        _clip_without_clamp,
+        "scales small gradients up to max_norm.",
+    ),
+    _mutant(
+        "FrozenButDecayed",
+        "frozen_parameters",
+        _frozen_but_decayed,
+        "zeroes frozen gradients but still decays them.",
+    ),
+    _mutant(
+        "StepLrCountingFromOne", "step_lr", _step_lr_counting_from_one, "decays one step early."
+    ),
+    _mutant(
+        "MultistepDeduplicated",
+        "multistep_lr",
+        _multistep_deduplicated,
+        "a repeated milestone decays once.",
+    ),
+    _mutant(
+        "ExponentialFromStepOne",
+        "exponential_lr",
+        _exponential_from_step_one,
+        "gamma^(t + 1): the first update already decayed.",
+    ),
+    _mutant(
+        "CosineClamped",
+        "cosine_annealing_lr",
+        _cosine_clamped,
+        "clamps past T_max while declaring periodic.",
+    ),
+    _mutant(
+        "WarmupWithoutClamp",
+        "linear_warmup",
+        _warmup_without_clamp,
+        "keeps rising past total_steps.",
+    ),
+    _mutant(
+        "WarmupCosineAfterWarmup",
+        "warmup_cosine",
+        _warmup_cosine_after_warmup,
+        "Keras' horizon while declaring optax's.",
+    ),
+    _mutant(
+        "PlateauReachesPatience",
+        "reduce_lr_on_plateau",
+        _plateau_reaches_patience,
+        "reduces one epoch early (optax's rule) while declaring PyTorch's.",
+    ),
+    _mutant(
+        "MinMaxGlobal",
+        "min_max_scale",
+        _min_max_global,
+        "one min and max for the whole array, not per feature.",
+    ),
+    _mutant(
+        "StandardizeUnbiased", "standardize", _standardize_unbiased, "ddof=1 whatever is asked."
+    ),
+    _mutant(
+        "BatchNormBiasedRunningVar",
+        "batch_norm",
+        _batch_norm_biased_running_var,
+        "biased running variance while declaring unbiased.",
+    ),
+    _mutant(
+        "LayerNormOverEverything",
+        "layer_norm",
+        _layer_norm_over_everything,
+        "statistics over the whole tensor, not per row.",
+    ),
+    _mutant(
+        "MinibatchesIgnoringDropLast",
+        "minibatches",
+        _minibatches_ignoring_drop_last,
+        "keeps the short last batch.",
+    ),
+    _mutant(
+        "SplitRoundingToNearest",
+        "train_val_test_split",
+        _split_rounding_to_nearest,
+        "round(n f) per subset: sizes that do not add up.",
+    ),
+    _mutant(
+        "EarlyStoppingOneEpochLate",
+        "early_stopping",
+        _early_stopping_one_epoch_late,
+        "waited > patience instead of >=.",
+    ),
+    _mutant(
+        "AccuracyInclusive",
+        "accuracy",
+        _accuracy_inclusive,
+        "p >= threshold while declaring strict.",
+    ),
+    _mutant("HflipWrongAxis", "horizontal_flip", _hflip_wrong_axis, "flips the height axis."),
+    _mutant(
+        "VflipBatchAxis",
+        "vertical_flip",
+        _vflip_batch_axis,
+        "flips axis 0: right for one image, wrong for a batch.",
+    ),
+    _mutant("Rot90Clockwise", "rot90", _rot90_clockwise, "turns clockwise."),
 ]
 
 

@@ -19,16 +19,17 @@ $(STAMP): pyproject.toml constraints.txt
 	touch $(STAMP)
 
 # Lint, then the conformance suite on every available backend at the `ci` profile, plus the
-# suite's own tests. Writes its report to an untracked folder so tracked files stay untouched.
+# suite's own tests, on every core (pytest-xdist; the workers' results merge into one report).
+# Writes its report to an untracked folder so tracked files stay untouched.
 test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest --backend all --hypothesis-profile ci --dlspec-seed $(SEED) \
-		--report $(TEST_REPORT_DIR)
+		--report $(TEST_REPORT_DIR) -n auto
 
 # The committed reports: every available backend at the `thorough` profile.
 report: $(STAMP)
 	$(BIN)/python -m pytest --backend all --hypothesis-profile thorough --dlspec-seed $(SEED) \
-		--report $(REPORT_DIR) -m "not meta" -q
+		--report $(REPORT_DIR) -m "not meta" -q -n auto
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -482,7 +482,7 @@ def frozen_parameters(inputs: Inputs, params: Mapping[str, Any], result: np.ndar
 def _adam_model(
     inputs: Inputs, params: Mapping[str, Any], result: np.ndarray, coupled: bool
 ) -> tuple[np.ndarray, np.ndarray]:
-    """``s`` and the underflow amplification of an Adam trajectory (see :func:`adam`).
+    r"""``s`` and the underflow amplification of an Adam trajectory (see :func:`adam`).
 
     Both are first-order error bounds propagated through the linearised recurrence, per element:
     an error in the parameters enters the next gradient through a coupled decay, an error in the

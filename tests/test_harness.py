@@ -76,10 +76,33 @@ def test_every_concept_has_reference_page_model_and_budget_reason():
             assert variant.default in variant.values
 
 
-def test_spec_index_lists_every_concept():
+def test_spec_index_lists_every_concept_as_the_catalogue_has_it():
+    """One row per concept with its group, its variants (default first) and its page: the index
+    repeats the catalogue for readers, so it must agree with it."""
     index = resources.files("dlspec.spec").joinpath("README.md").read_text()
+    rows = {
+        cells[0]: cells[1:]
+        for line in index.splitlines()
+        if line.startswith("| ")
+        and len(cells := [c.strip() for c in line.strip("|").split(" | ")]) == 4
+    }
     for concept in catalogue.load().concepts.values():
-        assert f"({concept.page})" in index, concept.id
+        assert concept.id in rows, f"{concept.id} is missing from spec/README.md"
+        group, variants, page = rows[concept.id]
+        assert group == concept.group, concept.id
+        assert f"({concept.page})" in page, concept.id
+        listed = (
+            [part.split("`: ")[0].strip("`") for part in variants.split("; ")]
+            if variants != "—"
+            else []
+        )
+        assert listed == list(concept.variants), (concept.id, variants)
+        for variant in concept.variants.values():
+            values = variants.split(f"`{variant.name}`: ")[1].split(";")[0]
+            assert [v.strip(" `") for v in values.split("\\|")] == list(variant.values), concept.id
+            assert variant.values[0] == variant.default, (
+                f"{concept.id}.{variant.name}: default first"
+            )
 
 
 BAD_CATALOGUES = [
@@ -123,6 +146,51 @@ def test_reference_reproduces_the_seed_worked_values():
     assert reference.entropy([1.0, 0.0]) == 0  # 0 log 0 = 0
 
 
+def _floats(tensor):
+    return [float(v) for v in tensor.values]
+
+
+def test_reference_reproduces_the_worked_values_of_its_docstrings():
+    log2 = float(mpmath.log(2))
+    assert reference.kl_divergence([1, 0], [0.5, 0.5], base=2) == 1
+    assert _floats(reference.leaky_relu([-2, 3], negative_slope=0.5)) == [-1, 3]
+    assert _floats(reference.softplus([0])) == [log2]
+    assert _floats(reference.gelu([0])) == [0] and _floats(reference.silu([0])) == [0]
+    assert _floats(reference.elu([0, -1e4])) == [0, -1]
+    assert reference.mae_loss([1, 2], [1, 4]) == 1
+    assert reference.huber_loss([0, 0], [0.5, 3]) == (0.125 + 2.5) / 2
+    assert float(reference.binary_cross_entropy_with_logits([0], [1])) == log2
+    assert float(reference.softmax_cross_entropy([[0, 0]], [1])) == log2
+    assert reference.l1_penalty([1, -2], strength=0.5) == 1.5
+    assert reference.l2_penalty([3, 4], strength=1) == 12.5
+    assert reference.l2_penalty([3, 4], strength=1, scale="full") == 25
+    assert _floats(reference.l2_penalty_gradient([3, 4], strength=1)) == [3, 4]
+    # SGD with momentum 0.9 from the first-step buffer: 1 - 0.1, then 0.9 - 0.1 (0.9 + 1)
+    assert _floats(reference.sgd([1.0], [[1.0], [1.0]], lr=0.1, momentum=0.9)) == [0.9, 0.71]
+    # Adam's first step moves by lr (times g / (|g| + eps)) whatever the gradient's scale
+    assert abs(float(reference.adam([0.0], [[1e3]], lr=0.1).values[0]) + 0.1) < 1e-11
+    assert _floats(
+        reference.gradient_accumulation([1.0], [[1.0], [3.0]], lr=0.5, accumulation_steps=2)
+    ) == [0.0]
+    assert _floats(reference.clip_grad_norm([3.0, 4.0], max_norm=5.0, norm_offset="none")) == [3, 4]
+    assert _floats(reference.step_lr(0.1, step_size=2, steps=3)) == [0.1, 0.1, 0.1 * 0.1, 0.1 * 0.1]
+    assert _floats(reference.multistep_lr(1.0, milestones=(1, 1), gamma=0.5, steps=1)) == [1, 0.25]
+    assert _floats(reference.cosine_annealing_lr(1.0, t_max=2, steps=4)) == [1, 0.5, 0, 0.5, 1]
+    assert _floats(reference.cosine_annealing_lr(1.0, t_max=2, steps=4, past_horizon="clamped"))[
+        3:
+    ] == [0, 0]
+    assert _floats(reference.reduce_lr_on_plateau(1.0, [1, 1, 1, 1], patience=2)) == [1, 1, 1, 0.1]
+    assert _floats(reference.min_max_scale([[0], [5], [10]])) == [0, 0.5, 1]
+    assert _floats(reference.standardize([[1], [3]])) == [-1, 1]
+    assert _floats(reference.standardize([[2], [2]])) == [0, 0]  # a constant feature maps to 0
+    assert _floats(reference.minibatches(n=5, batch_size=2, drop_last=True)) == [0, 1, 2, 3]
+    assert _floats(reference.train_val_test_split(n=100, fractions=(0.29, 0.71))).count(-1) == 100
+    assert _floats(reference.early_stopping([3, 2, 2, 2, 1], patience=2)) == [3, 1]
+    assert reference.accuracy([[0.1, 0.9], [0.5, 0.5]], [1, 1]) == 0.5  # ties: the first index
+    assert reference.accuracy([0.5], [1], threshold_rule="strict") == 0
+    assert _floats(reference.rot90([[1, 2], [3, 4]])) == [2, 4, 1, 3]
+
+
 BAD_CALLS = [
     (reference.entropy, ([0.5, 0.6],), {}, "entropy: p must sum to 1"),
     (reference.entropy, ([1.5, -0.5],), {}, "entropy: p must lie in [0, 1]"),
@@ -153,6 +221,63 @@ BAD_CALLS = [
         "mse_loss: reduction='avg' is not one of",
     ),
     (reference.softmax, ([],), {}, "softmax: x must not be empty"),
+    (reference.softplus, ([1.0],), {"beta": 0}, "softplus: beta=0 must be positive"),
+    (reference.gelu, ([1.0],), {"approximate": "erf"}, "gelu: approximate='erf' is not one of"),
+    (reference.huber_loss, ([1.0], [1.0]), {"delta": 0}, "huber_loss: delta=0 must be positive"),
+    (
+        reference.softmax_cross_entropy,
+        ([[0.0, 1.0]], [2]),
+        {},
+        "softmax_cross_entropy: target class index 2.0 must be an integer in [0, 2)",
+    ),
+    (
+        reference.sgd,
+        ([1.0], [[1.0]]),
+        {"lr": 0.1, "nesterov": True},
+        "sgd: nesterov=True must be used with momentum > 0",
+    ),
+    (
+        reference.sgd,
+        ([1.0, 2.0], [[1.0]]),
+        {"lr": 0.1},
+        "sgd: gradients must have shape (steps, 2)",
+    ),
+    (reference.adam, ([1.0], [[1.0]]), {"beta1": 1.0}, "adam: beta1=1.0 must be in [0, 1)"),
+    (
+        reference.gradient_accumulation,
+        ([1.0], [[1.0], [2.0], [3.0]]),
+        {"lr": 0.1, "accumulation_steps": 2},
+        "gradient_accumulation: micro_gradients has 3 rows, not a multiple",
+    ),
+    (reference.step_lr, (0.1,), {"step_size": 0, "steps": 3}, "step_lr: step_size=0 must be"),
+    (
+        reference.reduce_lr_on_plateau,
+        (0.1, [1.0]),
+        {"factor": 1.0},
+        "reduce_lr_on_plateau: factor=1.0",
+    ),
+    (reference.standardize, ([[1.0]],), {"ddof": 1}, "standardize: ddof=1 must be in [0, 1)"),
+    (
+        reference.batch_norm,
+        ([[1.0]], [0.0], [1.0], [1.0], [0.0]),
+        {},
+        "batch_norm: x=",
+    ),
+    (
+        reference.minibatches,
+        (),
+        {"n": 3, "batch_size": 4, "drop_last": True},
+        "minibatches: batch_size=4",
+    ),
+    (
+        reference.train_val_test_split,
+        (),
+        {"n": 3, "fractions": (0.5, 0.6)},
+        "train_val_test_split: fractions=",
+    ),
+    (reference.early_stopping, ([1.0],), {"patience": 0}, "early_stopping: patience=0 must be"),
+    (reference.accuracy, ([0.2], [2.0]), {}, "accuracy: target="),
+    (reference.rot90, ([1.0, 2.0],), {}, "rot90: image must have at least 2 dimension"),
     (reference.relu, ([float("nan")],), {}, "relu: x must not contain NaN"),
 ]
 
@@ -226,30 +351,29 @@ def test_group_markers_select_a_concept_group(pytester):
     assert collected and all("test_losses.py" in line for line in collected)
 
 
-def test_same_seed_gives_the_same_report(pytester, tmp_path):
-    def accuracy(run):
-        out = tmp_path / f"run{run}"
-        pytester.runpytest_inprocess(
-            str(TESTS / "test_activations.py"),
-            "--backend",
-            "numpy",
-            "--concept",
-            "softmax",
-            "--concept",
-            "sigmoid",
-            "--hypothesis-profile",
-            "ci",
-            "--dlspec-seed",
-            "7",
-            "--report",
-            str(out),
-            "-p",
-            "no:cacheprovider",
-        )
-        document = json.loads((out / "report.json").read_text())
-        return document["accuracy"], document["matrix"]
+def _seeded_report(pytester, out, *extra):
+    """Accuracy and matrix of a seeded run over a few concepts of two groups."""
+    pytester.runpytest_inprocess(
+        str(TESTS / "test_activations.py"),
+        str(TESTS / "test_schedules.py"),
+        *("--backend", "numpy", "--concept", "softmax", "--concept", "sigmoid"),
+        *("--concept", "step_lr", "--hypothesis-profile", "ci", "--dlspec-seed", "7"),
+        *("--report", str(out), "-p", "no:cacheprovider", *extra),
+    )
+    document = json.loads((out / "report.json").read_text())
+    return document["accuracy"], document["matrix"]
 
-    assert accuracy(1) == accuracy(2)
+
+def test_same_seed_gives_the_same_report(pytester, tmp_path):
+    assert _seeded_report(pytester, tmp_path / "one") == _seeded_report(pytester, tmp_path / "two")
+
+
+def test_xdist_workers_merge_into_the_same_report(pytester, tmp_path):
+    """Under ``pytest -n``, the workers' results reach the controller, which writes one report,
+    the same as a run in one process."""
+    serial = _seeded_report(pytester, tmp_path / "serial")
+    assert serial[0] and serial[1]
+    assert _seeded_report(pytester, tmp_path / "parallel", "-n", "2") == serial
 
 
 # ---------------------------------------------------------------- the checks themselves

@@ -297,8 +297,8 @@ def check_close(
         concept_id,
         backend,
         dtype,
-        f"{relation} (allowed difference {_fmt(float(np.max(allowed)))}, "
-        f"seen {_fmt(float(np.nanmax(np.where(np.isnan(difference), np.inf, difference))))})",
+        f"{relation} (allowed difference {_fmt(float(np.max(allowed, initial=0.0)))}, "
+        f"seen {_fmt(float(np.max(np.where(np.isnan(difference), np.inf, difference), initial=0.0)))})",
         holds,
         actual=actual,
         expected=expected,

@@ -18,6 +18,7 @@ from dlspec.checks import (
     run_backend,
     run_with_allowance,
 )
+from dlspec.plugin import each_concept
 
 MATRICES = dst.float_arrays(
     min_value=-1e3, max_value=1e3, shape=dst.shapes(min_dims=1, max_dims=2), min_magnitude=1e-6
@@ -92,22 +93,22 @@ def test_min_max_scale_maps_the_extremes_to_the_range(backend, dtype, x, feature
     )
 
 
-@pytest.mark.concept("min_max_scale")
+@each_concept("min_max_scale", "standardize")
 @given(x=dst.dyadic_arrays(bound=64, shape=dst.shapes(min_dims=2, max_dims=2)), data=st.data())
-def test_min_max_scale_ignores_positive_affine_maps(backend, dtype, x, data):
+def test_scalers_ignore_positive_affine_maps(backend, dtype, concept_id, x, data):
     x = x.astype(dtype)
     moved, how = _affine_dyadic(data, x, dtype)
-    plain, allowed = run_with_allowance("min_max_scale", backend, x, axis=0)
-    shifted, allowed_s = run_with_allowance("min_max_scale", backend, moved, axis=0)
+    plain, allowed = run_with_allowance(concept_id, backend, x, axis=0)
+    shifted, allowed_s = run_with_allowance(concept_id, backend, moved, axis=0)
     check_close(
-        "min_max_scale",
+        concept_id,
         backend,
         dtype,
-        f"scale({how}) == scale(x)",
+        f"{concept_id}({how}) == {concept_id}(x)",
         shifted,
         plain,
         allowed + allowed_s,
-        inputs=input_text("min_max_scale", x, axis=0),
+        inputs=input_text(concept_id, x, axis=0),
     )
 
 
@@ -161,25 +162,6 @@ def test_standardized_features_have_mean_0_and_variance_1(backend, dtype, x):
         np.ones(x.shape[1]),
         (2 * np.abs(z64) * allowed + allowed**2).mean(axis=0) + n * np.finfo(np.float64).eps,
         inputs=text,
-    )
-
-
-@pytest.mark.concept("standardize")
-@given(x=dst.dyadic_arrays(bound=64, shape=dst.shapes(min_dims=2, max_dims=2)), data=st.data())
-def test_standardize_ignores_positive_affine_maps(backend, dtype, x, data):
-    x = x.astype(dtype)
-    moved, how = _affine_dyadic(data, x, dtype)
-    plain, allowed = run_with_allowance("standardize", backend, x, axis=0)
-    shifted, allowed_s = run_with_allowance("standardize", backend, moved, axis=0)
-    check_close(
-        "standardize",
-        backend,
-        dtype,
-        f"standardize({how}) == standardize(x)",
-        shifted,
-        plain,
-        allowed + allowed_s,
-        inputs=input_text("standardize", x, axis=0),
     )
 
 

@@ -75,10 +75,49 @@ class Group:
 
 
 @dataclass(frozen=True)
+class Divergence:
+    """A backend's known departure from the spec, written up on a spec page.
+
+    The listed tests still run on that backend; a conformance failure there is reported as
+    ``diverges`` with the write-up, not as ``fails``, and a run where it no longer shows is
+    reported too. A test entry is a test function's name, optionally with ``[part]``: a
+    substring of the case id (``test_sigmoid_edge_inputs[saturation]``).
+    """
+
+    backends: tuple[str, ...]
+    concept: str
+    dtypes: tuple[str, ...]
+    tests: tuple[str, ...]
+    summary: str
+    spec: str
+    versions: str
+
+    def covers(self, backend: str, concept: str, dtype: str | None, test: str, case: str) -> bool:
+        if backend not in self.backends or concept != self.concept:
+            return False
+        if dtype is not None and dtype not in self.dtypes:
+            return False
+        for entry in self.tests:
+            name, _, part = entry.partition("[")
+            if name == test and part.rstrip("]") in case:
+                return True
+        return False
+
+
+@dataclass(frozen=True)
 class Catalogue:
     schema_version: int
     groups: Mapping[str, Group]
     concepts: Mapping[str, Concept]
+    divergences: tuple[Divergence, ...] = ()
+
+    def divergence(
+        self, backend: str, concept: str, dtype: str | None, test: str, case: str
+    ) -> Divergence | None:
+        """The written-up divergence covering this test case, if any."""
+        return next(
+            (d for d in self.divergences if d.covers(backend, concept, dtype, test, case)), None
+        )
 
     def concept(self, concept_id: str) -> Concept:
         try:
@@ -136,7 +175,27 @@ def parse(document: Mapping[str, Any]) -> Catalogue:
         for gid, g in document["groups"].items()
     }
     concepts = {cid: _concept(cid, entry, groups) for cid, entry in document["concepts"].items()}
-    return Catalogue(schema_version=SCHEMA_VERSION, groups=groups, concepts=concepts)
+    divergences = []
+    for entry in document.get("divergences", []):
+        if entry["concept"] not in concepts:
+            raise ValueError(f"catalogue: divergence for unknown concept {entry['concept']!r}")
+        divergences.append(
+            Divergence(
+                backends=tuple(entry["backends"]),
+                concept=entry["concept"],
+                dtypes=tuple(entry["dtypes"]),
+                tests=tuple(entry["tests"]),
+                summary=entry["summary"],
+                spec=entry["spec"],
+                versions=entry["versions"],
+            )
+        )
+    return Catalogue(
+        schema_version=SCHEMA_VERSION,
+        groups=groups,
+        concepts=concepts,
+        divergences=tuple(divergences),
+    )
 
 
 @functools.cache

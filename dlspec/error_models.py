@@ -67,6 +67,7 @@ def _weighted_softplus(inputs: Inputs, params: Mapping[str, Any], result: np.nda
 @underflow_model("gradient_accumulation")
 @underflow_model("frozen_parameters")
 @underflow_model("schedule")
+@underflow_model("cosine_schedule")
 def _per_step(inputs: Inputs, params: Mapping[str, Any], result: np.ndarray) -> np.ndarray:
     """Trajectories and schedules: a few underflowing operations a step (and per micro-batch
     when accumulating), accumulated: ``4 k t`` at step ``t`` (rows of the result)."""
@@ -260,15 +261,18 @@ def softplus(inputs: Inputs, params: Mapping[str, Any], result: np.ndarray) -> n
 
 @error_model
 def gelu(inputs: Inputs, params: Mapping[str, Any], result: np.ndarray) -> np.ndarray:
-    r""":math:`|x| (|\mathrm{gelu}'(x)| + 1)`: the condition, plus :math:`|x| u` for the
-    documented formula :math:`\tfrac x2 (1 + \mathrm{erf}(x/\sqrt2))` (or its tanh form), whose
+    r""":math:`|x| (|\mathrm{gelu}'(x)| + 4.5)`: the condition, plus :math:`4.5 |x| u` for the
+    documented formula (an erf or tanh within 4 ulp, 8 u near :math:`\pm 1`, and the sum's
+    rounding, halved by the factor :math:`x / 2`) :math:`\tfrac x2 (1 + \mathrm{erf}(x/\sqrt2))` (or its tanh form), whose
     ``1 + erf`` cancels in the negative tail: a backend using ``erfc`` does better, and the
     accuracy table shows it, but the spec does not require it."""
     x = _x(inputs)
     with np.errstate(over="ignore", under="ignore"):
         phi = np.exp(-0.5 * x * x) / np.sqrt(2 * np.pi)
     cdf = np.where(x == 0, 0.5, result / np.where(x == 0, 1.0, x))
-    return np.abs(x) * (np.abs(cdf + x * phi) + 1.0)
+    # erf (or tanh) within 4 ulp of its value near +-1, i.e. 8 u, and the rounding of 1 + erf:
+    # both are absolute errors that the cancellation of 1 + erf does not shrink, times |x| / 2
+    return np.abs(x) * (np.abs(cdf + x * phi) + 4.5)
 
 
 @error_model
@@ -326,8 +330,9 @@ def _softplus(x: np.ndarray) -> np.ndarray:
 def _bce_logit_terms(x: np.ndarray, y: np.ndarray, w: float) -> tuple[np.ndarray, np.ndarray]:
     terms = w * y * _softplus(-x) + (1 - y) * _softplus(x)
     # The documented stable form (1 - y) x + (1 + (w - 1) y) softplus(-x) adds terms of these
-    # sizes, which cancel for confident correct logits; each is rounded once.
-    parts = np.abs((1 - y) * x) + np.abs((1 + (w - 1) * y) * _softplus(-x))
+    # sizes, which cancel for confident correct logits; each is a product of three rounded
+    # factors.
+    parts = 3 * (np.abs((1 - y) * x) + np.abs((1 + (w - 1) * y) * _softplus(-x)))
     slope = np.abs(-w * y * _sigma(-x) + (1 - y) * _sigma(x))
     return terms, np.abs(x) * slope + parts + terms
 
@@ -517,8 +522,10 @@ def _adam_model(
         local = (
             # rounding: g (one addition), m (two products and a sum), theta and the update
             (np.abs(g), 3 * np.abs(m), np.abs(result[t - 1]) + (t + 8 + corrections) * update),
-            # underflow: one each for g and m, four for the update and the new parameters
-            (np.ones_like(g), 2 * np.ones_like(m), 4 * np.ones_like(m)),
+            # underflow: one each for g and m, four for the update and the new parameters, and
+            # the rate times the moment before the division by the denominator (the order of
+            # PyTorch's addcdiv) underflowing: divided by the denominator
+            (np.ones_like(g), 2 * np.ones_like(m), 4 + 2 * sensitivity * c1 / max(lr, 1e-300)),
         )
         for kind, (local_g, local_m, local_theta) in enumerate(local):
             error_g = (decay * error_theta[kind] if coupled else 0.0) + local_g
@@ -593,6 +600,21 @@ def schedule(inputs: Inputs, params: Mapping[str, Any], result: np.ndarray) -> n
     base = abs(float(np.asarray(inputs["base_lr"])))
     steps = np.arange(1, np.size(result) + 1, dtype=np.float64).reshape(np.shape(result))
     return 2 * steps * (np.abs(result) + base)
+
+
+@error_model
+def cosine_schedule(inputs: Inputs, params: Mapping[str, Any], result: np.ndarray) -> np.ndarray:
+    r"""The :func:`schedule` term, plus :math:`|\eta_t - \eta_{min}| \sum_{j \le t} 2 / (1 + \cos(\pi j / T))`:
+    PyTorch's recursive form multiplies :math:`\eta - \eta_{min}` by
+    :math:`(1 + \cos(\pi t / T)) / (1 + \cos(\pi (t - 1) / T))` each step, and the cosines'
+    absolute rounding is a relative error of that ratio as large as :math:`u / (1 + \cos)`
+    near the bottom of each period (where the exact bottom itself is special-cased)."""
+    t = np.arange(np.size(result), dtype=np.float64)
+    with np.errstate(divide="ignore"):
+        valley = 1 + np.cos(np.pi * t / params["t_max"])
+        terms = np.where(valley > 1e-12, 2 / np.where(valley > 1e-12, valley, 1.0), 0.0)
+    floor = params.get("eta_min", 0.0)
+    return schedule(inputs, params, result) + np.abs(result - floor) * np.cumsum(terms)
 
 
 def _lanes_statistics(
@@ -676,15 +698,26 @@ def batch_norm(inputs: Inputs, params: Mapping[str, Any], result: np.ndarray) ->
     if params.get("training", True):
         z, s = _standardized(x, 0, eps)
         big, sd_eps, _, _ = _lanes_statistics(x, 0, 0.0)
-        mean_error = new * n * big[:, 0] + old * np.abs(_x(inputs, "running_mean"))
+        # the momentum itself rounded to the dtype moves 1 - m by m u: a relative error of both
+        # weights, hence |old| + |batch statistic| once more
+        batch_mean = np.abs(np.mean(x, axis=-1))
+        mean_error = (
+            new * n * big[:, 0]
+            + old * np.abs(_x(inputs, "running_mean"))
+            + np.abs(_x(inputs, "running_mean"))
+            + batch_mean
+        )
         variance = np.var(x, axis=-1)
         if params.get("running_var", "unbiased") == "unbiased":
             variance = variance * n / (n - 1)
         with np.errstate(divide="ignore", invalid="ignore"):
             relative = np.where(sd_eps[:, 0] > 0, 2 * n + 4 + 4 * n * big[:, 0] / sd_eps[:, 0], 0.0)
-        variance_error = new * (
-            variance * relative + (n * big[:, 0]) ** 2 * FLOAT32_UNIT_ROUNDOFF
-        ) + old * np.abs(_x(inputs, "running_variance"))
+        variance_error = (
+            new * (variance * relative + (n * big[:, 0]) ** 2 * FLOAT32_UNIT_ROUNDOFF)
+            + old * np.abs(_x(inputs, "running_variance"))
+            + np.abs(_x(inputs, "running_variance"))
+            + variance
+        )
     else:
         mean, var = _x(inputs, "running_mean")[:, None], _x(inputs, "running_variance")[:, None]
         sd = np.sqrt(var + eps)

@@ -20,7 +20,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, is_hypothesis_test, settings
+from hypothesis import HealthCheck, Phase, is_hypothesis_test, settings
 from hypothesis import seed as hypothesis_seed
 
 from dlspec import catalogue, recording, registry
@@ -30,9 +30,16 @@ PROFILES: dict[str, dict[str, Any]] = {
     "dev": {"max_examples": 20},
     "ci": {"max_examples": 40, "database": None, "print_blob": True},
     "thorough": {"max_examples": 300, "database": None, "print_blob": True},
+    "mutants": {
+        "max_examples": 40,
+        "database": None,
+        "phases": [Phase.explicit, Phase.reuse, Phase.generate, Phase.target],
+    },
 }
 """Hypothesis profiles. No deadline anywhere: a framework's first call compiles or loads
-kernels, and speed is the benchmarks' business, not a test's."""
+kernels, and speed is the benchmarks' business, not a test's. ``mutants`` is ``ci`` without
+shrinking, for the suite's tests of itself: catching a mutant needs a failing example, not the
+smallest one."""
 
 for _name, _options in PROFILES.items():
     settings.register_profile(
@@ -125,6 +132,7 @@ def pytest_collection_modifyitems(
             dropped.append(item)
             continue
         kept.append(item)
+        _mark_divergence(item, concept_id, cat)
         function = getattr(item, "obj", None)
         if seed is not None and function is not None and is_hypothesis_test(function):
             hypothesis_seed(seed)(function)
@@ -141,6 +149,25 @@ def _dtype_applies(item: pytest.Item, concept_id: str | None) -> bool:
     return (
         dtype is None or concept_id is None or dtype in catalogue.load().concept(concept_id).dtypes
     )
+
+
+def _mark_divergence(item: pytest.Item, concept_id: str | None, cat: catalogue.Catalogue) -> None:
+    """Mark a test case a backend is known to fail, per the catalogue's written-up divergences:
+    it still runs; a conformance failure is reported as a divergence with its spec page."""
+    callspec = getattr(item, "callspec", None)
+    if concept_id is None or callspec is None:
+        return
+    backend = getattr(callspec.params.get("backend"), "name", None)
+    test = getattr(item, "originalname", item.name)
+    found = backend and cat.divergence(
+        backend, concept_id, callspec.params.get("dtype"), test, callspec.id
+    )
+    if found:
+        from dlspec.checks import ConformanceFailure
+
+        reason = f"known divergence: {found.summary} (spec/{found.spec}; {found.versions})"
+        item.add_marker(pytest.mark.xfail(reason=reason, raises=ConformanceFailure, strict=False))
+        item.user_properties.append(("dlspec_divergence", found.spec))
 
 
 def _skip(item: pytest.Item, category: str, reason: str) -> None:
@@ -211,22 +238,30 @@ class ReportCollector:
         item = props.get("dlspec_item")
         if item is None or (report.when != "call" and report.outcome == "passed"):
             return
-        message = ""
+        message, outcome = "", report.outcome
+        divergence = props.get("dlspec_divergence")
+        if hasattr(report, "wasxfail"):
+            # a known divergence: "diverged" when it showed, "passed" (and noted) when it did not
+            outcome = "diverged" if report.skipped else "passed"
+            message = f"{report.wasxfail}" + ("" if report.skipped else " -- not seen in this run")
         if report.outcome == "skipped" and isinstance(report.longrepr, tuple):
             message = str(report.longrepr[2])
-        elif report.outcome == "failed":
+        elif report.outcome == "failed" or outcome == "diverged":
             # The exception's own lines (pytest prefixes them with "E"): the conformance message
             # and Hypothesis's falsifying example, without the traceback.
             lines = [
                 line[1:].strip() for line in report.longreprtext.splitlines() if line[:1] == "E"
             ]
             message = "\n".join(line for line in lines if line) or report.longreprtext
+            if outcome == "diverged":
+                message = f"{report.wasxfail}\n{message}"
         self.results.append(
             {
                 **item,
                 "nodeid": report.nodeid,
                 "when": report.when,
-                "outcome": report.outcome,
+                "outcome": outcome,
+                "divergence": divergence,
                 "skip": props.get("dlspec_skip"),
                 "message": message,
                 "seconds": props.get("dlspec_call_seconds", report.duration),

@@ -36,6 +36,8 @@ def _finite_or_text(value: float) -> float | str:
 def _status(outcomes: list[dict[str, Any]]) -> str:
     if any(r["outcome"] == "failed" for r in outcomes):
         return "fails"
+    if any(r["outcome"] == "diverged" for r in outcomes):
+        return "diverges"
     if any(r["outcome"] == "passed" for r in outcomes):
         return "conforms"
     return "unavailable" if any(r.get("skip") == "unavailable" for r in outcomes) else "unsupported"
@@ -152,9 +154,15 @@ def build(
                 ),
                 "tests": {
                     outcome: sum(1 for r in outcomes if r["outcome"] == outcome)
-                    for outcome in ("passed", "failed", "skipped")
+                    for outcome in ("passed", "failed", "diverged", "skipped")
                 },
                 "failures": sorted({r["message"] for r in outcomes if r["outcome"] == "failed"}),
+                "divergences": sorted(
+                    {r["divergence"] for r in outcomes if r["outcome"] == "diverged"}
+                ),
+                "divergence_messages": sorted(
+                    {r["message"] for r in outcomes if r["outcome"] == "diverged"}
+                ),
                 "skip_reasons": sorted(
                     {r["message"] for r in outcomes if r["outcome"] == "skipped"}
                 ),
@@ -189,6 +197,9 @@ def build(
 
 def _cell(row: Mapping[str, Any]) -> str:
     status = row["status"]
+    if status == "diverges":
+        pages = ", ".join(f"[{page}](../spec/{page})" for page in row["divergences"])
+        return f"diverges ({row['implementation']}; {pages})"
     return f"{status} ({row['implementation']})" if status in ("conforms", "fails") else status
 
 
@@ -233,7 +244,8 @@ def markdown(document: Mapping[str, Any]) -> str:
         "",
         "## Conformance matrix",
         "",
-        "Each cell: `conforms`, `fails` (see Failures), `unsupported` (the backend lacks the "
+        "Each cell: `conforms`, `diverges` (a known departure written up on the linked spec page; "
+        "see Divergences), `fails` (see Failures), `unsupported` (the backend lacks the "
         "concept) or `unavailable` (the backend cannot run here), and whether the backend calls "
         "the framework's own function (`native`) or builds it from its operations (`composed`).",
         "",
@@ -304,6 +316,13 @@ def markdown(document: Mapping[str, Any]) -> str:
             tablefmt="github",
         ),
     ]
+    diverging = [r for r in document["matrix"] if r.get("divergence_messages")]
+    if diverging:
+        lines += ["", "## Divergences", ""]
+        for r in diverging:
+            lines += [f"### {r['concept']} on {r['backend']}", ""]
+            for message in r["divergence_messages"]:
+                lines += ["```text", message.strip(), "```", ""]
     failures = [r for r in document["matrix"] if r["failures"]]
     if failures:
         lines += ["", "## Failures", ""]

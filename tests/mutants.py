@@ -727,3 +727,329 @@ BROKEN: list[type] = [
     BrokenConstructor,
     BrokenNoConvention,
 ]
+
+
+# ---------------------------------------------------------------- torch counterparts
+#
+# The PyTorch adapter with one realistic misuse of torch.optim or torch.optim.lr_scheduler each.
+# torch is imported inside the functions, so this module loads without it.
+
+
+def _torch_mutant(name: str, concept: str, function: Callable[..., Any], doc: str) -> type:
+    from dlspec.adapters.torch_adapter import TorchAdapter
+
+    def implementations(self):
+        return {**TorchAdapter.implementations(self), concept: function}
+
+    return type(
+        name,
+        (TorchAdapter,),
+        {
+            "name": f"mutant-{name}",
+            "caught_by": concept,
+            "implementations": implementations,
+            "__doc__": doc,
+        },
+    )
+
+
+def _t_sgd_without_zero_grad(
+    params, gradients, *, lr, momentum=0.0, dampening=0.0, nesterov=False, weight_decay=0.0
+):
+    import torch
+
+    theta = torch.nn.Parameter(params.clone())
+    optimizer = torch.optim.SGD(
+        [theta],
+        lr=lr,
+        momentum=momentum,
+        dampening=dampening,
+        nesterov=nesterov,
+        weight_decay=weight_decay,
+    )
+    out = []
+    for g in gradients:
+        (theta * g).sum().backward()  # .grad accumulates: zero_grad() forgotten
+        optimizer.step()
+        out.append(theta.detach().clone())
+    return torch.stack(out)
+
+
+def _t_drive(optimizer, theta, gradients):
+    import torch
+
+    out = []
+    for g in gradients:
+        theta.grad = g.clone()
+        optimizer.step()
+        out.append(theta.detach().clone())
+    return torch.stack(out)
+
+
+def _t_adam_as_adamw(
+    params, gradients, *, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.0, amsgrad=False
+):
+    import torch
+
+    theta = torch.nn.Parameter(params.clone())
+    opt = torch.optim.AdamW(
+        [theta], lr=lr, betas=(beta1, beta2), eps=eps, weight_decay=weight_decay, amsgrad=amsgrad
+    )
+    return _t_drive(opt, theta, gradients)
+
+
+def _t_adamw_as_adam(
+    params,
+    gradients,
+    *,
+    lr=1e-3,
+    beta1=0.9,
+    beta2=0.999,
+    eps=1e-8,
+    weight_decay=1e-2,
+    amsgrad=False,
+):
+    import torch
+
+    theta = torch.nn.Parameter(params.clone())
+    opt = torch.optim.Adam(
+        [theta], lr=lr, betas=(beta1, beta2), eps=eps, weight_decay=weight_decay, amsgrad=amsgrad
+    )
+    return _t_drive(opt, theta, gradients)
+
+
+def _t_accumulation_unscaled(params, micro_gradients, *, lr, accumulation_steps):
+    import torch
+
+    theta = torch.nn.Parameter(params.clone())
+    optimizer = torch.optim.SGD([theta], lr=lr)
+    out = []
+    for i, g in enumerate(micro_gradients, start=1):
+        (theta * g).sum().backward()  # the loss not divided by k
+        if i % accumulation_steps == 0:
+            optimizer.step()
+            optimizer.zero_grad()
+            out.append(theta.detach().clone())
+    return torch.stack(out)
+
+
+def _t_clip_by_value(gradients, *, max_norm):
+    import torch
+
+    theta = torch.nn.Parameter(torch.zeros_like(gradients))
+    theta.grad = gradients.clone()
+    torch.nn.utils.clip_grad_value_([theta], max_norm)  # value clipping for norm clipping
+    return theta.grad
+
+
+def _t_frozen_by_zero_grad(params, gradients, *, frozen, lr, momentum=0.0, weight_decay=0.0):
+    import torch
+
+    mask = torch.tensor(frozen, dtype=torch.bool)
+    theta = torch.nn.Parameter(params.clone())
+    optimizer = torch.optim.SGD([theta], lr=lr, momentum=momentum, weight_decay=weight_decay)
+    out = []
+    for g in gradients:
+        theta.grad = torch.where(mask, torch.zeros_like(g), g)  # frozen by zeroing, still decayed
+        optimizer.step()
+        out.append(theta.detach().clone())
+    return torch.stack(out)
+
+
+def _t_rates(base_lr, steps, make, *, scheduler_first=False):
+    import torch
+
+    theta = torch.nn.Parameter(torch.zeros(1, dtype=torch.float64))
+    optimizer = torch.optim.SGD([theta], lr=float(base_lr))
+    scheduler = make(optimizer)
+    out = []
+    for _ in range(steps + 1):
+        if scheduler_first:  # the pre-1.1 order: the rate read after scheduler.step()
+            scheduler.step()
+        out.append(optimizer.param_groups[0]["lr"])
+        optimizer.step()
+        if not scheduler_first:
+            scheduler.step()
+    return torch.tensor(out, dtype=base_lr.dtype)
+
+
+def _t_step_lr_scheduler_first(base_lr, *, step_size, gamma=0.1, steps):
+    import torch
+
+    return _t_rates(
+        base_lr,
+        steps,
+        lambda o: torch.optim.lr_scheduler.StepLR(o, step_size, gamma),
+        scheduler_first=True,
+    )
+
+
+def _t_multistep_set(base_lr, *, milestones, gamma=0.1, steps):
+    import torch
+
+    return _t_rates(
+        base_lr,
+        steps,
+        lambda o: torch.optim.lr_scheduler.MultiStepLR(o, sorted(set(milestones)), gamma),
+    )
+
+
+def _t_exponential_scheduler_first(base_lr, *, gamma, steps):
+    import torch
+
+    return _t_rates(
+        base_lr,
+        steps,
+        lambda o: torch.optim.lr_scheduler.ExponentialLR(o, gamma),
+        scheduler_first=True,
+    )
+
+
+def _t_cosine_t_max_plus_one(base_lr, *, t_max, eta_min=0.0, steps):
+    import torch
+
+    return _t_rates(
+        base_lr, steps, lambda o: torch.optim.lr_scheduler.CosineAnnealingLR(o, t_max + 1, eta_min)
+    )
+
+
+def _t_linear_default_factor(base_lr, *, start_factor=1 / 3, end_factor=1.0, total_steps=5, steps):
+    import torch
+
+    def make(optimizer):  # start_factor not passed: PyTorch's default 1/3
+        return torch.optim.lr_scheduler.LinearLR(
+            optimizer, end_factor=end_factor, total_iters=total_steps
+        )
+
+    return _t_rates(base_lr, steps, make)
+
+
+def _t_warmup_cosine_keras_horizon(
+    base_lr, *, warmup_steps, decay_steps, start_lr=0.0, end_lr=0.0, steps
+):
+    import math
+
+    import torch
+
+    peak, length = float(base_lr), decay_steps  # the cosine over decay_steps after the warmup
+
+    def factor(t):
+        if t < warmup_steps:
+            return (start_lr + (peak - start_lr) * t / warmup_steps) / peak
+        cosine = (1 + math.cos(math.pi * min(t - warmup_steps, length) / length)) / 2
+        return (end_lr + (peak - end_lr) * cosine) / peak
+
+    return _t_rates(base_lr, steps, lambda o: torch.optim.lr_scheduler.LambdaLR(o, factor))
+
+
+def _t_plateau_patience_minus_one(base_lr, metrics, *, patience=10, **settings):
+    import torch
+
+    theta = torch.nn.Parameter(torch.zeros(1, dtype=torch.float64))
+    optimizer = torch.optim.SGD([theta], lr=float(base_lr))
+    scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(
+        optimizer, patience=max(patience - 1, 0), **settings
+    )
+    out = []
+    for value in metrics.tolist():
+        optimizer.step()
+        scheduler.step(value)
+        out.append(optimizer.param_groups[0]["lr"])
+    return torch.tensor(out, dtype=metrics.dtype)
+
+
+TORCH_MUTANT_SPECS = [
+    (
+        "TorchSgdWithoutZeroGrad",
+        "sgd",
+        _t_sgd_without_zero_grad,
+        "zero_grad() forgotten: .grad accumulates across steps.",
+    ),
+    (
+        "TorchAdamAsAdamW",
+        "adam",
+        _t_adam_as_adamw,
+        "optim.AdamW where Adam's coupled weight decay is meant.",
+    ),
+    (
+        "TorchAdamwAsAdam",
+        "adamw",
+        _t_adamw_as_adam,
+        "optim.Adam(weight_decay=...) where AdamW is meant.",
+    ),
+    (
+        "TorchAccumulationUnscaled",
+        "gradient_accumulation",
+        _t_accumulation_unscaled,
+        "loss.backward() without dividing by k.",
+    ),
+    (
+        "TorchClipByValue",
+        "clip_grad_norm",
+        _t_clip_by_value,
+        "clip_grad_value_ where clip_grad_norm_ is meant.",
+    ),
+    (
+        "TorchFrozenByZeroGrad",
+        "frozen_parameters",
+        _t_frozen_by_zero_grad,
+        "frozen by zeroing .grad: weight decay still moves them.",
+    ),
+    (
+        "TorchStepLrSchedulerFirst",
+        "step_lr",
+        _t_step_lr_scheduler_first,
+        "scheduler.step() before optimizer.step(): one step early.",
+    ),
+    (
+        "TorchMultistepDeduplicated",
+        "multistep_lr",
+        _t_multistep_set,
+        "milestones passed through set(): repeats decay once.",
+    ),
+    (
+        "TorchExponentialSchedulerFirst",
+        "exponential_lr",
+        _t_exponential_scheduler_first,
+        "scheduler.step() first: the first update already decayed.",
+    ),
+    (
+        "TorchCosineTmaxPlusOne",
+        "cosine_annealing_lr",
+        _t_cosine_t_max_plus_one,
+        "T_max off by one.",
+    ),
+    (
+        "TorchLinearLrDefaultStart",
+        "linear_warmup",
+        _t_linear_default_factor,
+        "start_factor not passed: PyTorch's 1/3.",
+    ),
+    (
+        "TorchWarmupCosineKerasHorizon",
+        "warmup_cosine",
+        _t_warmup_cosine_keras_horizon,
+        "the cosine over decay_steps after the warmup.",
+    ),
+    (
+        "TorchPlateauPatienceMinusOne",
+        "reduce_lr_on_plateau",
+        _t_plateau_patience_minus_one,
+        "patience - 1: reduces an epoch early.",
+    ),
+]
+
+
+def torch_mutants() -> list[type]:
+    """The torch mutant classes, built (and bound to this module) when torch is importable."""
+    classes = [_torch_mutant(*spec) for spec in TORCH_MUTANT_SPECS]
+    globals().update({cls.__name__: cls for cls in classes})
+    return classes
+
+
+def __getattr__(name: str) -> Any:
+    """``--adapter mutants:TorchSgdWithoutZeroGrad`` builds the torch mutants on first use."""
+    if name.startswith("Torch") and any(spec[0] == name for spec in TORCH_MUTANT_SPECS):
+        torch_mutants()
+        return globals()[name]
+    raise AttributeError(name)

@@ -334,6 +334,44 @@ def test_unavailable_backend_skips_with_its_reason(pytester):
     result.stdout.fnmatch_lines(["*backend 'nosuch' unavailable: no backend named 'nosuch'*"])
 
 
+def test_torch_cuda_without_a_gpu_is_unavailable_with_a_clear_reason(
+    pytester, tmp_path, torch_imported
+):
+    torch = torch_imported
+    if torch.cuda.is_available():
+        pytest.skip("a CUDA device is present: torch-cuda runs here")
+    result = pytester.runpytest_inprocess(
+        str(TESTS / "test_activations.py"),
+        *("--backend", "torch-cuda", "--concept", "relu", "-p", "no:cacheprovider", "-rs"),
+        *("--report", str(tmp_path / "report")),
+    )
+    assert result.ret == pytest.ExitCode.OK
+    result.stdout.fnmatch_lines(["*backend 'torch-cuda' unavailable: no CUDA device*has not run*"])
+    document = json.loads((tmp_path / "report" / "report.json").read_text())
+    assert {c["status"] for c in document["matrix"]} == {"unavailable"}
+    (info,) = document["backends"]
+    assert not info["available"] and "has not run" in info["reason"]
+
+
+def test_a_written_up_divergence_is_reported_as_such_not_as_a_failure(
+    pytester, tmp_path, torch_imported
+):
+    """torch-cpu's float32 sigmoid underflow (spec/concepts/sigmoid.md#divergences): the test
+    runs, the run passes, and the report says `diverges` with the write-up."""
+    result = pytester.runpytest_inprocess(
+        str(TESTS / "test_activations.py"),
+        *("--backend", "torch-cpu", "--concept", "sigmoid", "-k", "edge_inputs and float32"),
+        *("-p", "no:cacheprovider", "--report", str(tmp_path / "report")),
+    )
+    assert result.ret == pytest.ExitCode.OK, result.stdout.str()
+    assert result.parseoutcomes().get("xfailed") == 1
+    document = json.loads((tmp_path / "report" / "report.json").read_text())
+    (cell,) = document["matrix"]
+    assert cell["status"] == "diverges"
+    assert cell["divergences"] == ["concepts/sigmoid.md#divergences"]
+    assert any("x = [-10000." in m for m in cell["divergence_messages"])
+
+
 def test_group_markers_select_a_concept_group(pytester):
     result = pytester.runpytest_inprocess(
         str(TESTS / "test_information.py"),

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-from mutants import BROKEN, MUTANTS
+from mutants import BROKEN, MUTANTS, TORCH_MUTANT_SPECS
 
 from dlspec.catalogue import load
 
@@ -16,7 +16,7 @@ pytestmark = pytest.mark.meta
 
 QUIET_SEEDED_CI = (
     "--hypothesis-profile",
-    "ci",
+    "mutants",
     "--dlspec-seed",
     "0",
     "-p",
@@ -47,6 +47,35 @@ def test_mutant_is_caught(pytester, mutant):
     # no failure that only says the adapter could not be loaded.
     result.stdout.fnmatch_lines([f"*ConformanceFailure: {mutant.caught_by} [[]{mutant.name} *"])
     result.stdout.no_fnmatch_line("*could not be constructed*")
+    result.stdout.no_fnmatch_line(f"*ConformanceFailure: * [[]{mutant.name} *] raised *")
+
+
+@pytest.fixture(scope="module")
+def torch_mutants(torch_imported):
+    import mutants
+
+    return {cls.__name__: cls for cls in mutants.torch_mutants()}
+
+
+@pytest.mark.parametrize("name", [spec[0] for spec in TORCH_MUTANT_SPECS])
+def test_torch_mutant_is_caught(pytester, torch_mutants, name):
+    """The torch adapter's counterparts for the optimizer and schedule groups."""
+    mutant = torch_mutants[name]
+    result = run_suite_on(pytester, mutant)
+    assert result.ret == pytest.ExitCode.TESTS_FAILED, result.stdout.str()
+    assert "errors" not in result.parseoutcomes(), result.stdout.str()
+    result.stdout.fnmatch_lines([f"*ConformanceFailure: {mutant.caught_by} [[]{mutant.name} *"])
+    result.stdout.no_fnmatch_line("*could not be constructed*")
+    result.stdout.no_fnmatch_line(f"*ConformanceFailure: * [[]{mutant.name} *] raised *")
+
+
+def test_the_unmutated_torch_adapter_passes_what_catches_its_mutants(pytester, torch_mutants):
+    concepts = sorted({spec[1] for spec in TORCH_MUTANT_SPECS})
+    args = [str(TESTS / "test_optimizers.py"), str(TESTS / "test_schedules.py")]
+    for concept in concepts:
+        args += ["--concept", concept]
+    result = pytester.runpytest_inprocess(*args, "--backend", "torch-cpu", *QUIET_SEEDED_CI)
+    assert result.ret == pytest.ExitCode.OK, result.stdout.str()
 
 
 def test_the_unmutated_adapter_passes_what_catches_the_mutants(pytester):

@@ -271,7 +271,9 @@ def test_linear_warmup_is_linear_then_flat(backend, dtype, base, start_factor, t
     params = {"start_factor": start_factor, "total_steps": total_steps, "steps": steps}
     out, allowed = run_with_allowance("linear_warmup", backend, lr, **params)
     t = np.arange(steps + 1)
-    expected = float(lr) * (start_factor + (1 - start_factor) * np.minimum(t, total_steps) / total_steps)
+    expected = float(lr) * (
+        start_factor + (1 - start_factor) * np.minimum(t, total_steps) / total_steps
+    )
     check_close(
         "linear_warmup",
         backend,

@@ -1,0 +1,117 @@
+"""The PyTorch backends, ``torch-cpu`` and ``torch-cuda``: every concept through PyTorch's own
+implementation where it has one (``torch.nn.functional``, ``torch.optim``,
+``torch.optim.lr_scheduler``, ``torch.nn.utils``, ``torch.utils.data``), composed from torch
+operations where it has none (listed in ``composed``).
+
+Optimizers and schedulers are driven as a user drives them: construct, set ``.grad``, ``step()``,
+``scheduler.step()``. TF32 and other reduced-precision modes are switched off and recorded.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any, ClassVar
+
+import numpy as np
+
+from .base import Adapter
+
+COMPOSED = frozenset(
+    {
+        # no torch function: built from torch operations
+        "entropy",
+        "cross_entropy",
+        "multi_target_loss",
+        "l1_penalty",
+        "l2_penalty",
+        "min_max_scale",
+        "standardize",
+        "warmup_cosine",
+        "early_stopping",
+        "accuracy",
+    }
+)
+
+
+class TorchAdapter(Adapter):
+    """Shared by the CPU and CUDA backends; ``device`` picks where tensors live."""
+
+    name: ClassVar[str] = "torch-cpu"
+    device: ClassVar[str] = "cpu"
+    composed: ClassVar[frozenset[str]] = COMPOSED
+    conventions: ClassVar[Mapping[str, str]] = {
+        "softplus.linear_region": "linear_above_threshold",
+        "binary_cross_entropy.guard": "log_clamp_-100",
+        "l2_penalty.scale": "half",
+        "sgd.first_step_buffer": "gradient",
+        "adam.eps_placement": "after_bias_correction",
+        "adam.amsgrad_max": "raw_second_moment",
+        "adamw.eps_placement": "after_bias_correction",
+        "adamw.amsgrad_max": "raw_second_moment",
+        "clip_grad_norm.norm_offset": "1e-6",
+        "cosine_annealing_lr.past_horizon": "periodic",
+        "warmup_cosine.horizon": "includes_warmup",
+        "reduce_lr_on_plateau.patience_rule": "more_than_patience",
+        "batch_norm.running_var": "unbiased",
+        "batch_norm.momentum_convention": "weights_batch",
+        "accuracy.threshold_rule": "strict",
+    }
+
+    @classmethod
+    def unavailable_reason(cls) -> str | None:
+        try:
+            import torch
+        except ImportError as error:
+            return f"torch is not installed ({error}); pip install 'dlspec[torch]'"
+        if cls.device == "cuda" and not torch.cuda.is_available():
+            return (
+                f"no CUDA device: torch {torch.__version__} (CUDA build: "
+                f"{torch.version.cuda or 'none'}) sees no GPU here; torch-cuda has not run"
+            )
+        return None
+
+    def __init__(self) -> None:
+        import torch
+
+        # Conformance is measured at full precision: no TF32 in matmuls or convolutions.
+        torch.backends.cuda.matmul.allow_tf32 = False
+        torch.backends.cudnn.allow_tf32 = False
+        torch.set_float32_matmul_precision("highest")
+
+    def to_native(self, array: np.ndarray) -> Any:
+        import torch
+
+        return torch.from_numpy(np.array(array, order="C", copy=True)).to(self.device)
+
+    def to_numpy(self, value: Any) -> np.ndarray:
+        import torch
+
+        if isinstance(value, torch.Tensor):
+            return value.detach().cpu().numpy()
+        return np.asarray(value)
+
+    def versions(self) -> Mapping[str, str]:
+        import torch
+
+        found = {
+            "torch": torch.__version__,
+            "device": self.device,
+            "threads": str(torch.get_num_threads()),
+            "tf32": "off",
+        }
+        if self.device == "cuda":
+            found["gpu"] = torch.cuda.get_device_name()
+            found["cuda"] = str(torch.version.cuda)
+        return found
+
+    def implementations(self) -> Mapping[str, Callable[..., Any]]:
+        import torch
+
+        from . import torch_ops
+
+        return torch_ops.table(torch, self.device)
+
+
+class TorchCudaAdapter(TorchAdapter):
+    name = "torch-cuda"
+    device = "cuda"

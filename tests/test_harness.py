@@ -127,6 +127,15 @@ BAD_CATALOGUES = [
         },
         "no budget for ['float64']",
     ),
+    (
+        {
+            "schema_version": 1,
+            "groups": {},
+            "concepts": {},
+            "divergences": [{"concept": "nosuch"}],
+        },
+        "divergence for unknown concept 'nosuch'",
+    ),
 ]
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any, ClassVar
 
+from . import conventions
 from .base import Adapter
 from .numpy_ops import (
     activations,
@@ -38,23 +39,7 @@ GROUP_MODULES = (
 
 class NumpyAdapter(Adapter):
     name = "numpy"
-    conventions: ClassVar[Mapping[str, str]] = {
-        "softplus.linear_region": "linear_above_threshold",
-        "binary_cross_entropy.guard": "log_clamp_-100",
-        "l2_penalty.scale": "half",
-        "sgd.first_step_buffer": "gradient",
-        "adam.eps_placement": "after_bias_correction",
-        "adam.amsgrad_max": "raw_second_moment",
-        "adamw.eps_placement": "after_bias_correction",
-        "adamw.amsgrad_max": "raw_second_moment",
-        "clip_grad_norm.norm_offset": "1e-6",
-        "cosine_annealing_lr.past_horizon": "periodic",
-        "warmup_cosine.horizon": "includes_warmup",
-        "reduce_lr_on_plateau.patience_rule": "more_than_patience",
-        "batch_norm.running_var": "unbiased",
-        "batch_norm.momentum_convention": "weights_batch",
-        "accuracy.threshold_rule": "strict",
-    }
+    conventions: ClassVar[Mapping[str, str]] = conventions.PYTORCH
 
     def implementations(self) -> Mapping[str, Callable[..., Any]]:
         """The concepts each group module lists in ``__all__``, by name (the concept id)."""

@@ -14,6 +14,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from . import conventions
 from .base import Adapter
 
 COMPOSED = frozenset(
@@ -39,23 +40,7 @@ class TorchAdapter(Adapter):
     name: ClassVar[str] = "torch-cpu"
     device: ClassVar[str] = "cpu"
     composed: ClassVar[frozenset[str]] = COMPOSED
-    conventions: ClassVar[Mapping[str, str]] = {
-        "softplus.linear_region": "linear_above_threshold",
-        "binary_cross_entropy.guard": "log_clamp_-100",
-        "l2_penalty.scale": "half",
-        "sgd.first_step_buffer": "gradient",
-        "adam.eps_placement": "after_bias_correction",
-        "adam.amsgrad_max": "raw_second_moment",
-        "adamw.eps_placement": "after_bias_correction",
-        "adamw.amsgrad_max": "raw_second_moment",
-        "clip_grad_norm.norm_offset": "1e-6",
-        "cosine_annealing_lr.past_horizon": "periodic",
-        "warmup_cosine.horizon": "includes_warmup",
-        "reduce_lr_on_plateau.patience_rule": "more_than_patience",
-        "batch_norm.running_var": "unbiased",
-        "batch_norm.momentum_convention": "weights_batch",
-        "accuracy.threshold_rule": "strict",
-    }
+    conventions: ClassVar[Mapping[str, str]] = conventions.PYTORCH
 
     @classmethod
     def unavailable_reason(cls) -> str | None:

@@ -14,6 +14,9 @@ from typing import Any
 
 import numpy as np
 
+from .numpy_ops import training
+from .numpy_ops.training import padded
+
 Tensor = Any
 
 
@@ -285,12 +288,6 @@ def table(torch: Any, device: str) -> Mapping[str, Callable[..., Any]]:
 
     # ------------------------------------------------------------ training
 
-    def padded(groups: Sequence[Sequence[int]], width: int) -> np.ndarray:
-        out = np.full((len(groups), width), -1, dtype=np.int64)
-        for row, group in zip(out, groups, strict=True):
-            row[: len(group)] = group
-        return out
-
     def minibatches(
         *,
         n: int,
@@ -323,20 +320,6 @@ def table(torch: Any, device: str) -> Mapping[str, Callable[..., Any]]:
             warnings.simplefilter("ignore", UserWarning)
             subsets = torch.utils.data.random_split(range(n), list(fractions), generator=generator)
         return padded([list(subset.indices) for subset in subsets], n)
-
-    def early_stopping(
-        metrics: Tensor, *, patience: int, min_delta: float = 0.0, mode: str = "min"
-    ) -> np.ndarray:
-        sign = 1 if mode == "min" else -1
-        best, best_epoch, waited = math.inf, 0, 0
-        for epoch, value in enumerate(metrics.tolist()):
-            if sign * value < best - min_delta:
-                best, best_epoch, waited = sign * value, epoch, 0
-            else:
-                waited += 1
-            if waited >= patience:
-                return np.array([epoch, best_epoch], dtype=np.int64)
-        return np.array([-1, best_epoch], dtype=np.int64)
 
     def accuracy(prediction: Tensor, target: Tensor, *, threshold: float = 0.5) -> Tensor:
         if prediction.ndim == 1:
@@ -394,7 +377,7 @@ def table(torch: Any, device: str) -> Mapping[str, Callable[..., Any]]:
         "layer_norm": layer_norm,
         "minibatches": minibatches,
         "train_val_test_split": train_val_test_split,
-        "early_stopping": early_stopping,
+        "early_stopping": training.early_stopping,  # plain bookkeeping: shared with NumPy
         "accuracy": accuracy,
         "horizontal_flip": lambda image: torch.flip(image, [-1]),
         "vertical_flip": lambda image: torch.flip(image, [-2]),

@@ -338,7 +338,7 @@ def _split_rounding_to_nearest(*, n, fractions=(0.8, 0.1, 0.1), seed=0):
     sizes = [round(n * f) for f in fractions]
     order = np.random.default_rng(seed).permutation(n)
     bounds = np.cumsum([0, *sizes])
-    return train._padded([order[a:b] for a, b in itertools.pairwise(bounds)], n)
+    return train.padded([order[a:b] for a, b in itertools.pairwise(bounds)], n)
 
 
 def _early_stopping_one_epoch_late(metrics, *, patience, min_delta=0.0, mode="min"):

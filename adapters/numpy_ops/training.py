@@ -19,7 +19,7 @@ __all__ = [
 PADDING = -1
 
 
-def _padded(groups: Sequence[np.ndarray], width: int) -> np.ndarray:
+def padded(groups: Sequence[np.ndarray], width: int) -> np.ndarray:
     out = np.full((len(groups), width), PADDING, dtype=np.int64)
     for row, group in zip(out, groups, strict=True):
         row[: len(group)] = group
@@ -41,7 +41,7 @@ def minibatches(
         order = rng.permutation(n) if shuffle else np.arange(n)
         stop = n - n % batch_size if drop_last else n
         batches += [order[i : min(i + batch_size, stop)] for i in range(0, stop, batch_size)]
-    return _padded(batches, batch_size)
+    return padded(batches, batch_size)
 
 
 def train_val_test_split(
@@ -53,7 +53,7 @@ def train_val_test_split(
         sizes[i % len(sizes)] += 1
     order = np.random.default_rng(seed).permutation(n)
     bounds = np.cumsum([0, *sizes])
-    return _padded([order[a:b] for a, b in itertools.pairwise(bounds)], n)
+    return padded([order[a:b] for a, b in itertools.pairwise(bounds)], n)
 
 
 def early_stopping(

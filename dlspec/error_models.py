@@ -521,7 +521,12 @@ def _adam_model(
         corrections = b1**t / c1 + b2**t / (2 * c2)
         local = (
             # rounding: g (one addition), m (two products and a sum), theta and the update
-            (np.abs(g), 3 * np.abs(m), np.abs(result[t - 1]) + (t + 8 + corrections) * update),
+            # (the decoupled decay rounds the parameters twice more: its factor and its product)
+            (
+                np.abs(g),
+                3 * np.abs(m),
+                (1 if coupled else 3) * np.abs(result[t - 1]) + (t + 8 + corrections) * update,
+            ),
             # underflow: one each for g and m, four for the update and the new parameters, and
             # the rate times the moment before the division by the denominator (the order of
             # PyTorch's addcdiv) underflowing: divided by the denominator
@@ -747,6 +752,12 @@ def _inverse_spread(x: np.ndarray, epsilon: float) -> np.ndarray:
         return np.where(sd > 0, 1 / np.where(sd > 0, sd, 1), 0.0)
 
 
+@underflow_model("l2_penalty")
+def _l2_underflow(inputs: Inputs, params: Mapping[str, Any], result: np.ndarray) -> np.ndarray:
+    """Each square may underflow (``|w| < 1.5e-154`` in float64): ``n`` of them, and the scale."""
+    return np.asarray(np.size(inputs["weights"]) * (1 + params["strength"]) + 1)
+
+
 @underflow_model("standardize")
 def _standardize_underflow(
     inputs: Inputs, params: Mapping[str, Any], result: np.ndarray
@@ -762,24 +773,32 @@ def _standardize_underflow(
 def _layer_norm_underflow(
     inputs: Inputs, params: Mapping[str, Any], result: np.ndarray
 ) -> np.ndarray:
-    """As standardize, scaled by the weight: ``4 |gamma| / sd + 1``."""
+    """As standardize, scaled by the weight, and a subnormal ``gamma / sd`` times the deviation
+    (a kernel may fold the weight into the inverse spread first): ``4 |gamma| / sd + 4 |x - mu| + 1``."""
     x = _x(inputs)
     gamma = np.abs(_x(inputs, "weight"))
-    return 4 * gamma * _inverse_spread(x, params.get("eps", 1e-5)) + 1
+    deviation = np.abs(x - np.mean(x, axis=-1, keepdims=True))
+    return 4 * gamma * _inverse_spread(x, params.get("eps", 1e-5)) + 4 * deviation + 1
 
 
 @underflow_model("batch_norm")
 def _batch_norm_underflow(
     inputs: Inputs, params: Mapping[str, Any], result: np.ndarray
 ) -> np.ndarray:
-    """Output rows as layer_norm's, per channel; the running statistics: 4."""
+    """Output rows as layer_norm's, per channel (PyTorch folds the weight into the inverse spread,
+    whose subnormal product is then multiplied by the deviation); the running statistics: 4."""
     x = _x(inputs).T
     gamma = np.abs(_x(inputs, "weight"))[:, None]
     if params.get("training", True):
         inverse = _inverse_spread(x, params.get("eps", 1e-5))
     else:
         inverse = 1 / np.sqrt(_x(inputs, "running_variance") + params.get("eps", 1e-5))[:, None]
-    rows = (4 * gamma * inverse + 1) * np.ones_like(x)
+    centre = (
+        np.mean(x, axis=-1, keepdims=True)
+        if params.get("training", True)
+        else (_x(inputs, "running_mean")[:, None])
+    )
+    rows = 4 * gamma * inverse + 4 * np.abs(x - centre) + 1
     return np.vstack([rows.T, np.full((2, x.shape[0]), 4.0)])
 
 

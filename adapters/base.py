@@ -40,7 +40,8 @@ class Adapter:
     """Base class for table-driven adapters; see ``adapters/numpy_adapter.py`` for the template.
 
     Subclasses set ``name`` (the ``--backend`` name), ``device``, ``dtypes`` and ``conventions``,
-    list in ``composed`` the concepts the framework has no function for (built from its ops), and
+    name their ``framework`` where the catalogue records which concepts it composes from its
+    operations (``[implementations.<framework>]``) or else list them in ``composed``, and
     implement :meth:`implementations`. Framework imports belong inside the methods, so that
     listing adapters imports no framework.
     """
@@ -49,6 +50,7 @@ class Adapter:
     device: ClassVar[str] = "cpu"
     dtypes: ClassVar[tuple[str, ...]] = ("float32", "float64")
     conventions: ClassVar[Mapping[str, str]] = {}
+    framework: ClassVar[str | None] = None
     composed: ClassVar[frozenset[str]] = frozenset()
 
     @classmethod
@@ -77,7 +79,11 @@ class Adapter:
         return concept in self.table
 
     def is_native(self, concept: str) -> bool:
-        return concept not in self.composed
+        """Whether the framework's own function implements ``concept`` (else it is composed)."""
+        from dlspec import catalogue
+
+        recorded = catalogue.load().composed.get(self.framework or "")
+        return concept not in (self.composed if recorded is None else recorded)
 
     def run(self, concept: str, *arrays: np.ndarray, **params: Any) -> np.ndarray:
         implementation = self.table[concept]

@@ -39,11 +39,9 @@ GROUP_MODULES = (
 
 class NumpyAdapter(Adapter):
     name = "numpy"
+    framework = "numpy"  # composes every concept (spec/catalogue.toml, implementations)
     conventions: ClassVar[Mapping[str, str]] = conventions.PYTORCH
 
     def implementations(self) -> Mapping[str, Callable[..., Any]]:
         """The concepts each group module lists in ``__all__``, by name (the concept id)."""
         return {name: getattr(module, name) for module in GROUP_MODULES for name in module.__all__}
-
-    def is_native(self, concept: str) -> bool:
-        return False

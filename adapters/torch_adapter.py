@@ -1,7 +1,7 @@
 """The PyTorch backends, ``torch-cpu`` and ``torch-cuda``: every concept through PyTorch's own
 implementation where it has one (``torch.nn.functional``, ``torch.optim``,
 ``torch.optim.lr_scheduler``, ``torch.nn.utils``, ``torch.utils.data``), composed from torch
-operations where it has none (listed in ``composed``).
+operations where it has none (``[implementations.torch]`` in the catalogue).
 
 Optimizers and schedulers are driven as a user drives them: construct, set ``.grad``, ``step()``,
 ``scheduler.step()``. TF32 and other reduced-precision modes are switched off and recorded.
@@ -17,29 +17,13 @@ import numpy as np
 from . import conventions
 from .base import Adapter
 
-COMPOSED = frozenset(
-    {
-        # no torch function: built from torch operations
-        "entropy",
-        "cross_entropy",
-        "multi_target_loss",
-        "l1_penalty",
-        "l2_penalty",
-        "min_max_scale",
-        "standardize",
-        "warmup_cosine",
-        "early_stopping",
-        "accuracy",
-    }
-)
-
 
 class TorchAdapter(Adapter):
     """Shared by the CPU and CUDA backends; ``device`` picks where tensors live."""
 
     name: ClassVar[str] = "torch-cpu"
     device: ClassVar[str] = "cpu"
-    composed: ClassVar[frozenset[str]] = COMPOSED
+    framework: ClassVar[str] = "torch"  # the concepts it composes: spec/catalogue.toml
     conventions: ClassVar[Mapping[str, str]] = conventions.PYTORCH
 
     @classmethod

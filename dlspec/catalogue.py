@@ -6,6 +6,7 @@ arguments, parameters and defaults, dtypes, variants, error model and budget wit
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import tomllib
 from collections.abc import Mapping
@@ -110,6 +111,8 @@ class Catalogue:
     groups: Mapping[str, Group]
     concepts: Mapping[str, Concept]
     divergences: tuple[Divergence, ...] = ()
+    composed: Mapping[str, frozenset[str]] = dataclasses.field(default_factory=dict)
+    """Per framework, the concepts its adapter composes from the framework's operations."""
 
     def divergence(
         self, backend: str, concept: str, dtype: str | None, test: str, case: str
@@ -190,11 +193,21 @@ def parse(document: Mapping[str, Any]) -> Catalogue:
                 versions=entry["versions"],
             )
         )
+    composed = {}
+    for framework, entry in document.get("implementations", {}).items():
+        listed = set(concepts) if entry["composed"] == "all" else set(entry["composed"])
+        unknown = sorted(listed - set(concepts))
+        if unknown:
+            raise ValueError(
+                f"catalogue: implementations.{framework} lists unknown concepts {unknown}"
+            )
+        composed[framework] = frozenset(listed)
     return Catalogue(
         schema_version=SCHEMA_VERSION,
         groups=groups,
         concepts=concepts,
         divergences=tuple(divergences),
+        composed=composed,
     )
 
 

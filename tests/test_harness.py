@@ -136,6 +136,15 @@ BAD_CATALOGUES = [
         },
         "divergence for unknown concept 'nosuch'",
     ),
+    (
+        {
+            "schema_version": 1,
+            "groups": {},
+            "concepts": {},
+            "implementations": {"torch": {"composed": ["nosuch"]}},
+        },
+        "implementations.torch lists unknown concepts ['nosuch']",
+    ),
 ]
 
 

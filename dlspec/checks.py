@@ -81,6 +81,11 @@ def declared_conventions(concept: catalogue.Concept, backend: Any) -> dict[str, 
     return chosen
 
 
+def declared_convention(concept_id: str, backend: Any, variant: str) -> str:
+    """The value ``backend`` declares for one variant of ``concept_id`` (checked, as above)."""
+    return declared_conventions(catalogue.load().concept(concept_id), backend)[variant]
+
+
 def run_backend(concept_id: str, backend: Any, *arrays: np.ndarray, **params: Any) -> np.ndarray:
     """The backend's result, held to the interface contract: an array of the inputs' dtype."""
     concept = catalogue.load().concept(concept_id)

@@ -41,6 +41,21 @@ def entropy(p: Any, *, base: float | None = None, axis: int = -1) -> Tensor | mp
     return reduce_axis(lambda lane: -fsum(xlogy(pi, pi) for pi in lane) / log_base(base), axis, p)
 
 
+def _two_distributions(
+    concept: str, p: Any, q: Any, base: float | None, axis: int
+) -> tuple[Tensor, Tensor]:
+    """``p`` and ``q`` as tensors of one shape whose lanes along ``axis`` are distributions."""
+    p, q = as_tensor(p), as_tensor(q)
+    check_tensor(concept, "p", p, min_ndim=1)
+    check_tensor(concept, "q", q, min_ndim=1)
+    check_same_shape(concept, ("p", p), ("q", q))
+    check_axis(concept, p, axis)
+    check_base(concept, base)
+    check_distributions(concept, "p", p, axis)
+    check_distributions(concept, "q", q, axis)
+    return p, q
+
+
 @exact
 def cross_entropy(p: Any, q: Any, *, base: float | None = None, axis: int = -1) -> Tensor | mpf:
     r"""Cross entropy :math:`H(P, Q) = -\sum_i p_i \log_b q_i`, with :math:`0 \log q = 0`.
@@ -48,14 +63,7 @@ def cross_entropy(p: Any, q: Any, *, base: float | None = None, axis: int = -1) 
     ``p`` is the true distribution, ``q`` the predicted one. Where ``p_i > 0`` and ``q_i = 0`` the
     result is :math:`+\infty`. Gibbs' inequality: :math:`H(P, Q) \ge H(P)`, equal iff ``P = Q``.
     """
-    p, q = as_tensor(p), as_tensor(q)
-    check_tensor("cross_entropy", "p", p, min_ndim=1)
-    check_tensor("cross_entropy", "q", q, min_ndim=1)
-    check_same_shape("cross_entropy", ("p", p), ("q", q))
-    check_axis("cross_entropy", p, axis)
-    check_base("cross_entropy", base)
-    check_distributions("cross_entropy", "p", p, axis)
-    check_distributions("cross_entropy", "q", q, axis)
+    p, q = _two_distributions("cross_entropy", p, q, base, axis)
     return reduce_axis(
         lambda p_lane, q_lane: -fsum(map(xlogy, p_lane, q_lane)) / log_base(base), axis, p, q
     )
@@ -76,14 +84,7 @@ def kl_divergence(p: Any, q: Any, *, base: float | None = None, axis: int = -1) 
     :math:`+\infty` where some ``p_i > 0`` has ``q_i = 0``. ``kl_divergence([1, 0], [0.5, 0.5],
     base=2) == 1``.
     """
-    p, q = as_tensor(p), as_tensor(q)
-    check_tensor("kl_divergence", "p", p, min_ndim=1)
-    check_tensor("kl_divergence", "q", q, min_ndim=1)
-    check_same_shape("kl_divergence", ("p", p), ("q", q))
-    check_axis("kl_divergence", p, axis)
-    check_base("kl_divergence", base)
-    check_distributions("kl_divergence", "p", p, axis)
-    check_distributions("kl_divergence", "q", q, axis)
+    p, q = _two_distributions("kl_divergence", p, q, base, axis)
     return reduce_axis(
         lambda p_lane, q_lane: fsum(map(_kl_term, p_lane, q_lane)) / log_base(base), axis, p, q
     )

@@ -408,8 +408,9 @@ def test_group_markers_select_a_concept_group(pytester):
 
 
 def _seeded_report(pytester, out, *extra):
-    """Accuracy and matrix of a seeded run over a few concepts of two groups."""
-    pytester.runpytest_inprocess(
+    """Accuracy and matrix of a seeded run over a few concepts of two groups, in a process of its
+    own (an in-process run shares Hypothesis' settings with whatever runs this test)."""
+    pytester.runpytest_subprocess(
         str(TESTS / "test_activations.py"),
         str(TESTS / "test_schedules.py"),
         *("--backend", "numpy", "--concept", "softmax", "--concept", "sigmoid"),

@@ -14,7 +14,7 @@ TESTS = Path(__file__).parent
 pytestmark = pytest.mark.meta
 
 
-QUIET_SEEDED_CI = (
+QUIET_SEEDED_MUTANT_RUN = (
     "--hypothesis-profile",
     "mutants",
     "--dlspec-seed",
@@ -31,7 +31,7 @@ def run_suite_on(pytester, adapter: type, *extra: str):
     return pytester.runpytest_inprocess(
         str(TESTS / f"test_{concept.group}.py"),
         *("--adapter", f"mutants:{adapter.__name__}", "--concept", adapter.caught_by),
-        *QUIET_SEEDED_CI,
+        *QUIET_SEEDED_MUTANT_RUN,
         *extra,
     )
 
@@ -74,7 +74,7 @@ def test_the_unmutated_torch_adapter_passes_what_catches_its_mutants(pytester, t
     args = [str(TESTS / "test_optimizers.py"), str(TESTS / "test_schedules.py")]
     for concept in concepts:
         args += ["--concept", concept]
-    result = pytester.runpytest_inprocess(*args, "--backend", "torch-cpu", *QUIET_SEEDED_CI)
+    result = pytester.runpytest_inprocess(*args, "--backend", "torch-cpu", *QUIET_SEEDED_MUTANT_RUN)
     assert result.ret == pytest.ExitCode.OK, result.stdout.str()
 
 
@@ -86,7 +86,7 @@ def test_the_unmutated_adapter_passes_what_catches_the_mutants(pytester):
     ]
     for concept in concepts:
         args += ["--concept", concept]
-    result = pytester.runpytest_inprocess(*args, "--backend", "numpy", *QUIET_SEEDED_CI)
+    result = pytester.runpytest_inprocess(*args, "--backend", "numpy", *QUIET_SEEDED_MUTANT_RUN)
     assert result.ret == pytest.ExitCode.OK, result.stdout.str()
 
 

@@ -7,12 +7,11 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from dlspec import strategies as dst
-from dlspec.catalogue import load
 from dlspec.checks import (
     check_close,
     check_oracle,
     check_relation,
-    declared_conventions,
+    declared_convention,
     input_text,
     needs_concepts,
     run_backend,
@@ -230,7 +229,7 @@ def test_batch_norm_in_training_is_standardize_scaled_and_shifted(backend, dtype
         weight.astype(np.float64) * z + bias,
         allowed[:n]
         + np.abs(weight) * allowed_z
-        + np.finfo(dtype).eps * (np.abs(weight * z) + np.abs(bias)),
+        + np.finfo(np.float64).eps * (np.abs(weight * z) + np.abs(bias)),
         inputs=input_text("batch_norm", x, mean, var, weight, bias),
     )
 
@@ -244,7 +243,7 @@ def test_batch_norm_running_statistics_move_towards_the_batch(backend, dtype, ba
     out, allowed = run_with_allowance(
         "batch_norm", backend, x, mean, var, weight, bias, momentum=momentum
     )
-    rule = declared_conventions(load().concept("batch_norm"), backend)["momentum_convention"]
+    rule = declared_convention("batch_norm", backend, "momentum_convention")
     new = momentum if rule == "weights_batch" else 1 - momentum
     n = x.shape[0]
     batch_mean = x.astype(np.float64).mean(axis=0)
@@ -318,7 +317,7 @@ def test_layer_norm_is_standardize_along_the_last_axis(backend, dtype, layer):
         weight.astype(np.float64) * z + bias,
         allowed
         + np.abs(weight) * allowed_z
-        + np.finfo(dtype).eps * (np.abs(weight * z) + np.abs(bias)),
+        + np.finfo(np.float64).eps * (np.abs(weight * z) + np.abs(bias)),
         inputs=input_text("layer_norm", x, weight, bias),
     )
 

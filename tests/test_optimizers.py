@@ -11,6 +11,7 @@ from dlspec.checks import (
     check_close,
     check_oracle,
     check_relation,
+    declared_convention,
     input_text,
     needs_concepts,
     run_backend,
@@ -100,12 +101,9 @@ def test_sgd_first_step_is_the_plain_gradient_step_under_its_buffer_rule(
 ):
     """Whatever the momentum, step 1 moves by lr (g + wd theta) when the buffer starts as the
     gradient; with a dampened first buffer it moves by lr (1 - dampening) (...) (without Nesterov)."""
-    from dlspec.catalogue import load
-    from dlspec.checks import declared_conventions
-
     params, gradients = _cast(problem, dtype)
     out, allowed = run_with_allowance("sgd", backend, params, gradients, **settings)
-    rule = declared_conventions(load().concept("sgd"), backend)["first_step_buffer"]
+    rule = declared_convention("sgd", backend, "first_step_buffer")
     g = gradients[0].astype(np.float64) + settings["weight_decay"] * params
     factor = 1.0
     if settings["momentum"] and rule == "dampened":
@@ -122,7 +120,7 @@ def test_sgd_first_step_is_the_plain_gradient_step_under_its_buffer_rule(
         f"theta_1 == theta_0 - lr * {factor:g} * (g_1 + wd theta_0) ({rule} buffer)",
         out[0],
         expected,
-        allowed[0] + 4 * np.finfo(dtype).eps * np.abs(settings["lr"] * factor * g),
+        allowed[0] + 4 * np.finfo(np.float64).eps * np.abs(settings["lr"] * factor * g),
         inputs=input_text("sgd", params, gradients, **settings),
     )
 

@@ -10,7 +10,7 @@ from dlspec import strategies as dst
 from dlspec.checks import (
     check_close,
     check_oracle,
-    declared_conventions,
+    declared_convention,
     input_text,
     run_with_allowance,
 )
@@ -29,7 +29,10 @@ EULER_DEGREE = {"l1_penalty": 1, "l2_penalty": 2}
 
 def _reference_gradient(concept_id, backend, weights, strength):
     """The penalty's gradient, exact, under the convention the backend declares."""
-    variants = declared_conventions(catalogue.load().concept(concept_id), backend)
+    variants = {
+        v: declared_convention(concept_id, backend, v)
+        for v in catalogue.load().concept(concept_id).variants
+    }
     gradient = getattr(reference, f"{concept_id}_gradient")(
         weights.tolist(), strength=strength, **variants
     )

@@ -5,12 +5,11 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from dlspec.catalogue import load
 from dlspec.checks import (
     check_close,
     check_oracle,
     check_relation,
-    declared_conventions,
+    declared_convention,
     input_text,
     needs_concepts,
     run_backend,
@@ -25,10 +24,6 @@ STEPS = st.integers(0, 60)
 
 def _base(rate, dtype):
     return np.asarray(rate, dtype=dtype)
-
-
-def _convention(concept_id, backend, variant):
-    return declared_conventions(load().concept(concept_id), backend)[variant]
 
 
 # ---------------------------------------------------------------- step, multistep, exponential
@@ -216,7 +211,7 @@ def test_cosine_annealing_past_the_horizon_follows_the_declared_convention(
     out, allowed = run_with_allowance(
         "cosine_annealing_lr", backend, lr, t_max=t_max, steps=3 * t_max
     )
-    rule = _convention("cosine_annealing_lr", backend, "past_horizon")
+    rule = declared_convention("cosine_annealing_lr", backend, "past_horizon")
     later = np.arange(t_max + 1, 3 * t_max + 1)
     if rule == "periodic":  # period 2T, mirrored about T: lr_t == lr_s for s = t mod 2T folded
         folded = later % (2 * t_max)
@@ -398,7 +393,7 @@ def test_a_flat_metric_first_reduces_per_the_declared_patience_rule(backend, dty
     lr = _base(1.0, dtype)
     metrics = np.ones(12, dtype=dtype)
     out = run_backend("reduce_lr_on_plateau", backend, lr, metrics, patience=patience)
-    rule = _convention("reduce_lr_on_plateau", backend, "patience_rule")
+    rule = declared_convention("reduce_lr_on_plateau", backend, "patience_rule")
     # epoch 0 improves on +inf; then every epoch is bad
     first = patience + 1 if rule == "more_than_patience" else patience
     reduced = np.flatnonzero(out < 1.0)

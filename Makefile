@@ -10,6 +10,12 @@ SEED ?= 20261124
 REPORT_DIR ?= reports
 TEST_REPORT_DIR ?= test-report
 
+# JAX compiles every function for every new input shape; its persistent cache lets the xdist
+# workers, and a later run, reuse what another has compiled (it never changes a result).
+export JAX_COMPILATION_CACHE_DIR ?= $(abspath $(VENV))/jax-cache
+export JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS ?= 0
+export JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES ?= 0
+
 .PHONY: test report lint clean
 
 $(STAMP): pyproject.toml constraints.txt

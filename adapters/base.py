@@ -12,10 +12,37 @@ framework follows for each variant the spec names.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
+from dataclasses import dataclass
 from typing import Any, ClassVar, Protocol, runtime_checkable
 
 import numpy as np
+
+
+@dataclass(frozen=True)
+class Limit:
+    """Parameter values a framework cannot express: ``concept``'s ``parameter`` must be one of
+    ``allowed`` (a collection), or satisfy it (a predicate, described by ``domain``). The suite
+    skips (and the report lists) what lies outside, instead of failing a backend for an option
+    its framework does not offer."""
+
+    concept: str
+    parameter: str
+    allowed: Collection[Any] | Callable[[Any], bool]
+    reason: str
+    domain: str = ""
+
+    def violated_by(self, concept: str, params: Mapping[str, Any]) -> bool:
+        if concept != self.concept or self.parameter not in params:
+            return False
+        value = params[self.parameter]
+        return not (self.allowed(value) if callable(self.allowed) else value in self.allowed)
+
+    def __str__(self) -> str:
+        domain = self.domain
+        if not domain and not callable(self.allowed):
+            domain = "{" + ", ".join(repr(a) for a in self.allowed) + "}"
+        return f"{self.concept}: {self.parameter} in {domain} only ({self.reason})"
 
 
 @runtime_checkable
@@ -41,8 +68,9 @@ class Adapter:
 
     Subclasses set ``name`` (the ``--backend`` name), ``device``, ``dtypes`` and ``conventions``,
     name their ``framework`` where the catalogue records which concepts it composes from its
-    operations (``[implementations.<framework>]``) or else list them in ``composed``, and
-    implement :meth:`implementations`. Framework imports belong inside the methods, so that
+    operations (``[implementations.<framework>]``) or else list them in ``composed``, declare
+    the parameter values their framework cannot express in ``limits``, and implement
+    :meth:`implementations`. Framework imports belong inside the methods, so that
     listing adapters imports no framework.
     """
 
@@ -52,6 +80,7 @@ class Adapter:
     conventions: ClassVar[Mapping[str, str]] = {}
     framework: ClassVar[str | None] = None
     composed: ClassVar[frozenset[str]] = frozenset()
+    limits: ClassVar[tuple[Limit, ...]] = ()
 
     @classmethod
     def unavailable_reason(cls) -> str | None:
@@ -84,6 +113,12 @@ class Adapter:
 
         recorded = catalogue.load().composed.get(self.framework or "")
         return concept not in (self.composed if recorded is None else recorded)
+
+    def unsupported(self, concept: str, params: Mapping[str, Any]) -> str | None:
+        """Why this backend cannot run ``concept`` with ``params`` (a declared :class:`Limit`)."""
+        return next(
+            (str(limit) for limit in self.limits if limit.violated_by(concept, params)), None
+        )
 
     def run(self, concept: str, *arrays: np.ndarray, **params: Any) -> np.ndarray:
         implementation = self.table[concept]

@@ -8,7 +8,9 @@ from collections.abc import Mapping
 from typing import Final
 
 PYTORCH: Final[Mapping[str, str]] = {
+    "subnormals": "preserved",
     "softplus.linear_region": "linear_above_threshold",
+    "gelu.default_form": "none",
     "binary_cross_entropy.guard": "log_clamp_-100",
     "l2_penalty.scale": "half",
     "sgd.first_step_buffer": "gradient",
@@ -26,3 +28,29 @@ PYTORCH: Final[Mapping[str, str]] = {
 }
 """PyTorch's (and torchmetrics' for accuracy; ``warmup_cosine`` has no PyTorch scheduler, so the
 composed one follows optax's horizon)."""
+
+JAX: Final[Mapping[str, str]] = {
+    "subnormals": "flushed",  # XLA on CPU: DAZ and FTZ, float32 and float64
+    "softplus.linear_region": "none",
+    "gelu.default_form": "tanh",
+    "binary_cross_entropy.guard": "none",
+    "l2_penalty.scale": "half",
+    "sgd.first_step_buffer": "dampened",
+    "adam.eps_placement": "after_bias_correction",
+    "adam.amsgrad_max": "bias_corrected",
+    "adamw.eps_placement": "after_bias_correction",
+    "adamw.amsgrad_max": "bias_corrected",
+    "clip_grad_norm.norm_offset": "none",
+    "cosine_annealing_lr.past_horizon": "clamped",
+    "warmup_cosine.horizon": "includes_warmup",
+    "reduce_lr_on_plateau.patience_rule": "reaches_patience",
+    "batch_norm.running_var": "biased",
+    "batch_norm.momentum_convention": "weights_running",
+    "accuracy.threshold_rule": "strict",
+}
+"""JAX's and optax's (``jax.nn.softplus`` is ``logaddexp(x, 0)``, ``jax.nn.gelu`` defaults to the
+tanh form, optax's ``trace`` starts from zero, ``scale_by_amsgrad`` takes the maximum of the
+bias-corrected second moment, ``clip_by_global_norm`` leaves a small norm alone, cosine schedules
+hold their end value, ``contrib.reduce_on_plateau`` reduces when the plateau count reaches the
+patience). JAX has no binary cross entropy on probabilities, batch norm layer or accuracy: the
+composed ones take ``xlogy`` unguarded, Flax's ``BatchNorm`` conventions and the strict threshold."""

@@ -113,6 +113,9 @@ class Catalogue:
     divergences: tuple[Divergence, ...] = ()
     composed: Mapping[str, frozenset[str]] = dataclasses.field(default_factory=dict)
     """Per framework, the concepts its adapter composes from the framework's operations."""
+    floating_point: Mapping[str, Variant] = dataclasses.field(default_factory=dict)
+    """Variants of the floating-point environment that hold for every concept (``subnormals``);
+    an adapter declares them under their bare name."""
 
     def divergence(
         self, backend: str, concept: str, dtype: str | None, test: str, case: str
@@ -134,6 +137,15 @@ class Catalogue:
         return [c for c in self.concepts.values() if c.group == group]
 
 
+def _variants(entries: Mapping[str, Mapping[str, Any]]) -> dict[str, Variant]:
+    return {
+        name: Variant(
+            name=name, values=tuple(v["values"]), default=v["default"], description=v["description"]
+        )
+        for name, v in entries.items()
+    }
+
+
 def _concept(concept_id: str, entry: Mapping[str, Any], groups: Mapping[str, Group]) -> Concept:
     if entry["group"] not in groups:
         raise ValueError(f"catalogue: concept {concept_id!r} has unknown group {entry['group']!r}")
@@ -142,15 +154,7 @@ def _concept(concept_id: str, entry: Mapping[str, Any], groups: Mapping[str, Gro
     missing = [d for d in dtypes if d not in budget]
     if missing:
         raise ValueError(f"catalogue: concept {concept_id!r} has no budget for {missing}")
-    variants = {
-        name: Variant(
-            name=name,
-            values=tuple(v["values"]),
-            default=v["default"],
-            description=v["description"],
-        )
-        for name, v in entry.get("variants", {}).items()
-    }
+    variants = _variants(entry.get("variants", {}))
     return Concept(
         id=concept_id,
         group=entry["group"],
@@ -193,6 +197,7 @@ def parse(document: Mapping[str, Any]) -> Catalogue:
                 versions=entry["versions"],
             )
         )
+    floating_point = _variants(document.get("floating_point", {}))
     composed = {}
     for framework, entry in document.get("implementations", {}).items():
         listed = set(concepts) if entry["composed"] == "all" else set(entry["composed"])
@@ -208,6 +213,7 @@ def parse(document: Mapping[str, Any]) -> Catalogue:
         concepts=concepts,
         divergences=tuple(divergences),
         composed=composed,
+        floating_point=floating_point,
     )
 
 

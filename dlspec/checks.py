@@ -13,11 +13,18 @@ from typing import Any
 
 import mpmath
 import numpy as np
-from hypothesis import currently_in_test_context, target
+from hypothesis import currently_in_test_context, reject, target
 
 from dlspec import catalogue, oracle, recording
 from dlspec.error_models import MODELS, UNDERFLOW
-from dlspec.numerics import FORMATS, FloatFormat, float_format, measure_errors, ulp
+from dlspec.numerics import (
+    FORMATS,
+    FloatFormat,
+    float_format,
+    flush_subnormals,
+    measure_errors,
+    ulp,
+)
 
 
 class ConformanceFailure(AssertionError):
@@ -81,9 +88,47 @@ def declared_conventions(concept: catalogue.Concept, backend: Any) -> dict[str, 
     return chosen
 
 
+def subnormals(backend: Any) -> str:
+    """How ``backend`` declares it treats subnormals (``floating_point.subnormals``)."""
+    variant = catalogue.load().floating_point["subnormals"]
+    declared = (getattr(backend, "conventions", None) or {}).get("subnormals", variant.default)
+    if declared not in variant.values:
+        raise ConformanceFailure(
+            f"[{backend.name}] declares subnormals={declared!r}, which is not one of "
+            f"{list(variant.values)} (spec/README.md#subnormals)"
+        )
+    return declared
+
+
+def as_read_by(backend: Any, array: np.ndarray) -> np.ndarray:
+    """``array`` as ``backend`` reads it: with subnormals zeroed where it flushes them. Exact
+    properties (``relu(x) - relu(-x) == x``) hold for the value read."""
+    return array if subnormals(backend) == "preserved" else flush_subnormals(array)
+
+
+def reference_inputs(backend: Any, arrays: Sequence[np.ndarray]) -> list[np.ndarray]:
+    """The inputs the reference is evaluated on: the spec asks for the function of the input
+    as the backend reads it (:func:`as_read_by`)."""
+    return [as_read_by(backend, a) for a in arrays]
+
+
 def declared_convention(concept_id: str, backend: Any, variant: str) -> str:
     """The value ``backend`` declares for one variant of ``concept_id`` (checked, as above)."""
     return declared_conventions(catalogue.load().concept(concept_id), backend)[variant]
+
+
+def _skip_unsupported(backend: Any, concept_id: str, params: Mapping[str, Any]) -> None:
+    """Leave out a parameter value the backend declares it cannot express (``Adapter.limits``):
+    Hypothesis rejects that example and draws another; a plain test is skipped with the limit."""
+    unsupported = getattr(backend, "unsupported", None)
+    reason = unsupported(concept_id, params) if callable(unsupported) else None
+    if not reason:
+        return
+    if currently_in_test_context():
+        reject()
+    import pytest
+
+    pytest.skip(f"backend {backend.name!r} declares a limit: {reason}")
 
 
 def run_backend(concept_id: str, backend: Any, *arrays: np.ndarray, **params: Any) -> np.ndarray:
@@ -94,6 +139,7 @@ def run_backend(concept_id: str, backend: Any, *arrays: np.ndarray, **params: An
     run = getattr(backend, "run", None)
     if not callable(run):
         raise ConformanceFailure(f"{head} adapter {type(backend).__name__} has no method 'run'")
+    _skip_unsupported(backend, concept_id, params)
     try:
         out = run(concept_id, *(a.copy() for a in arrays), **params)
     except Exception as error:
@@ -121,18 +167,32 @@ def allowance(
     inputs: Mapping[str, np.ndarray],
     params: Mapping[str, Any],
     result: np.ndarray,
+    *,
+    flushed: bool = False,
 ) -> np.ndarray:
-    """Allowed absolute error per element: the budget in ulps plus the error model's term."""
+    """Allowed absolute error per element: the budget in ulps plus the error model's term.
+
+    An underflowing operation loses up to half the smallest subnormal (gradual underflow), or,
+    where the backend flushes subnormals, up to the smallest normal number: the result's own
+    flush, plus each intermediate's times its amplification (the ``UNDERFLOW`` model).
+    """
     result = np.asarray(result, dtype=np.float64)
     derived = MODELS[concept.error_model](inputs, params, result)
     underflow = UNDERFLOW.get(concept.error_model)
-    amplified = 0.0 if underflow is None else underflow(inputs, params, result)
+    amplified = np.asarray(
+        0.0 if underflow is None else underflow(inputs, params, result), dtype=np.float64
+    )
+    # half the smallest subnormal is not a float64: halve the amplification instead
+    lost = (
+        fmt.smallest_normal * (1 + amplified)
+        if flushed
+        else fmt.smallest_subnormal * (0.5 * amplified)
+    )
     with np.errstate(invalid="ignore", over="ignore"):
         allowed = (
             concept.budget.ulps[fmt.name] * ulp(result, fmt)
             + fmt.unit_roundoff * np.asarray(derived, dtype=np.float64)
-            # half the smallest subnormal is not a float64: halve the amplification instead
-            + fmt.smallest_subnormal * (0.5 * np.asarray(amplified, dtype=np.float64))
+            + lost
         )
     return np.broadcast_to(np.nan_to_num(allowed, nan=0.0, posinf=np.inf), np.shape(result))
 
@@ -163,7 +223,9 @@ def check_oracle(
     head = _header(concept_id, backend, dtype_name)
     variants = declared_conventions(concept, backend)
     reference_params = {**params, **variants}
-    exact = oracle.exact_result(concept_id, arrays, reference_params)
+    flushed = subnormals(backend) == "flushed"
+    evaluated = reference_inputs(backend, arrays)
+    exact = oracle.exact_result(concept_id, evaluated, reference_params)
     out = run_backend(concept_id, backend, *arrays, **params)
     input_text = describe_inputs(concept, arrays, params)
     if out.shape != exact.shape:
@@ -176,8 +238,8 @@ def check_oracle(
         return out
     fmt = float_format(dtype)
     errors = measure_errors(out, exact.hi, exact.lo, fmt)
-    inputs = dict(zip(concept.arguments, arrays, strict=False))
-    allowed = allowance(concept, fmt, inputs, reference_params, exact.hi)
+    inputs = dict(zip(concept.arguments, evaluated, strict=False))
+    allowed = allowance(concept, fmt, inputs, reference_params, exact.hi, flushed=flushed)
     ratio = _ratio(errors.absolute, allowed)
     worst = np.unravel_index(int(np.argmax(ratio)), ratio.shape) if ratio.size else ()
     worst_ratio = float(ratio[worst]) if ratio.size else 0.0
@@ -190,7 +252,7 @@ def check_oracle(
         input_text=input_text,
     )
     if currently_in_test_context():
-        target(min(worst_ratio, 1e9), label=f"{concept_id}: error / allowed")
+        target(min(worst_ratio, 1e9), label=f"{concept_id} [{backend.name}]: error / allowed")
     if failed:
         beyond = int(np.count_nonzero(ratio > 1.0))
         budget = concept.budget.ulps[fmt.name]
@@ -318,8 +380,9 @@ def allowance_for(
     concept = catalogue.load().concept(concept_id)
     fmt = float_format(oracle.expected_dtype(concept, arrays))
     variants = declared_conventions(concept, backend)
-    inputs = dict(zip(concept.arguments, arrays, strict=False))
-    return allowance(concept, fmt, inputs, {**params, **variants}, result)
+    inputs = dict(zip(concept.arguments, reference_inputs(backend, arrays), strict=False))
+    flushed = subnormals(backend) == "flushed"
+    return allowance(concept, fmt, inputs, {**params, **variants}, result, flushed=flushed)
 
 
 def run_with_allowance(

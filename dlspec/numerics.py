@@ -50,6 +50,18 @@ class FloatFormat:
     def smallest_subnormal(self) -> float:
         return math.ldexp(1.0, self.min_exponent - self.significand_bits + 1)
 
+    @property
+    def smallest_normal(self) -> float:
+        return math.ldexp(1.0, self.min_exponent)
+
+
+def flush_subnormals(array: np.ndarray) -> np.ndarray:
+    """``array`` with each subnormal replaced by a zero of its sign (denormals-are-zero)."""
+    if not np.issubdtype(array.dtype, np.floating):
+        return array
+    tiny = np.finfo(array.dtype).tiny
+    return np.where(np.abs(array) < tiny, np.copysign(0.0, array).astype(array.dtype), array)
+
 
 FORMATS: Final[dict[str, FloatFormat]] = {
     "float32": FloatFormat("float32", 24, -126, 127),

@@ -213,15 +213,30 @@ def _supports(backend: Any, concept_id: str) -> bool:
         return True
 
 
+def _compile_seconds(item: pytest.Item) -> float:
+    """The seconds the test's backend has spent compiling so far in this process, where it
+    says (``compile_seconds()``, e.g. JAX); 0 otherwise."""
+    callspec = getattr(item, "callspec", None)
+    backend = callspec.params.get("backend") if callspec is not None else None
+    counter = getattr(backend, "compile_seconds", None)
+    try:
+        return float(counter()) if callable(counter) else 0.0
+    except Exception:
+        return 0.0
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
-    started = time.perf_counter()
+    started, compiled = time.perf_counter(), _compile_seconds(item)
     with recording.recording() as recorder:
         try:
             return (yield)
         finally:
             item.user_properties.append(("dlspec_observations", recorder.summary()))
             item.user_properties.append(("dlspec_call_seconds", time.perf_counter() - started))
+            item.user_properties.append(
+                ("dlspec_compile_seconds", _compile_seconds(item) - compiled)
+            )
 
 
 class ReportCollector:
@@ -265,6 +280,7 @@ class ReportCollector:
                 "skip": props.get("dlspec_skip"),
                 "message": message,
                 "seconds": props.get("dlspec_call_seconds", report.duration),
+                "compile_seconds": props.get("dlspec_compile_seconds", 0.0),
                 "observations": props.get("dlspec_observations", []),
             }
         )

@@ -58,6 +58,7 @@ def _backend_info(backend: Any) -> dict[str, Any]:
         "reason": getattr(backend, "reason", None) or getattr(backend, "error", None),
         "versions": dict(_safe(lambda: backend.versions(), {})),
         "conventions": dict(getattr(backend, "conventions", None) or {}),
+        "limits": [str(limit) for limit in getattr(backend, "limits", ())],
     }
 
 
@@ -132,11 +133,13 @@ def build(
     """The report document."""
     cat = catalogue.load()
     by_cell: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
-    timing: dict[tuple[str, str], float] = defaultdict(float)
+    timing: dict[tuple[str, str], list[float]] = defaultdict(lambda: [0.0, 0.0])
     for r in results:
         if r["concept"] and r["backend"]:
             by_cell[(r["concept"], r["backend"])].append(r)
-            timing[(r["backend"], cat.concept(r["concept"]).group)] += float(r["seconds"] or 0.0)
+            seconds = timing[(r["backend"], cat.concept(r["concept"]).group)]
+            seconds[0] += float(r["seconds"] or 0.0)
+            seconds[1] += float(r.get("compile_seconds") or 0.0)
     info = {b.name: b for b in backends}
     matrix = []
     for (concept, backend), outcomes in sorted(by_cell.items()):
@@ -188,8 +191,8 @@ def build(
         "suite_seconds": {
             "wall": round(wall_seconds, 3),
             "by_backend_and_group": [
-                {"backend": b, "group": g, "seconds": round(s, 3)}
-                for (b, g), s in sorted(timing.items())
+                {"backend": b, "group": g, "seconds": round(s, 3), "compile_seconds": round(c, 3)}
+                for (b, g), (s, c) in sorted(timing.items())
             ],
         },
     }
@@ -241,6 +244,12 @@ def markdown(document: Mapping[str, Any]) -> str:
             headers=["backend", "device", "available", "versions"],
             tablefmt="github",
         ),
+        "",
+        *[
+            f"- Limit of `{b['name']}`: {limit} (examples outside are not run on it)."
+            for b in document["backends"]
+            for limit in b.get("limits", [])
+        ],
         "",
         "## Conformance matrix",
         "",
@@ -309,10 +318,10 @@ def markdown(document: Mapping[str, Any]) -> str:
         "",
         tabulate(
             [
-                [t["backend"], t["group"], f"{t['seconds']:.2f}"]
+                [t["backend"], t["group"], f"{t['seconds']:.2f}", f"{t['compile_seconds']:.2f}"]
                 for t in document["suite_seconds"]["by_backend_and_group"]
             ],
-            headers=["backend", "group", "seconds"],
+            headers=["backend", "group", "seconds", "of which compiling"],
             tablefmt="github",
         ),
     ]

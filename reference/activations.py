@@ -91,13 +91,17 @@ GELU_APPROXIMATIONS = ("none", "tanh")
 
 
 @exact
-def gelu(x: Any, *, approximate: str = "none") -> Tensor:
+def gelu(x: Any, *, approximate: str | None = None, default_form: str = "none") -> Tensor:
     r"""Gaussian error linear unit :math:`x \Phi(x) = \frac{x}{2}(1 + \mathrm{erf}(x / \sqrt 2))`.
 
     ``approximate="tanh"``: :math:`\frac{x}{2}(1 + \tanh(\sqrt{2/\pi}(x + 0.044715 x^3)))`
-    (Hendrycks and Gimpel 2016). PyTorch defaults to ``"none"``, ``jax.nn.gelu`` to the tanh
-    form. ``gelu([0]) == [0]``.
+    (Hendrycks and Gimpel 2016). ``gelu([0]) == [0]``.
+
+    Variant ``default_form``: the form used when ``approximate`` is not given, ``"none"``
+    (PyTorch) or ``"tanh"`` (``jax.nn.gelu``).
     """
+    check_choice("gelu", "default_form", default_form, GELU_APPROXIMATIONS)
+    approximate = default_form if approximate is None else approximate
     check_choice("gelu", "approximate", approximate, GELU_APPROXIMATIONS)
     if approximate == "none":
         # erfc(-v / sqrt 2) = 1 + erf(v / sqrt 2), without the cancellation for negative v.

@@ -32,3 +32,19 @@ def torch_imported():
     adapter.run("minibatches", n=4, batch_size=2, shuffle=True)
     adapter.run("train_val_test_split", n=10)
     return torch
+
+
+@pytest.fixture(scope="session")
+def jax_imported():
+    """jax and optax, with what the JAX adapter imports lazily already imported (as
+    ``torch_imported``, for pytester's in-process runs)."""
+    pytest.importorskip("optax", reason="needs jax and optax (pip install 'dlspec[jax]')")
+    from dlspec.adapters.jax_adapter import JaxAdapter
+
+    adapter = JaxAdapter()
+    params, grads = np.zeros(2), np.ones((2, 2))
+    adapter.run("sigmoid", params)
+    adapter.run("adam", params, grads)
+    adapter.run("reduce_lr_on_plateau", np.asarray(0.1), np.ones(3), patience=1)
+    adapter.run("minibatches", n=4, batch_size=2, shuffle=True)
+    return adapter

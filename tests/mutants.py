@@ -735,15 +735,17 @@ BROKEN: list[type] = [
 # torch is imported inside the functions, so this module loads without it.
 
 
-def _torch_mutant(name: str, concept: str, function: Callable[..., Any], doc: str) -> type:
-    from dlspec.adapters.torch_adapter import TorchAdapter
+def _framework_mutant(
+    base: type, name: str, concept: str, function: Callable[..., Any], doc: str
+) -> type:
+    """A subclass of a framework adapter with one table entry replaced."""
 
     def implementations(self):
-        return {**TorchAdapter.implementations(self), concept: function}
+        return {**base.implementations(self), concept: function}
 
     return type(
         name,
-        (TorchAdapter,),
+        (base,),
         {
             "name": f"mutant-{name}",
             "caught_by": concept,
@@ -1042,14 +1044,258 @@ TORCH_MUTANT_SPECS = [
 
 def torch_mutants() -> list[type]:
     """The torch mutant classes, built (and bound to this module) when torch is importable."""
-    classes = [_torch_mutant(*spec) for spec in TORCH_MUTANT_SPECS]
+    from dlspec.adapters.torch_adapter import TorchAdapter
+
+    classes = [_framework_mutant(TorchAdapter, *spec) for spec in TORCH_MUTANT_SPECS]
     globals().update({cls.__name__: cls for cls in classes})
     return classes
 
 
+# ---------------------------------------------------------------- JAX / optax mutants
+#
+# The mistakes a JAX user makes with optax, for the optimizer and schedule groups.
+
+
+def _j_sgd_updates_subtracted(
+    params, gradients, *, lr, momentum=0.0, dampening=0.0, nesterov=False, weight_decay=0.0
+):
+    import jax.numpy as jnp
+    import optax
+
+    transform = optax.chain(
+        optax.add_decayed_weights(weight_decay), optax.sgd(lr, momentum or None)
+    )
+    state, theta, out = transform.init(params), params, []
+    for g in gradients:
+        updates, state = transform.update(g, state, theta)
+        theta = theta - updates  # optax's updates already carry the minus sign
+        out.append(theta)
+    return jnp.stack(out)
+
+
+def _j_adam_eps_root(
+    params, gradients, *, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.0, amsgrad=False
+):
+    import optax
+    from dlspec.adapters import jax_ops
+
+    transform = optax.adam(lr, b1=beta1, b2=beta2, eps=0.0, eps_root=eps)
+    return jax_ops.drive(transform, params, gradients)
+
+
+def _j_adamw_coupled(
+    params,
+    gradients,
+    *,
+    lr=1e-3,
+    beta1=0.9,
+    beta2=0.999,
+    eps=1e-8,
+    weight_decay=1e-2,
+    amsgrad=False,
+):
+    import optax
+    from dlspec.adapters import jax_ops
+
+    transform = optax.chain(
+        optax.add_decayed_weights(weight_decay), optax.adam(lr, b1=beta1, b2=beta2, eps=eps)
+    )
+    return jax_ops.drive(transform, params, gradients)
+
+
+def _j_accumulation_summed(params, micro_gradients, *, lr, accumulation_steps):
+    import optax
+    from dlspec.adapters import jax_ops
+
+    every = optax.MultiSteps(
+        optax.sgd(lr), every_k_schedule=accumulation_steps, use_grad_mean=False
+    )
+    trajectory = jax_ops.drive(every, params, micro_gradients)
+    return trajectory[accumulation_steps - 1 :: accumulation_steps]
+
+
+def _j_clip_elementwise(gradients, *, max_norm):
+    import optax
+
+    updates, _ = optax.clip(max_norm).update(gradients, optax.EmptyState())
+    return updates
+
+
+def _j_frozen_by_zero_gradients(params, gradients, *, frozen, lr, momentum=0.0, weight_decay=0.0):
+    import numpy as np
+    import optax
+    from dlspec.adapters import jax_ops
+
+    mask = np.asarray(frozen, dtype=bool)
+    transform = optax.chain(
+        optax.add_decayed_weights(weight_decay), optax.sgd(lr, momentum or None)
+    )
+    return jax_ops.drive(transform, params, gradients * ~mask)  # decay still moves them
+
+
+def _j_step_lr_continuous(base_lr, *, step_size, gamma=0.1, steps):
+    import optax
+    from dlspec.adapters import jax_ops
+
+    return jax_ops.rates(base_lr, steps, optax.exponential_decay(base_lr, step_size, gamma))
+
+
+def _j_multistep_dict(base_lr, *, milestones, gamma=0.1, steps):
+    import optax
+    from dlspec.adapters import jax_ops
+
+    scales = dict.fromkeys(milestones, gamma)  # a repeated milestone decays once
+    return jax_ops.rates(base_lr, steps, optax.piecewise_constant_schedule(base_lr, scales))
+
+
+def _j_exponential_from_one(base_lr, *, gamma, steps):
+    import optax
+    from dlspec.adapters import jax_ops
+
+    schedule = optax.exponential_decay(base_lr, 1, gamma)
+    return jax_ops.rates(base_lr, steps, lambda count: schedule(count + 1))
+
+
+def _j_cosine_decay_steps_plus_one(base_lr, *, t_max, eta_min=0.0, steps):
+    import optax
+    from dlspec.adapters import jax_ops
+
+    schedule = optax.cosine_decay_schedule(base_lr, t_max + 1, alpha=eta_min / base_lr)
+    return jax_ops.rates(base_lr, steps, schedule)
+
+
+def _j_linear_end_factor_ignored(
+    base_lr, *, start_factor=1 / 3, end_factor=1.0, total_steps=5, steps
+):
+    import optax
+    from dlspec.adapters import jax_ops
+
+    schedule = optax.linear_schedule(base_lr * start_factor, base_lr, total_steps)
+    return jax_ops.rates(base_lr, steps, schedule)
+
+
+def _j_warmup_cosine_keras_horizon(
+    base_lr, *, warmup_steps, decay_steps, start_lr=0.0, end_lr=0.0, steps
+):
+    import optax
+    from dlspec.adapters import jax_ops
+
+    schedule = optax.warmup_cosine_decay_schedule(
+        start_lr, base_lr, warmup_steps, decay_steps + warmup_steps, end_value=end_lr
+    )
+    return jax_ops.rates(base_lr, steps, schedule)
+
+
+def _j_plateau_patience_plus_one(base_lr, metrics, *, patience=10, **settings):
+    import jax
+    import optax
+    from dlspec.adapters import jax_ops
+
+    plateau = jax_ops.table(jax, optax)["reduce_lr_on_plateau"]
+    return plateau(base_lr, metrics, patience=patience + 1, **settings)
+
+
+JAX_MUTANT_SPECS = [
+    (
+        "JaxSgdUpdatesSubtracted",
+        "sgd",
+        _j_sgd_updates_subtracted,
+        "theta - updates: optax's updates already carry the minus sign (gradient ascent).",
+    ),
+    (
+        "JaxAdamEpsInsideRoot",
+        "adam",
+        _j_adam_eps_root,
+        "eps passed as eps_root: inside the square root.",
+    ),
+    (
+        "JaxAdamwCoupledDecay",
+        "adamw",
+        _j_adamw_coupled,
+        "add_decayed_weights before adam: coupled L2, not AdamW.",
+    ),
+    (
+        "JaxMultiStepsSummed",
+        "gradient_accumulation",
+        _j_accumulation_summed,
+        "MultiSteps(use_grad_mean=False): the micro-batch gradients summed.",
+    ),
+    (
+        "JaxClipElementwise",
+        "clip_grad_norm",
+        _j_clip_elementwise,
+        "optax.clip (by value) where clip_by_global_norm is meant.",
+    ),
+    (
+        "JaxFrozenByZeroGradients",
+        "frozen_parameters",
+        _j_frozen_by_zero_gradients,
+        "frozen by zeroing gradients: weight decay still moves them.",
+    ),
+    (
+        "JaxStepLrContinuous",
+        "step_lr",
+        _j_step_lr_continuous,
+        "exponential_decay without staircase=True.",
+    ),
+    (
+        "JaxMultistepDict",
+        "multistep_lr",
+        _j_multistep_dict,
+        "{milestone: gamma}: a repeated milestone decays once.",
+    ),
+    (
+        "JaxExponentialFromOne",
+        "exponential_lr",
+        _j_exponential_from_one,
+        "the schedule called with count + 1: one step ahead.",
+    ),
+    (
+        "JaxCosineDecayStepsPlusOne",
+        "cosine_annealing_lr",
+        _j_cosine_decay_steps_plus_one,
+        "decay_steps off by one.",
+    ),
+    (
+        "JaxLinearEndFactorIgnored",
+        "linear_warmup",
+        _j_linear_end_factor_ignored,
+        "linear_schedule ending at the base rate whatever end_factor says.",
+    ),
+    (
+        "JaxWarmupCosineKerasHorizon",
+        "warmup_cosine",
+        _j_warmup_cosine_keras_horizon,
+        "decay_steps counted after the warmup (Keras's horizon).",
+    ),
+    (
+        "JaxPlateauPatiencePlusOne",
+        "reduce_lr_on_plateau",
+        _j_plateau_patience_plus_one,
+        "patience + 1: reduces an epoch late.",
+    ),
+]
+
+
+def jax_mutants() -> list[type]:
+    """The JAX mutant classes, built (and bound to this module) when jax is importable."""
+    from dlspec.adapters.jax_adapter import JaxAdapter
+
+    classes = [_framework_mutant(JaxAdapter, *spec) for spec in JAX_MUTANT_SPECS]
+    globals().update({cls.__name__: cls for cls in classes})
+    return classes
+
+
+FRAMEWORK_MUTANTS = {
+    "Torch": (TORCH_MUTANT_SPECS, torch_mutants),
+    "Jax": (JAX_MUTANT_SPECS, jax_mutants),
+}
+
+
 def __getattr__(name: str) -> Any:
-    """``--adapter mutants:TorchSgdWithoutZeroGrad`` builds the torch mutants on first use."""
-    if name.startswith("Torch") and any(spec[0] == name for spec in TORCH_MUTANT_SPECS):
-        torch_mutants()
-        return globals()[name]
+    """``--adapter mutants:TorchSgdWithoutZeroGrad`` builds a framework's mutants on first use."""
+    for prefix, (specs, build) in FRAMEWORK_MUTANTS.items():
+        if name.startswith(prefix) and any(spec[0] == name for spec in specs):
+            build()
+            return globals()[name]
     raise AttributeError(name)

@@ -6,12 +6,13 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
+from dlspec import strategies as dst
 from dlspec.checks import check_oracle, check_relation, input_text, needs_concepts, run_backend
 from dlspec.plugin import each_concept
 
 IMAGES = hnp.arrays(
     np.float64,
-    hnp.array_shapes(min_dims=2, max_dims=4, min_side=1, max_side=7),
+    dst.shapes(min_dims=2, max_dims=4, max_side=7),
     elements=st.floats(-1e3, 1e3, allow_nan=False),
 )
 FLIPS = ("horizontal_flip", "vertical_flip")

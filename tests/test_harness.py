@@ -464,3 +464,70 @@ def test_the_reference_is_evaluated_once_per_input_whatever_the_number_of_backen
     for backend in registry.select(["numpy", "reference"], []):
         checks.check_oracle("softmax", backend, x, axis=-1)
     assert oracle.cache_info() == oracle.CacheInfo(hits=2, misses=1)
+
+
+# ---------------------------------------------------------------- subnormals and limits
+
+
+def test_flushing_zeroes_subnormals_keeping_their_sign_and_nothing_else():
+    from dlspec.numerics import flush_subnormals
+
+    tiny32 = np.finfo(np.float32).tiny
+    x = np.array([tiny32, tiny32 / 2, -tiny32 / 8, 0.0, 1.5, -np.inf], dtype=np.float32)
+    flushed = flush_subnormals(x)
+    assert flushed.dtype == np.float32
+    assert flushed.tolist() == [tiny32, 0.0, 0.0, 0.0, 1.5, -np.inf]
+    assert np.signbit(flushed[2]) and not np.signbit(flushed[1])
+    assert flush_subnormals(np.array([1, 0], dtype=np.int64)).tolist() == [1, 0]
+
+
+class _Answer:
+    """A backend that answers with a fixed array under the given conventions."""
+
+    name = "answer"
+
+    def __init__(self, value, **conventions):
+        self.value, self.conventions = value, conventions
+
+    def run(self, concept, *arrays, **params):
+        return self.value.copy()
+
+
+def test_a_flushing_backend_is_held_to_the_reference_of_its_input_as_read():
+    # relu of a subnormal: 0 as XLA reads it; the subnormal itself as IEEE reads it
+    x = np.array([1e-40, 2.0], dtype=np.float32)
+    zero_for_subnormal = np.array([0.0, 2.0], dtype=np.float32)
+    checks.check_oracle("relu", _Answer(zero_for_subnormal, subnormals="flushed"), x)
+    with pytest.raises(checks.ConformanceFailure, match="beyond budget"):
+        checks.check_oracle("relu", _Answer(zero_for_subnormal), x)
+    # the flush allows up to the smallest normal number, not an ulp of a normal result
+    off_by_an_ulp = np.array([0.0, np.nextafter(np.float32(2), np.float32(3))], dtype=np.float32)
+    with pytest.raises(checks.ConformanceFailure, match="beyond budget"):
+        checks.check_oracle("relu", _Answer(off_by_an_ulp, subnormals="flushed"), x)
+
+
+def test_an_unknown_subnormal_convention_is_refused():
+    odd = _Answer(np.zeros(1), subnormals="sometimes")
+    with pytest.raises(checks.ConformanceFailure, match="subnormals='sometimes'"):
+        checks.check_oracle("relu", odd, np.zeros(1))
+
+
+def test_a_declared_limit_skips_a_plain_test_with_its_reason_and_is_reported():
+    from dlspec.adapters import Limit
+    from dlspec.adapters.numpy_adapter import NumpyAdapter
+
+    from dlspec import report
+
+    class NoDampening(NumpyAdapter):
+        name = "no-dampening"
+        limits = (Limit("sgd", "dampening", (0.0,), "this framework has none"),)
+
+    adapter, params, grads = NoDampening(), np.zeros(2), np.ones((3, 2))
+    assert checks.run_backend("sgd", adapter, params, grads, lr=0.1, momentum=0.9).shape == (3, 2)
+    with pytest.raises(pytest.skip.Exception, match=r"dampening in \{0.0\} only"):
+        checks.run_backend("sgd", adapter, params, grads, lr=0.1, momentum=0.9, dampening=0.5)
+    document = report.build(results=[], backends=[adapter], seed=0, profile="ci", wall_seconds=0)
+    assert document["backends"][0]["limits"] == [
+        "sgd: dampening in {0.0} only (this framework has none)"
+    ]
+    assert "Limit of `no-dampening`: sgd: dampening" in report.markdown(document)

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-from mutants import BROKEN, MUTANTS, TORCH_MUTANT_SPECS
+from mutants import BROKEN, JAX_MUTANT_SPECS, MUTANTS, TORCH_MUTANT_SPECS
 
 from dlspec.catalogue import load
 
@@ -36,18 +36,35 @@ def run_suite_on(pytester, adapter: type, *extra: str):
     )
 
 
-@pytest.mark.parametrize("mutant", MUTANTS, ids=lambda m: m.__name__)
-def test_mutant_is_caught(pytester, mutant):
-    result = run_suite_on(pytester, mutant)
+def assert_caught(result, mutant: type) -> None:
+    """Caught by what it computes: a conformance failure headed with the mutant's own name, and
+    no failure that only says the adapter could not be loaded or raised."""
     outcomes = result.parseoutcomes()
     assert result.ret == pytest.ExitCode.TESTS_FAILED, result.stdout.str()
     assert outcomes.get("failed", 0) >= 1, f"{mutant.__name__} ({mutant.__doc__}) was not caught"
     assert "errors" not in outcomes and "error" not in outcomes, result.stdout.str()
-    # Caught by what it computes: a conformance failure headed with the mutant's own name, and
-    # no failure that only says the adapter could not be loaded.
     result.stdout.fnmatch_lines([f"*ConformanceFailure: {mutant.caught_by} [[]{mutant.name} *"])
     result.stdout.no_fnmatch_line("*could not be constructed*")
     result.stdout.no_fnmatch_line(f"*ConformanceFailure: * [[]{mutant.name} *] raised *")
+
+
+def assert_control_passes(pytester, backend: str, concepts: set[str]) -> None:
+    """The control: the tests that catch the mutants pass on the unmutated adapter."""
+    groups = sorted({load().concept(c).group for c in concepts})
+    args = [str(TESTS / f"test_{g}.py") for g in groups]
+    for concept in sorted(concepts):
+        args += ["--concept", concept]
+    result = pytester.runpytest_inprocess(*args, "--backend", backend, *QUIET_SEEDED_MUTANT_RUN)
+    assert result.ret == pytest.ExitCode.OK, result.stdout.str()
+
+
+@pytest.mark.parametrize("mutant", MUTANTS, ids=lambda m: m.__name__)
+def test_mutant_is_caught(pytester, mutant):
+    assert_caught(run_suite_on(pytester, mutant), mutant)
+
+
+def test_the_unmutated_adapter_passes_what_catches_the_mutants(pytester):
+    assert_control_passes(pytester, "numpy", {m.caught_by for m in MUTANTS})
 
 
 @pytest.fixture(scope="module")
@@ -60,34 +77,28 @@ def torch_mutants(torch_imported):
 @pytest.mark.parametrize("name", [spec[0] for spec in TORCH_MUTANT_SPECS])
 def test_torch_mutant_is_caught(pytester, torch_mutants, name):
     """The torch adapter's counterparts for the optimizer and schedule groups."""
-    mutant = torch_mutants[name]
-    result = run_suite_on(pytester, mutant)
-    assert result.ret == pytest.ExitCode.TESTS_FAILED, result.stdout.str()
-    assert "errors" not in result.parseoutcomes(), result.stdout.str()
-    result.stdout.fnmatch_lines([f"*ConformanceFailure: {mutant.caught_by} [[]{mutant.name} *"])
-    result.stdout.no_fnmatch_line("*could not be constructed*")
-    result.stdout.no_fnmatch_line(f"*ConformanceFailure: * [[]{mutant.name} *] raised *")
+    assert_caught(run_suite_on(pytester, torch_mutants[name]), torch_mutants[name])
 
 
 def test_the_unmutated_torch_adapter_passes_what_catches_its_mutants(pytester, torch_mutants):
-    concepts = sorted({spec[1] for spec in TORCH_MUTANT_SPECS})
-    args = [str(TESTS / "test_optimizers.py"), str(TESTS / "test_schedules.py")]
-    for concept in concepts:
-        args += ["--concept", concept]
-    result = pytester.runpytest_inprocess(*args, "--backend", "torch-cpu", *QUIET_SEEDED_MUTANT_RUN)
-    assert result.ret == pytest.ExitCode.OK, result.stdout.str()
+    assert_control_passes(pytester, "torch-cpu", {spec[1] for spec in TORCH_MUTANT_SPECS})
 
 
-def test_the_unmutated_adapter_passes_what_catches_the_mutants(pytester):
-    """The control: the same selection of tests passes on the NumPy adapter itself."""
-    concepts = sorted({m.caught_by for m in MUTANTS})
-    args = [
-        str(TESTS / f"test_{g}.py") for g in sorted({load().concept(c).group for c in concepts})
-    ]
-    for concept in concepts:
-        args += ["--concept", concept]
-    result = pytester.runpytest_inprocess(*args, "--backend", "numpy", *QUIET_SEEDED_MUTANT_RUN)
-    assert result.ret == pytest.ExitCode.OK, result.stdout.str()
+@pytest.fixture(scope="module")
+def jax_mutants(jax_imported):
+    import mutants
+
+    return {cls.__name__: cls for cls in mutants.jax_mutants()}
+
+
+@pytest.mark.parametrize("name", [spec[0] for spec in JAX_MUTANT_SPECS])
+def test_jax_mutant_is_caught(pytester, jax_mutants, name):
+    """optax misuses, for the optimizer and schedule groups."""
+    assert_caught(run_suite_on(pytester, jax_mutants[name]), jax_mutants[name])
+
+
+def test_the_unmutated_jax_adapter_passes_what_catches_its_mutants(pytester, jax_mutants):
+    assert_control_passes(pytester, "jax", {spec[1] for spec in JAX_MUTANT_SPECS})
 
 
 EXPECTED_MESSAGE = {

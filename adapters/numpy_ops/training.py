@@ -47,11 +47,17 @@ def minibatches(
 def train_val_test_split(
     *, n: int, fractions: Sequence[float] = (0.8, 0.1, 0.1), seed: int = 0
 ) -> np.ndarray:
-    # PyTorch random_split's rounding: floor each, hand out the remainder round-robin.
+    order = np.random.default_rng(seed).permutation(n)
+    return split(order, fractions)
+
+
+def split(order: np.ndarray, fractions: Sequence[float]) -> np.ndarray:
+    """Consecutive pieces of a permutation, sized as PyTorch's ``random_split`` sizes them:
+    floor each fraction's share, then hand out the remainder round-robin."""
+    n = len(order)
     sizes = [math.floor(n * f) for f in fractions]
     for i in range(n - sum(sizes)):
         sizes[i % len(sizes)] += 1
-    order = np.random.default_rng(seed).permutation(n)
     bounds = np.cumsum([0, *sizes])
     return padded([order[a:b] for a, b in itertools.pairwise(bounds)], n)
 

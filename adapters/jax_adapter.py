@@ -1,0 +1,167 @@
+"""The JAX backend, ``jax``: every concept through JAX's own libraries where they have it
+(``jax.nn``, ``jax.numpy``, ``jax.scipy.special``, optax's losses, transformations and schedules,
+``optax.contrib.reduce_on_plateau``), composed from ``jax.numpy`` where they have not
+(``[implementations.jax]`` in the catalogue). It runs on whatever device JAX finds.
+
+float64 is real float64: the adapter turns on ``jax_enable_x64`` (without it JAX silently computes
+in float32). Optimizers and schedules are driven as optax is used: ``init``, then per step
+``update`` and ``apply_updates``; a schedule is called with optax's ``int32`` step count.
+
+Compilation: every new input shape costs XLA a compilation. Array functions run under
+``jax.jit``, one cached callable per concept with the parameters static, so a shape seen once is
+compiled once per run; optimizers and schedules run eagerly, where JAX caches each primitive per
+shape and those caches are shared across all concepts. ``compile_seconds`` reports the time XLA
+spent compiling (``jax.monitoring``), which the report shows apart from the test time.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import threading
+from collections.abc import Callable, Mapping
+from typing import Any, ClassVar
+
+import numpy as np
+
+from . import conventions
+from .base import Adapter, Limit
+
+_compile_seconds = 0.0
+_listening = threading.Lock()
+_listener_installed = False
+
+COMPILE_EVENTS = (
+    "/jax/core/compile/jaxpr_trace_duration",
+    "/jax/core/compile/jaxpr_to_mlir_module_duration",
+    "/jax/core/compile/backend_compile_duration",
+)
+"""The ``jax.monitoring`` duration events that make up a compilation: tracing to a jaxpr,
+lowering to MLIR, and XLA's backend compile."""
+
+
+def _count_compilation(event: str, duration: float, **_: Any) -> None:
+    global _compile_seconds
+    if event in COMPILE_EVENTS:
+        _compile_seconds += duration
+
+
+def _listen_to_compilations(jax: Any) -> None:
+    global _listener_installed
+    with _listening:
+        if not _listener_installed:
+            jax.monitoring.register_event_duration_secs_listener(_count_compilation)
+            _listener_installed = True
+
+
+def _hashable(value: Any) -> Any:
+    """Lists become tuples, so that parameters can be ``jax.jit`` static arguments."""
+    if isinstance(value, list | tuple):
+        return tuple(_hashable(v) for v in value)
+    return value
+
+
+class JaxAdapter(Adapter):
+    """``mode="jit"`` (the default) or ``"eager"``; both are held to the same budgets."""
+
+    name: ClassVar[str] = "jax"
+    framework: ClassVar[str] = "jax"  # the concepts it composes: spec/catalogue.toml
+    conventions: ClassVar[Mapping[str, str]] = conventions.JAX
+    limits: ClassVar[tuple[Limit, ...]] = (
+        Limit(
+            "reduce_lr_on_plateau",
+            "mode",
+            ("min",),
+            "optax.contrib.reduce_on_plateau only minimises; its relative threshold "
+            "(1 - rtol) * best on a negated metric is not PyTorch's max mode",
+        ),
+        Limit(
+            "reduce_lr_on_plateau",
+            "threshold",
+            lambda threshold: threshold > 0,
+            "optax.contrib.reduce_on_plateau requires rtol or atol to be positive",
+            domain="(0, inf)",
+        ),
+    )
+
+    @classmethod
+    def unavailable_reason(cls) -> str | None:
+        try:
+            import jax
+            import optax  # noqa: F401
+        except ImportError as error:
+            return f"jax or optax is not installed ({error}); pip install 'dlspec[jax]'"
+        del jax
+        return None
+
+    def __init__(self, mode: str = os.environ.get("DLSPEC_JAX_MODE", "jit")) -> None:
+        import jax
+
+        if mode not in ("jit", "eager"):
+            raise ValueError(f"JaxAdapter: mode={mode!r} is not one of 'jit', 'eager'")
+        self.mode = mode
+        jax.config.update("jax_enable_x64", True)  # else float64 inputs compute in float32
+        _listen_to_compilations(jax)
+        self.device = str(jax.devices()[0].platform)
+
+    def to_native(self, array: np.ndarray) -> Any:
+        import jax.numpy as jnp
+
+        return jnp.asarray(array)
+
+    def to_numpy(self, value: Any) -> np.ndarray:
+        return np.array(value)
+
+    def versions(self) -> Mapping[str, str]:
+        import jax
+        import jaxlib
+        import optax
+
+        return {
+            "jax": jax.__version__,
+            "jaxlib": jaxlib.__version__,
+            "optax": optax.__version__,
+            "device": ", ".join(str(d) for d in jax.devices()),
+            "x64": str(jax.config.jax_enable_x64),
+            "mode": self.mode,
+        }
+
+    def compile_seconds(self) -> float:
+        """Seconds JAX has spent compiling in this process so far (every JAX user's share)."""
+        return _compile_seconds
+
+    def implementations(self) -> Mapping[str, Callable[..., Any]]:
+        import jax
+        import optax
+
+        from . import jax_ops
+
+        return jax_ops.table(jax, optax)
+
+    @functools.cached_property
+    def _jitted(self) -> dict[str, Callable[..., Any]]:
+        import jax
+
+        from . import jax_ops
+
+        return {
+            concept: jax.jit(function, static_argnames=jax_ops.static_parameters(function))
+            for concept, function in self.table.items()
+            if concept not in jax_ops.EAGER
+        }
+
+    def run(self, concept: str, *arrays: np.ndarray, **params: Any) -> np.ndarray:
+        function = self.table[concept]
+        if self.mode == "jit":
+            function = self._jitted.get(concept, function)
+        native = (self.to_native(a) for a in arrays)
+        return self.to_numpy(function(*native, **{k: _hashable(v) for k, v in params.items()}))
+
+
+class JaxEagerAdapter(JaxAdapter):
+    """The same table run op by op, without ``jax.jit``: for the jit-versus-eager agreement."""
+
+    name = "jax-eager"
+
+    def __init__(self) -> None:
+        super().__init__(mode="eager")

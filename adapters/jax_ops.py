@@ -19,7 +19,6 @@ from typing import Any
 import numpy as np
 
 from .numpy_ops import training
-from .numpy_ops.training import padded
 
 Array = Any
 
@@ -477,13 +476,9 @@ def table(jax: Any, optax: Any) -> Mapping[str, Callable[..., Any]]:
         seed: int = 0,
     ) -> np.ndarray:
         # JAX has no data loader: jax.random permutations, cut into batches.
-        orders = permutations(seed, n)
-        stop = n - n % batch_size if drop_last else n
-        batches = []
-        for _ in range(epochs):
-            order = next(orders) if shuffle else np.arange(n)
-            batches += [order[i : min(i + batch_size, stop)] for i in range(0, stop, batch_size)]
-        return padded(batches, batch_size)
+        shuffled = permutations(seed, n)
+        orders = (next(shuffled) if shuffle else np.arange(n) for _ in range(epochs))
+        return training.batched(orders, batch_size, drop_last)
 
     def train_val_test_split(
         *, n: int, fractions: Sequence[float] = (0.8, 0.1, 0.1), seed: int = 0

@@ -11,6 +11,7 @@ import json
 import math
 import os
 import platform
+import subprocess
 import sys
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
@@ -26,6 +27,8 @@ from dlspec.registry import StandIn
 
 SCHEMA = "dlspec-report"
 SCHEMA_VERSION = 1
+SCHEMA_FILE = Path(__file__).with_name("report.schema.json")
+"""The JSON Schema (draft 2020-12) that every ``report.json`` of this version follows."""
 ACCURACY_KINDS = ("oracle", "edge")
 
 
@@ -41,6 +44,36 @@ def _status(outcomes: list[dict[str, Any]]) -> str:
     if any(r["outcome"] == "passed" for r in outcomes):
         return "conforms"
     return "unavailable" if any(r.get("skip") == "unavailable" for r in outcomes) else "unsupported"
+
+
+def _cpu_model() -> str:
+    """The CPU's model name (Linux ``/proc/cpuinfo``), else what ``platform`` knows."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.partition(":")[2].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def _suite_commit() -> str:
+    """The git commit of the suite's checkout (``+ changes`` if the tree is dirty), if any."""
+    here = Path(__file__).resolve().parent
+    try:
+        commit = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=here, capture_output=True, text=True, check=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=here,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown (not a git checkout)"
+    return commit + (" + changes" if dirty else "")
 
 
 def _safe(call: Any, default: Any) -> Any:
@@ -182,8 +215,10 @@ def build(
             "platform": platform.platform(),
             "machine": platform.machine(),
             "processor": platform.processor() or "unknown",
+            "cpu_model": _cpu_model(),
             "cpu_count": os.cpu_count(),
             "numpy": np.__version__,
+            "suite_commit": _suite_commit(),
         },
         "backends": [_backend_info(b) for b in backends],
         "matrix": matrix,
@@ -196,6 +231,45 @@ def build(
             ],
         },
     }
+
+
+def _conventions_section(
+    document: Mapping[str, Any], cells: Mapping[tuple[str, str], Mapping[str, Any]]
+) -> list[str]:
+    """One table per concept with variants: the value each backend declares, and whether its
+    tests of that concept passed under it (``conforms``), so the value is verified."""
+    cat = catalogue.load()
+    backends = [b for b in document["backends"] if b["available"]]
+    lines = [
+        "## Conventions",
+        "",
+        "Where the spec names variants, the value each backend declares; the reference is "
+        "evaluated under it, so a cell is verified where that backend's column in the matrix "
+        "says `conforms` (marked ✓) or `diverges` for a written-up reason (marked ~).",
+        "",
+    ]
+    mark = {"conforms": " ✓", "diverges": " ~"}
+    rows = []
+    for name, variant in cat.floating_point.items():
+        rows.append(
+            [f"all concepts: `{name}`"]
+            + [b["conventions"].get(name, variant.default) for b in backends]
+        )
+    for concept in cat.concepts.values():
+        for name in concept.variants:
+            key = concept.variant_key(name)
+            rows.append(
+                [f"{concept.id}: `{name}`"]
+                + [
+                    b["conventions"].get(key, "?")
+                    + mark.get(cells.get((concept.id, b["name"]), {}).get("status", ""), "")
+                    for b in backends
+                ]
+            )
+    lines.append(
+        tabulate(rows, headers=["variant", *[b["name"] for b in backends]], tablefmt="github")
+    )
+    return lines
 
 
 def _cell(row: Mapping[str, Any]) -> str:
@@ -222,7 +296,8 @@ def markdown(document: Mapping[str, Any]) -> str:
             [
                 ["Python", env["python"]],
                 ["platform", env["platform"]],
-                ["processor", f"{env['processor']} ({env['cpu_count']} CPUs)"],
+                ["CPU", f"{env.get('cpu_model', env['processor'])} ({env['cpu_count']} CPUs)"],
+                ["suite commit", env.get("suite_commit", "unknown")],
                 ["NumPy", env["numpy"]],
             ],
             headers=["", ""],
@@ -273,6 +348,7 @@ def markdown(document: Mapping[str, Any]) -> str:
             tablefmt="github",
         )
     )
+    lines += ["", *_conventions_section(document, cells)]
     lines += [
         "",
         "## Accuracy",

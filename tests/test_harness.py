@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from dlspec import catalogue, checks, error_models, oracle, reference, registry
+from dlspec import catalogue, checks, error_models, oracle, reference, registry, report
 from dlspec.numerics import FORMATS, measure_errors, round_mpf, ulp
 
 pytestmark = pytest.mark.meta
@@ -417,8 +417,45 @@ def _seeded_report(pytester, out, *extra):
         *("--concept", "step_lr", "--hypothesis-profile", "ci", "--dlspec-seed", "7"),
         *("--report", str(out), "-p", "no:cacheprovider", *extra),
     )
-    document = json.loads((out / "report.json").read_text())
+    document = validated(json.loads((out / "report.json").read_text()))
     return document["accuracy"], document["matrix"]
+
+
+def validated(document):
+    """The report, checked against its published schema (``dlspec/report.schema.json``)."""
+    jsonschema = pytest.importorskip("jsonschema")
+    schema = json.loads(report.SCHEMA_FILE.read_text(encoding="utf-8"))
+    jsonschema.Draft202012Validator.check_schema(schema)
+    jsonschema.Draft202012Validator(schema).validate(document)
+    return document
+
+
+def test_the_schema_rejects_a_malformed_report():
+    jsonschema = pytest.importorskip("jsonschema")
+    with pytest.raises(jsonschema.ValidationError, match="'fine' is not one of"):
+        validated(
+            {
+                "schema": "dlspec-report",
+                "schema_version": 1,
+                "created": "2026-11-24T00:00:00+00:00",
+                "seed": 1,
+                "profile": "ci",
+                "environment": {"python": "3.11", "platform": "x", "cpu_count": 2, "numpy": "2"},
+                "backends": [],
+                "matrix": [
+                    {
+                        "concept": "relu",
+                        "group": "activations",
+                        "backend": "numpy",
+                        "status": "fine",
+                        "implementation": "native",
+                        "tests": {"passed": 1, "failed": 0, "diverged": 0, "skipped": 0},
+                    }
+                ],
+                "accuracy": [],
+                "suite_seconds": {"wall": 1.0, "by_backend_and_group": []},
+            }
+        )
 
 
 def test_same_seed_gives_the_same_report(pytester, tmp_path):
@@ -516,8 +553,6 @@ def test_a_declared_limit_skips_a_plain_test_with_its_reason_and_is_reported():
     from dlspec.adapters import Limit
     from dlspec.adapters.numpy_adapter import NumpyAdapter
 
-    from dlspec import report
-
     class NoDampening(NumpyAdapter):
         name = "no-dampening"
         limits = (Limit("sgd", "dampening", (0.0,), "this framework has none"),)
@@ -531,3 +566,43 @@ def test_a_declared_limit_skips_a_plain_test_with_its_reason_and_is_reported():
         "sgd: dampening in {0.0} only (this framework has none)"
     ]
     assert "Limit of `no-dampening`: sgd: dampening" in report.markdown(document)
+
+
+def test_compare_lists_new_failures_fixes_and_accuracy_moves(tmp_path):
+    from dlspec import cli
+
+    def document(statuses, ulps, fraction):
+        return {
+            "schema": "dlspec-report",
+            "matrix": [
+                {"concept": c, "backend": "b", "status": status} for c, status in statuses.items()
+            ],
+            "accuracy": [
+                {
+                    "concept": "softmax",
+                    "backend": "b",
+                    "dtype": "float32",
+                    "kind": "oracle",
+                    "max_ulps": ulps,
+                    "max_budget_fraction": fraction,
+                }
+            ],
+        }
+
+    old = document({"softmax": "conforms", "relu": "fails", "tanh": "conforms"}, 1.0, 0.2)
+    new = document({"softmax": "fails", "relu": "conforms", "tanh": "conforms"}, 9.0, 0.9)
+    lines, newly_failing = cli.compare(old, new)
+    assert newly_failing
+    assert lines == [
+        "no longer failing: relu on b (now conforms)",
+        "newly failing: softmax on b (was conforms)",
+        "accuracy moved: softmax b float32 oracle: max ulps 1 -> 9",
+    ]
+    assert cli.compare(old, old) == ([], False)
+    paths = []
+    for name, doc in (("old", old), ("new", new)):
+        paths.append(tmp_path / f"{name}.json")
+        paths[-1].write_text(json.dumps(doc))
+    assert cli.main(["report", "--compare", *map(str, paths)]) == 1
+    beyond = document({"softmax": "conforms"}, "inf", "inf")
+    assert cli.compare(old, beyond)[0][-1].startswith("accuracy crossed the budget: softmax")

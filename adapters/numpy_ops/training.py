@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 
@@ -36,10 +36,16 @@ def minibatches(
     seed: int = 0,
 ) -> np.ndarray:
     rng = np.random.default_rng(seed)
+    orders = (rng.permutation(n) if shuffle else np.arange(n) for _ in range(epochs))
+    return batched(orders, batch_size, drop_last)
+
+
+def batched(orders: Iterable[np.ndarray], batch_size: int, drop_last: bool) -> np.ndarray:
+    """Each epoch's order of the samples cut into batches of ``batch_size`` (the last one
+    shorter, or dropped), one padded row per batch."""
     batches = []
-    for _ in range(epochs):
-        order = rng.permutation(n) if shuffle else np.arange(n)
-        stop = n - n % batch_size if drop_last else n
+    for order in orders:
+        stop = len(order) - len(order) % batch_size if drop_last else len(order)
         batches += [order[i : min(i + batch_size, stop)] for i in range(0, stop, batch_size)]
     return padded(batches, batch_size)
 

@@ -32,10 +32,12 @@ test: $(STAMP)
 	$(BIN)/python -m pytest --backend all --hypothesis-profile ci --dlspec-seed $(SEED) \
 		--report $(TEST_REPORT_DIR) -n auto
 
-# The committed reports: every available backend at the `thorough` profile.
+# The committed reports: every available backend at the `thorough` profile, then the speed
+# benchmarks of the conforming cells (added to the same report, even when some test failed).
 report: $(STAMP)
 	$(BIN)/python -m pytest --backend all --hypothesis-profile thorough --dlspec-seed $(SEED) \
-		--report $(REPORT_DIR) -m "not meta" -q -n auto
+		--report $(REPORT_DIR) -m "not meta" -q -n auto; status=$$?; \
+	$(BIN)/python -m dlspec.benchmarks --report $(REPORT_DIR) && exit $$status
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -120,6 +120,14 @@ class Adapter:
             (str(limit) for limit in self.limits if limit.violated_by(concept, params)), None
         )
 
+    def native_callable(self, concept: str) -> Callable[..., Any]:
+        """The function the benchmarks time: native arrays in, native result out."""
+        return self.table[concept]
+
+    def barrier(self, value: Any) -> Any:
+        """Wait until ``value`` is computed (a framework that dispatches asynchronously)."""
+        return value
+
     def run(self, concept: str, *arrays: np.ndarray, **params: Any) -> np.ndarray:
         implementation = self.table[concept]
         return self.to_numpy(implementation(*(self.to_native(a) for a in arrays), **params))

@@ -10,8 +10,10 @@ in float32). Optimizers and schedules are driven as optax is used: ``init``, the
 Compilation: every new input shape costs XLA a compilation. Array functions run under
 ``jax.jit``, one cached callable per concept with the parameters static, so a shape seen once is
 compiled once per run; optimizers and schedules run eagerly, where JAX caches each primitive per
-shape and those caches are shared across all concepts. ``compile_seconds`` reports the time XLA
-spent compiling (``jax.monitoring``), which the report shows apart from the test time.
+shape and those caches are shared across all concepts (the two optax transformations that branch
+with ``lax.cond`` have their ``update`` jitted once per settings instead: ``jax_ops.compiled``).
+``compile_seconds`` reports the time XLA spent compiling (``jax.monitoring``), which the report
+shows apart from the test time. ``DLSPEC_JAX_MODE=eager`` runs everything op by op instead.
 """
 
 from __future__ import annotations
@@ -124,6 +126,7 @@ class JaxAdapter(Adapter):
             "device": ", ".join(str(d) for d in jax.devices()),
             "x64": str(jax.config.jax_enable_x64),
             "mode": self.mode,
+            "compilation cache": "persistent" if jax.config.jax_compilation_cache_dir else "off",
         }
 
     def compile_seconds(self) -> float:
@@ -150,10 +153,17 @@ class JaxAdapter(Adapter):
             if concept not in jax_ops.EAGER
         }
 
-    def run(self, concept: str, *arrays: np.ndarray, **params: Any) -> np.ndarray:
+    def native_callable(self, concept: str) -> Callable[..., Any]:
         function = self.table[concept]
-        if self.mode == "jit":
-            function = self._jitted.get(concept, function)
+        return self._jitted.get(concept, function) if self.mode == "jit" else function
+
+    def barrier(self, value: Any) -> Any:
+        import jax
+
+        return jax.block_until_ready(value)
+
+    def run(self, concept: str, *arrays: np.ndarray, **params: Any) -> np.ndarray:
+        function = self.native_callable(concept)
         native = (self.to_native(a) for a in arrays)
         return self.to_numpy(function(*native, **{k: _hashable(v) for k, v in params.items()}))
 

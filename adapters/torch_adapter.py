@@ -59,6 +59,13 @@ class TorchAdapter(Adapter):
             return value.detach().cpu().numpy()
         return np.asarray(value)
 
+    def barrier(self, value: Any) -> Any:
+        import torch
+
+        if self.device == "cuda":
+            torch.cuda.synchronize()
+        return value
+
     def versions(self) -> Mapping[str, str]:
         import torch
 

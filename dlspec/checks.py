@@ -250,6 +250,7 @@ def check_oracle(
         budget_fraction=worst_ratio,
         failed=failed,
         input_text=input_text,
+        ulps_by_step=_ulps_by_step(concept, errors.in_ulps),
     )
     if currently_in_test_context():
         target(min(worst_ratio, 1e9), label=f"{concept_id} [{backend.name}]: error / allowed")
@@ -270,6 +271,14 @@ def check_oracle(
             f"  input: {input_text}"
         )
     return out
+
+
+def _ulps_by_step(concept: catalogue.Concept, in_ulps: np.ndarray) -> list[float]:
+    """For a k-step trajectory (a result row per optimizer step), the largest error of each step:
+    the report shows how the error grows with the number of steps."""
+    if concept.group != "optimizers" or concept.arguments[:1] != ("params",) or in_ulps.ndim != 2:
+        return []
+    return [float(u) for u in np.max(in_ulps, axis=1, initial=0.0)]
 
 
 COMPARED = {

@@ -2,8 +2,9 @@
 between two runs' reports (``report.json``, written by ``pytest --report DIR``).
 
 Changes listed: a cell of the conformance matrix that now fails or no longer does (and any other
-change of status), and accuracy rows whose largest error moved by more than :data:`NOISE` (a
-factor) or crossed the budget. Exit status 1 when something newly fails, so CI can gate on it.
+change of status), accuracy rows whose largest error moved by more than :data:`NOISE` (a factor)
+or crossed the budget, and speed rows whose median moved beyond :data:`SPEED_NOISE` and beyond
+the runs' spread. Exit status 1 when something newly fails, so CI can gate on it.
 """
 
 from __future__ import annotations
@@ -19,6 +20,10 @@ from typing import Any
 NOISE = 2.0
 """Accuracy moves smaller than this factor (in the largest error over its allowance, or in ulps)
 are noise: a different worst input found by the search, not a change of the backend."""
+
+
+SPEED_NOISE = 1.25
+"""A median time per call that moved by less than this factor is noise (machines, load)."""
 
 
 def _load(path: str) -> Mapping[str, Any]:
@@ -71,7 +76,36 @@ def compare(old: Mapping[str, Any], new: Mapping[str, Any]) -> tuple[list[str], 
             )
         elif _moved(ulps_was, ulps_now):
             lines.append(f"accuracy moved: {where}: max ulps {ulps_was:.3g} -> {ulps_now:.3g}")
+    lines += _speed_moves(
+        old.get("speed", {}).get("rows", []), new.get("speed", {}).get("rows", [])
+    )
     return lines, newly_failing
+
+
+def _speed_moves(
+    old_rows: Sequence[Mapping[str, Any]], new_rows: Sequence[Mapping[str, Any]]
+) -> list[str]:
+    """Medians that moved by more than :data:`SPEED_NOISE` and by more than three times the
+    larger interquartile range of the two runs."""
+    before = {_speed_key(r): r for r in old_rows}
+    lines = []
+    for row in new_rows:
+        previous = before.get(_speed_key(row))
+        if previous is None:
+            continue
+        was, now = previous["median_seconds"], row["median_seconds"]
+        spread = 3 * max(previous["iqr_seconds"], row["iqr_seconds"])
+        if max(was, now) > SPEED_NOISE * min(was, now) and abs(now - was) > spread:
+            direction = "slower" if now > was else "faster"
+            lines.append(
+                "speed moved: {concept} {backend} {dtype} {elements} elements: ".format(**row)
+                + f"{was * 1e6:.3g} -> {now * 1e6:.3g} µs per call ({direction})"
+            )
+    return lines
+
+
+def _speed_key(row: Mapping[str, Any]) -> tuple[str, str, str, int]:
+    return row["concept"], row["backend"], row["dtype"], row["elements"]
 
 
 def _accuracy_key(row: Mapping[str, Any]) -> tuple[str, str, str, str]:

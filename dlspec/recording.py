@@ -7,7 +7,7 @@ The plugin opens a :class:`Recorder` around each test call and stores its summar
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -27,6 +27,8 @@ class Observation:
     max_budget_fraction: float = 0.0
     worst_input: str = ""
     ulps_samples: list[float] = field(default_factory=list)
+    max_ulps_by_step: list[float] = field(default_factory=list)
+    """For k-step trajectories: the largest error (ulps) seen after step 1, 2, ..."""
 
     def add(
         self,
@@ -36,7 +38,9 @@ class Observation:
         budget_fraction: float,
         failed: bool,
         input_text: str,
+        ulps_by_step: Sequence[float] = (),
     ) -> None:
+        self.max_ulps_by_step = merge_by_step(self.max_ulps_by_step, ulps_by_step)
         self.examples += 1
         self.failures += int(failed)
         if len(self.ulps_samples) < MAX_SAMPLES:
@@ -46,6 +50,12 @@ class Observation:
             self.worst_input = input_text
         self.max_ulps = max(self.max_ulps, ulps)
         self.max_relative = max(self.max_relative, relative)
+
+
+def merge_by_step(seen: Sequence[float], new: Sequence[float]) -> list[float]:
+    """The elementwise maximum of two per-step error lists of any lengths."""
+    longer, shorter = (seen, new) if len(seen) >= len(new) else (new, seen)
+    return [max(a, b) for a, b in zip(longer, shorter, strict=False)] + list(longer[len(shorter) :])
 
 
 class Recorder:

@@ -22,7 +22,8 @@ from typing import Any
 import numpy as np
 from tabulate import tabulate
 
-from dlspec import catalogue
+from dlspec import catalogue, html
+from dlspec.recording import merge_by_step
 from dlspec.registry import StandIn
 
 SCHEMA = "dlspec-report"
@@ -121,8 +122,10 @@ def _accuracy(results: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
                     "max_budget_fraction": -1.0,
                     "worst_input": "",
                     "samples": [],
+                    "by_step": [],
                 },
             )
+            row["by_step"] = merge_by_step(row["by_step"], o.get("max_ulps_by_step", []))
             row["examples"] += o["examples"]
             row["failures"] += o["failures"]
             row["max_ulps"] = max(row["max_ulps"], o["max_ulps"])
@@ -150,6 +153,7 @@ def _accuracy(results: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
                 "error_model": cat.concept(concept).error_model,
                 "max_budget_fraction": _finite_or_text(row["max_budget_fraction"]),
                 "worst_input": row["worst_input"],
+                "max_ulps_by_step": [_finite_or_text(u) for u in row["by_step"]],
             }
         )
     return rows
@@ -219,6 +223,10 @@ def build(
             "cpu_count": os.cpu_count(),
             "numpy": np.__version__,
             "suite_commit": _suite_commit(),
+            "thread_settings": {
+                name: os.environ.get(name, "unset")
+                for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
+            },
         },
         "backends": [_backend_info(b) for b in backends],
         "matrix": matrix,
@@ -231,6 +239,78 @@ def build(
             ],
         },
     }
+
+
+def _speed_section(speed: Mapping[str, Any]) -> list[str]:
+    bandwidth = speed["memory_bandwidth_bytes_per_second"]
+    return [
+        "## Speed",
+        "",
+        f"Measured memory bandwidth (a {64} MiB copy, read + write): {bandwidth / 1e9:.1f} GB/s. "
+        "Steady-state time per call on inputs already on the device, up to the backend's "
+        "barrier: median and interquartile range over repeated blocks; the first call "
+        "(compilation included) apart. Only conforming cells are timed. `of bandwidth`: bytes "
+        "read and written per second over the measured bandwidth (above 1 where the data fits "
+        "in cache). Method: `dlspec/benchmarks.py`.",
+        "",
+        tabulate(
+            [
+                [
+                    r["concept"],
+                    r["backend"],
+                    r["dtype"],
+                    r["elements"],
+                    f"{r['median_seconds'] * 1e6:.1f}",
+                    f"{r['iqr_seconds'] * 1e6:.1f}",
+                    f"{r['first_call_seconds'] * 1e3:.1f}",
+                    f"{r['elements_per_second']:.3g}",
+                    "-" if r["speedup_over_numpy"] is None else f"{r['speedup_over_numpy']:.2f}",
+                    "-" if r["bandwidth_fraction"] is None else f"{r['bandwidth_fraction']:.2f}",
+                ]
+                for r in speed["rows"]
+            ],
+            headers=[
+                "concept",
+                "backend",
+                "dtype",
+                "elements",
+                "median µs",
+                "IQR µs",
+                "first call ms",
+                "elements/s",
+                "× NumPy",
+                "of bandwidth",
+            ],
+            tablefmt="github",
+        ),
+    ]
+
+
+def _trajectory_section(document: Mapping[str, Any]) -> list[str]:
+    """The largest error after each optimizer step: how rounding accumulates along a trajectory
+    (the budget grows with it: spec/README.md, Error budgets)."""
+    rows = [a for a in document["accuracy"] if a.get("max_ulps_by_step")]
+    return [
+        "## Accuracy along optimizer trajectories",
+        "",
+        "The largest error seen after step 1, 2, 3, ... (ulps of the result dtype), over every "
+        "trajectory checked against the reference.",
+        "",
+        tabulate(
+            [
+                [
+                    a["concept"],
+                    a["backend"],
+                    a["dtype"],
+                    a["kind"],
+                    " ".join(_num(u) for u in a["max_ulps_by_step"]),
+                ]
+                for a in rows
+            ],
+            headers=["concept", "backend", "dtype", "kind", "max ulps after step 1, 2, 3, ..."],
+            tablefmt="github",
+        ),
+    ]
 
 
 def _conventions_section(
@@ -298,6 +378,10 @@ def markdown(document: Mapping[str, Any]) -> str:
                 ["platform", env["platform"]],
                 ["CPU", f"{env.get('cpu_model', env['processor'])} ({env['cpu_count']} CPUs)"],
                 ["suite commit", env.get("suite_commit", "unknown")],
+                [
+                    "thread settings",
+                    ", ".join(f"{k}={v}" for k, v in env.get("thread_settings", {}).items()),
+                ],
                 ["NumPy", env["numpy"]],
             ],
             headers=["", ""],
@@ -348,7 +432,7 @@ def markdown(document: Mapping[str, Any]) -> str:
             tablefmt="github",
         )
     )
-    lines += ["", *_conventions_section(document, cells)]
+    lines += ["", *_conventions_section(document, cells), "", *_trajectory_section(document)]
     lines += [
         "",
         "## Accuracy",
@@ -401,6 +485,8 @@ def markdown(document: Mapping[str, Any]) -> str:
             tablefmt="github",
         ),
     ]
+    if "speed" in document:
+        lines += ["", *_speed_section(document["speed"])]
     diverging = [r for r in document["matrix"] if r.get("divergence_messages")]
     if diverging:
         lines += ["", "## Divergences", ""]
@@ -429,12 +515,16 @@ def _clip(text: str, limit: int = 160) -> str:
 
 def write(directory: str | os.PathLike[str], **fields: Any) -> Path:
     """Write ``report.json`` and ``README.md`` into ``directory``; return the Markdown's path."""
-    document = build(**fields)
-    out = Path(directory)
+    return rewrite(Path(directory), build(**fields))
+
+
+def rewrite(out: Path, document: Mapping[str, Any]) -> Path:
+    """Write ``document`` (a report, perhaps grown since: ``speed``) into the folder ``out``."""
     out.mkdir(parents=True, exist_ok=True)
     (out / "report.json").write_text(
         json.dumps(document, indent=2, sort_keys=True) + "\n", encoding="utf-8"
     )
+    (out / "report.html").write_text(html.render(document), encoding="utf-8")
     path = out / "README.md"
     path.write_text(markdown(document), encoding="utf-8")
     return path

@@ -606,3 +606,52 @@ def test_compare_lists_new_failures_fixes_and_accuracy_moves(tmp_path):
     assert cli.main(["report", "--compare", *map(str, paths)]) == 1
     beyond = document({"softmax": "conforms"}, "inf", "inf")
     assert cli.compare(old, beyond)[0][-1].startswith("accuracy crossed the budget: softmax")
+
+    def timed(median, iqr):
+        row = {"concept": "relu", "backend": "b", "dtype": "float32", "elements": 100}
+        return {"speed": {"rows": [{**row, "median_seconds": median, "iqr_seconds": iqr}]}}
+
+    assert cli.compare({**old, **timed(1e-5, 1e-7)}, {**old, **timed(1.1e-5, 1e-7)})[0] == []
+    assert cli.compare({**old, **timed(1e-5, 1e-5)}, {**old, **timed(3e-5, 1e-5)})[0] == []
+    assert cli.compare({**old, **timed(1e-5, 1e-7)}, {**old, **timed(3e-5, 1e-7)})[0] == [
+        "speed moved: relu b float32 100 elements: 10 -> 30 µs per call (slower)"
+    ]
+
+
+def test_trajectories_are_recorded_step_by_step():
+    from dlspec import recording
+
+    (numpy,) = registry.select(["numpy"], [])
+    params, gradients = np.array([0.5, -1.0]), np.array([[0.1, 0.2], [0.3, -0.4], [1.0, 2.0]])
+    with recording.recording() as recorder:
+        checks.check_oracle("adam", numpy, params, gradients, lr=0.1)
+        checks.check_oracle("adam", numpy, params, gradients[:2], lr=0.1)
+        checks.check_oracle("softmax", numpy, params)
+    by_concept = {o["concept"]: o for o in recorder.summary()}
+    assert len(by_concept["adam"]["max_ulps_by_step"]) == 3  # the longest trajectory
+    assert by_concept["softmax"]["max_ulps_by_step"] == []
+    assert recording.merge_by_step([1.0, 5.0], [2.0, 1.0, 7.0]) == [2.0, 5.0, 7.0]
+
+
+def test_benchmarks_time_conforming_cells_only_into_a_valid_report(monkeypatch, tmp_path):
+    from dlspec import benchmarks
+
+    monkeypatch.setattr(benchmarks, "SIZES", (10, 1000))
+    monkeypatch.setattr(benchmarks, "BLOCKS", 3)
+    monkeypatch.setattr(benchmarks, "BLOCK_SECONDS", 0.001)
+    monkeypatch.setattr(benchmarks, "BANDWIDTH_BYTES", 2**20)
+    (numpy,) = registry.select(["numpy"], [])
+    statuses = {("relu", "numpy"): "conforms", ("sigmoid", "numpy"): "fails"}
+    speed = benchmarks.measure([numpy], statuses, ("float32",))
+    assert {(r["concept"], r["elements"]) for r in speed["rows"]} == {("relu", 10), ("relu", 1000)}
+    for row in speed["rows"]:
+        assert row["median_seconds"] > 0 and row["speedup_over_numpy"] == 1.0
+        assert row["elements_per_second"] == row["elements"] / row["median_seconds"]
+    document = report.build(results=[], backends=[numpy], seed=0, profile="ci", wall_seconds=0)
+    document["speed"] = speed
+    validated(document)
+    report.rewrite(tmp_path, document)
+    assert "## Speed" in (tmp_path / "README.md").read_text()
+    page = (tmp_path / "report.html").read_text()
+    assert page.count("<svg") == 3  # errors in float32 and float64, relu's speed per size
+    assert "<polyline" in page and "src=" not in page and "href=" not in page  # self-contained

@@ -96,9 +96,10 @@ class JaxAdapter(Adapter):
         del jax
         return None
 
-    def __init__(self, mode: str = os.environ.get("DLSPEC_JAX_MODE", "jit")) -> None:
+    def __init__(self, mode: str | None = None) -> None:
         import jax
 
+        mode = mode or os.environ.get("DLSPEC_JAX_MODE", "jit")
         if mode not in ("jit", "eager"):
             raise ValueError(f"JaxAdapter: mode={mode!r} is not one of 'jit', 'eager'")
         self.mode = mode

@@ -50,6 +50,23 @@ def underflow_model(name: str) -> Callable[[ErrorModel], ErrorModel]:
     return register
 
 
+@underflow_model("softplus")
+def _divided_by_beta(inputs: Inputs, params: Mapping[str, Any], result: np.ndarray) -> np.ndarray:
+    """``softplus(beta x) / beta``: the softplus underflows (``log1p`` of a tiny ``exp``) before
+    the division by ``beta``, which amplifies its loss by ``1 / beta``; two operations of its own
+    before that: ``2 / beta``."""
+    return np.full(np.shape(result), 2.0 / float(params.get("beta", 1.0)))
+
+
+@underflow_model("clip_grad_norm")
+def _scaled_to_max_norm(
+    inputs: Inputs, params: Mapping[str, Any], result: np.ndarray
+) -> np.ndarray:
+    """A gradient divided by the global norm underflows before the product by ``max_norm`` (the
+    order ``g / ||g|| * c`` of optax's ``clip_by_global_norm``): amplified by ``c``."""
+    return np.full(np.shape(result), 1.0 + float(params["max_norm"]))
+
+
 @underflow_model("binary_cross_entropy_with_logits")
 def _weighted_softplus(inputs: Inputs, params: Mapping[str, Any], result: np.ndarray) -> np.ndarray:
     """Softplus terms that underflow (``softplus(-100)`` in float32) weighted by ``w y`` and

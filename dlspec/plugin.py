@@ -4,7 +4,7 @@ concept-group markers, skips for unsupported concepts, and the report.
 Options: ``--backend NAME`` (repeatable; ``all`` = every installed backend), ``--adapter
 module:Class`` (an adapter that is not installed), ``--concept ID`` (repeatable), ``--dlspec-seed N``
 and ``--report DIR``. Profiles ``dev``, ``ci`` and ``thorough`` come by ``--hypothesis-profile`` or
-the ``DLSPEC_PROFILE`` environment variable.
+the ``DLSPEC_PROFILE`` environment variable; without either, ``dev``.
 
 A test opts in by taking the ``backend`` and ``dtype`` arguments and carrying
 ``@pytest.mark.concept("<id>")``; the plugin parametrizes it over the selected backends and the
@@ -83,9 +83,10 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "concept(id): the catalogue concept a test checks")
     for group in catalogue.load().groups.values():
         config.addinivalue_line("markers", f"{group.id}: {group.title}")
-    profile = os.environ.get("DLSPEC_PROFILE")
-    if profile and config.getoption("hypothesis_profile", None) is None:
-        settings.load_profile(profile)
+    if config.getoption("hypothesis_profile", None) is None:
+        # never Hypothesis' own default: its 200 ms deadline fails a framework's first call,
+        # which compiles (JAX) or loads kernels
+        settings.load_profile(os.environ.get("DLSPEC_PROFILE", "dev"))
     names = config.getoption("backend") or ([] if config.getoption("adapter") else ["numpy"])
     config.stash[STASH_BACKENDS] = registry.select(names, config.getoption("adapter"))
     config.pluginmanager.register(ReportCollector(config), "dlspec-report-collector")

@@ -2,6 +2,7 @@
 concept, and every broken adapter must produce clear failures and a complete report, never a
 crashed run."""
 
+import functools
 import json
 from pathlib import Path
 
@@ -72,44 +73,50 @@ def test_the_unmutated_adapter_passes_what_catches_the_mutants(pytester, concept
     assert_control_passes(pytester, "numpy", {concept})
 
 
-@pytest.fixture(scope="module")
-def torch_mutants(torch_imported):
+FRAMEWORKS = {
+    "torch-cpu": ("torch_imported", "torch_mutants", TORCH_MUTANT_SPECS),
+    "jax": ("jax_imported", "jax_mutants", JAX_MUTANT_SPECS),
+}
+"""Per framework backend: the fixture that imports the framework, the builder of its mutants in
+``mutants.py`` and their specs (the optimizer and schedule groups)."""
+
+
+@functools.cache
+def _framework_mutants(builder: str) -> dict[str, type]:
     import mutants
 
-    return {cls.__name__: cls for cls in mutants.torch_mutants()}
+    return {cls.__name__: cls for cls in getattr(mutants, builder)()}
 
 
-@pytest.mark.parametrize("name", [spec[0] for spec in TORCH_MUTANT_SPECS])
-def test_torch_mutant_is_caught(pytester, torch_mutants, name):
-    """The torch adapter's counterparts for the optimizer and schedule groups."""
-    mutant = torch_mutants[name]
+@pytest.fixture
+def framework(request):
+    """The framework backend's name, its framework imported first: before pytester snapshots
+    ``sys.modules`` (see ``torch_imported``), so this fixture comes before ``pytester``."""
+    request.getfixturevalue(FRAMEWORKS[request.param][0])
+    return request.param
+
+
+@pytest.mark.parametrize(
+    ("framework", "name"),
+    [(f, spec[0]) for f, (_, _, specs) in FRAMEWORKS.items() for spec in specs],
+    indirect=["framework"],
+)
+def test_framework_mutant_is_caught(framework, pytester, name):
+    """The framework adapters' own misuses (``zero_grad()`` forgotten, optax updates subtracted,
+    ...) are caught as the NumPy mutants are."""
+    mutant = _framework_mutants(FRAMEWORKS[framework][1])[name]
     assert_caught(run_suite_on(pytester, mutant, CAUGHT_AT_THE_FIRST_FAILURE), mutant)
 
 
-@pytest.mark.parametrize("concept", sorted({spec[1] for spec in TORCH_MUTANT_SPECS}))
-def test_the_unmutated_torch_adapter_passes_what_catches_its_mutants(
-    pytester, torch_mutants, concept
+@pytest.mark.parametrize(
+    ("framework", "concept"),
+    [(f, c) for f, (_, _, specs) in FRAMEWORKS.items() for c in sorted({s[1] for s in specs})],
+    indirect=["framework"],
+)
+def test_the_unmutated_framework_adapter_passes_what_catches_its_mutants(
+    framework, pytester, concept
 ):
-    assert_control_passes(pytester, "torch-cpu", {concept})
-
-
-@pytest.fixture(scope="module")
-def jax_mutants(jax_imported):
-    import mutants
-
-    return {cls.__name__: cls for cls in mutants.jax_mutants()}
-
-
-@pytest.mark.parametrize("name", [spec[0] for spec in JAX_MUTANT_SPECS])
-def test_jax_mutant_is_caught(pytester, jax_mutants, name):
-    """optax misuses, for the optimizer and schedule groups."""
-    mutant = jax_mutants[name]
-    assert_caught(run_suite_on(pytester, mutant, CAUGHT_AT_THE_FIRST_FAILURE), mutant)
-
-
-@pytest.mark.parametrize("concept", sorted({spec[1] for spec in JAX_MUTANT_SPECS}))
-def test_the_unmutated_jax_adapter_passes_what_catches_its_mutants(pytester, jax_mutants, concept):
-    assert_control_passes(pytester, "jax", {concept})
+    assert_control_passes(pytester, framework, {concept})
 
 
 EXPECTED_MESSAGE = {

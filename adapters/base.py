@@ -45,6 +45,50 @@ class Limit:
         return f"{self.concept}: {self.parameter} in {domain} only ({self.reason})"
 
 
+Vjp = Callable[[Callable[..., Any], int], Callable[..., Any]]
+"""A framework's reverse-mode autodiff: ``vjp(function, wrt)`` is the callable
+``(*arrays, cotangent, **params) -> cotangent^T d function(*arrays, **params) / d arrays[wrt]``."""
+
+
+def _batch_norm_training_output(batch_norm: Callable[..., Any]) -> Callable[..., Any]:
+    """``batch_norm_grad``'s function: the output rows of ``batch_norm`` in training mode, as a
+    function of ``(x, weight, bias)`` (the running statistics are buffers: fresh ones, no
+    gradient)."""
+
+    def output(x: Any, weight: Any, bias: Any, *, eps: float = 1e-5) -> Any:
+        fresh_mean, fresh_variance = weight * 0, weight * 0 + 1
+        rows = batch_norm(x, fresh_mean, fresh_variance, weight, bias, training=True, eps=eps)
+        return rows[: x.shape[0]]
+
+    return output
+
+
+DIFFERENTIATED: Mapping[str, Callable[[Callable[..., Any]], Callable[..., Any]]] = {
+    "batch_norm_grad": _batch_norm_training_output,
+}
+"""Gradient concepts whose function is not their concept's table entry itself, but made from it."""
+
+
+def gradient_entries(
+    forward: Mapping[str, Callable[..., Any]], vjp: Vjp
+) -> dict[str, Callable[..., Any]]:
+    """For every gradient concept of the catalogue whose concept ``forward`` implements: the
+    framework's own autodiff (``vjp``) of that very implementation. What is differentiated is
+    what the forward tests hold to the spec, so a wrong derivative is the autodiff's."""
+    from dlspec import catalogue
+
+    cat = catalogue.load()
+    entries = {}
+    for concept in cat.gradients():
+        assert concept.of is not None and concept.wrt is not None
+        if concept.of not in forward:
+            continue
+        function = DIFFERENTIATED.get(concept.id, lambda f: f)(forward[concept.of])
+        arguments = [a for a in concept.arguments if a != "cotangent"]
+        entries[concept.id] = vjp(function, arguments.index(concept.wrt))
+    return entries
+
+
 @runtime_checkable
 class Backend(Protocol):
     """What the harness calls. ``conventions`` maps ``"<concept>.<variant>"`` to a value."""
@@ -108,11 +152,15 @@ class Adapter:
         return concept in self.table
 
     def is_native(self, concept: str) -> bool:
-        """Whether the framework's own function implements ``concept`` (else it is composed)."""
+        """Whether the framework's own function implements ``concept`` (else it is composed); a
+        gradient is native where its concept is (the framework's autodiff of its own function)."""
         from dlspec import catalogue
 
-        recorded = catalogue.load().composed.get(self.framework or "")
-        return concept not in (self.composed if recorded is None else recorded)
+        cat = catalogue.load()
+        recorded = cat.composed.get(self.framework or "")
+        composed = self.composed if recorded is None else recorded
+        of = cat.concepts[concept].of if concept in cat.concepts else None
+        return concept not in composed and (of is None or of not in composed)
 
     def unsupported(self, concept: str, params: Mapping[str, Any]) -> str | None:
         """Why this backend cannot run ``concept`` with ``params`` (a declared :class:`Limit`)."""

@@ -25,6 +25,13 @@ PYTORCH: Final[Mapping[str, str]] = {
     "batch_norm.running_var": "unbiased",
     "batch_norm.momentum_convention": "weights_batch",
     "accuracy.threshold_rule": "strict",
+    "relu_grad.at_zero": "zero",
+    "leaky_relu_grad.at_zero": "negative_slope",
+    "elu_grad.at_zero": "alpha",
+    "mae_loss_grad.at_zero": "zero",
+    "multi_target_loss_grad.at_zero": "zero",
+    "l1_penalty_grad.at_zero": "zero",
+    "binary_cross_entropy_grad.guard": "clamp_denominator_1e-12f",
 }
 """PyTorch's (and torchmetrics' for accuracy; ``warmup_cosine`` has no PyTorch scheduler, so the
 composed one follows optax's horizon)."""
@@ -47,6 +54,13 @@ JAX: Final[Mapping[str, str]] = {
     "batch_norm.running_var": "biased",
     "batch_norm.momentum_convention": "weights_running",
     "accuracy.threshold_rule": "strict",
+    "relu_grad.at_zero": "zero",
+    "leaky_relu_grad.at_zero": "one",
+    "elu_grad.at_zero": "alpha",
+    "mae_loss_grad.at_zero": "one",
+    "multi_target_loss_grad.at_zero": "one",
+    "l1_penalty_grad.at_zero": "one",
+    "binary_cross_entropy_grad.guard": "none",
 }
 """JAX's and optax's (``jax.nn.softplus`` is ``logaddexp(x, 0)``, ``jax.nn.gelu`` defaults to the
 tanh form, optax's ``trace`` starts from zero, ``scale_by_amsgrad`` takes the maximum of the

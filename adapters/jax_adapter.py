@@ -27,7 +27,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from . import conventions
-from .base import Adapter, Limit
+from .base import Adapter, Limit, gradient_entries
 
 _compile_seconds = 0.0
 _listening = threading.Lock()
@@ -140,7 +140,8 @@ class JaxAdapter(Adapter):
 
         from . import jax_ops
 
-        return jax_ops.table(jax, optax)
+        forward = jax_ops.table(jax, optax)
+        return {**forward, **gradient_entries(forward, jax_ops.vjp(jax))}
 
     @functools.cached_property
     def _jitted(self) -> dict[str, Callable[..., Any]]:

@@ -54,6 +54,38 @@ def static_parameters(function: Callable[..., Any]) -> tuple[str, ...]:
     )
 
 
+def vjp(jax: Any) -> Callable[[Callable[..., Any], int], Callable[..., Any]]:
+    """``jax.vjp``'s vector-Jacobian product of ``function`` in its argument ``wrt``. The result
+    keeps ``function``'s keyword-only parameters in its signature (they are static under
+    ``jax.jit``), with the cotangent as its last positional argument."""
+
+    def differentiate(function: Callable[..., Any], wrt: int) -> Callable[..., Any]:
+        def gradient(*arrays: Array, **params: Any) -> Array:
+            *inputs, cotangent = arrays
+
+            def of_wrt(value: Array) -> Array:
+                return function(*inputs[:wrt], value, *inputs[wrt + 1 :], **params)
+
+            _, pullback = jax.vjp(of_wrt, inputs[wrt])
+            (grad,) = pullback(cotangent)
+            return grad
+
+        signature = inspect.signature(function)
+        positional = [
+            p for p in signature.parameters.values() if p.kind is not inspect.Parameter.KEYWORD_ONLY
+        ]
+        keyword = [
+            p for p in signature.parameters.values() if p.kind is inspect.Parameter.KEYWORD_ONLY
+        ]
+        cotangent = inspect.Parameter("cotangent", inspect.Parameter.POSITIONAL_OR_KEYWORD)
+        gradient.__signature__ = signature.replace(  # type: ignore[attr-defined]
+            parameters=[*positional, cotangent, *keyword]
+        )
+        return gradient
+
+    return differentiate
+
+
 def drive(transform: Any, params: Array, gradients: Array) -> Array:
     """An optax optimizer as it is used: ``init``, then per step ``update`` and
     ``apply_updates``; the parameters after each step."""

@@ -15,6 +15,7 @@ from .base import Adapter
 from .numpy_ops import (
     activations,
     augmentation,
+    gradients,
     information,
     losses,
     normalization,
@@ -34,6 +35,7 @@ GROUP_MODULES = (
     normalization,
     training,
     augmentation,
+    gradients,
 )
 
 

@@ -26,7 +26,7 @@ class ReferenceAdapter(Adapter):
         return {
             concept.variant_key(variant.name): variant.default
             for concept in catalogue.load().concepts.values()
-            for variant in concept.variants.values()
+            for variant in concept.own_variants()
         }
 
     def implementations(self) -> Mapping[str, Callable[..., Any]]:
@@ -34,7 +34,7 @@ class ReferenceAdapter(Adapter):
             def call(*arrays: np.ndarray, **params: Any) -> np.ndarray:
                 concept = catalogue.load().concept(concept_id)
                 params = {
-                    **{v: self.conventions[f"{concept_id}.{v}"] for v in concept.variants},
+                    **{v: self.conventions[concept.variant_key(v)] for v in concept.variants},
                     **params,
                 }
                 exact = oracle.exact_result(concept_id, arrays, params)

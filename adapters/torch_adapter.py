@@ -15,7 +15,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from . import conventions
-from .base import Adapter
+from .base import Adapter, gradient_entries
 
 
 class TorchAdapter(Adapter):
@@ -85,7 +85,8 @@ class TorchAdapter(Adapter):
 
         from . import torch_ops
 
-        return torch_ops.table(torch, self.device)
+        forward = torch_ops.table(torch, self.device)
+        return {**forward, **gradient_entries(forward, torch_ops.vjp(torch))}
 
 
 class TorchCudaAdapter(TorchAdapter):

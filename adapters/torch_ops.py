@@ -383,3 +383,20 @@ def table(torch: Any, device: str) -> Mapping[str, Callable[..., Any]]:
         "vertical_flip": lambda image: torch.flip(image, [-2]),
         "rot90": lambda image, *, k=1: torch.rot90(image, k, [-2, -1]),
     }
+
+
+def vjp(torch: Any) -> Callable[[Callable[..., Any], int], Callable[..., Any]]:
+    """``torch.autograd``'s vector-Jacobian product of ``function`` in its argument ``wrt``."""
+
+    def differentiate(function: Callable[..., Any], wrt: int) -> Callable[..., Any]:
+        def gradient(*arrays: Tensor, **params: Any) -> Tensor:
+            *inputs, cotangent = arrays
+            inputs[wrt] = inputs[wrt].detach().clone().requires_grad_(True)
+            (grad,) = torch.autograd.grad(
+                function(*inputs, **params), inputs[wrt], grad_outputs=cotangent
+            )
+            return grad
+
+        return gradient
+
+    return differentiate

@@ -62,10 +62,21 @@ class Concept:
     compare: str = "values"
     """What the oracle compares: ``"values"``, or ``"row_sizes"`` (the number of non-negative
     entries per row of an index set whose contents are random by design)."""
+    of: str | None = None
+    """For a gradient concept (``"<concept>_grad"``): the concept it differentiates."""
+    wrt: str | None = None
+    """For a gradient concept: the argument it differentiates with respect to."""
+    inherited: frozenset[str] = frozenset()
+    """Variants of ``of`` that change the derivative too; declared once, under ``of``."""
 
     def variant_key(self, variant: str) -> str:
-        """The key an adapter uses to declare its convention: ``"<concept>.<variant>"``."""
-        return f"{self.id}.{variant}"
+        """The key an adapter uses to declare its convention: ``"<concept>.<variant>"`` (an
+        inherited variant is declared under the concept it belongs to)."""
+        return f"{self.of if variant in self.inherited else self.id}.{variant}"
+
+    def own_variants(self) -> list[Variant]:
+        """The variants declared under this concept's id (not inherited ones)."""
+        return [v for name, v in self.variants.items() if name not in self.inherited]
 
 
 @dataclass(frozen=True)
@@ -116,6 +127,8 @@ class Catalogue:
     floating_point: Mapping[str, Variant] = dataclasses.field(default_factory=dict)
     """Variants of the floating-point environment that hold for every concept (``subnormals``);
     an adapter declares them under their bare name."""
+    finite_differences: Mapping[str, float] = dataclasses.field(default_factory=dict)
+    """The gradients' finite-difference property: its ``step`` and relative ``tolerance``."""
 
     def divergence(
         self, backend: str, concept: str, dtype: str | None, test: str, case: str
@@ -136,6 +149,10 @@ class Catalogue:
     def in_group(self, group: str) -> list[Concept]:
         return [c for c in self.concepts.values() if c.group == group]
 
+    def gradients(self) -> list[Concept]:
+        """The gradient concepts, each naming the concept it differentiates (``of``)."""
+        return [c for c in self.concepts.values() if c.of is not None]
+
 
 def _variants(entries: Mapping[str, Mapping[str, Any]]) -> dict[str, Variant]:
     return {
@@ -146,7 +163,12 @@ def _variants(entries: Mapping[str, Mapping[str, Any]]) -> dict[str, Variant]:
     }
 
 
-def _concept(concept_id: str, entry: Mapping[str, Any], groups: Mapping[str, Group]) -> Concept:
+def _concept(
+    concept_id: str,
+    entry: Mapping[str, Any],
+    groups: Mapping[str, Group],
+    forward: Mapping[str, Concept] | None = None,
+) -> Concept:
     if entry["group"] not in groups:
         raise ValueError(f"catalogue: concept {concept_id!r} has unknown group {entry['group']!r}")
     budget = entry["budget"]
@@ -155,11 +177,26 @@ def _concept(concept_id: str, entry: Mapping[str, Any], groups: Mapping[str, Gro
     if missing:
         raise ValueError(f"catalogue: concept {concept_id!r} has no budget for {missing}")
     variants = _variants(entry.get("variants", {}))
+    of, inherited = entry.get("of"), tuple(entry.get("inherits", ()))
+    page = f"concepts/{concept_id}.md"
+    if of is not None:
+        if forward is None or of not in forward:
+            raise ValueError(f"catalogue: gradient {concept_id!r} differentiates unknown {of!r}")
+        if entry.get("wrt") not in forward[of].arguments:
+            raise ValueError(
+                f"catalogue: gradient {concept_id!r} has wrt={entry.get('wrt')!r}, "
+                f"not one of {list(forward[of].arguments)}"
+            )
+        unknown = [v for v in inherited if v not in forward[of].variants]
+        if unknown:
+            raise ValueError(f"catalogue: gradient {concept_id!r} inherits unknown {unknown}")
+        variants = {**{v: forward[of].variants[v] for v in inherited}, **variants}
+        page = forward[of].page
     return Concept(
         id=concept_id,
         group=entry["group"],
         title=entry["title"],
-        page=entry.get("page", f"concepts/{concept_id}.md"),
+        page=entry.get("page", page),
         arguments=tuple(entry["arguments"]),
         parameters=dict(entry.get("parameters", {})),
         dtypes=dtypes,
@@ -168,6 +205,9 @@ def _concept(concept_id: str, entry: Mapping[str, Any], groups: Mapping[str, Gro
         variants=variants,
         result=entry.get("result", "input"),
         compare=_choice(concept_id, "compare", entry.get("compare", "values"), COMPARISONS),
+        of=of,
+        wrt=entry.get("wrt"),
+        inherited=frozenset(inherited),
     )
 
 
@@ -181,7 +221,15 @@ def parse(document: Mapping[str, Any]) -> Catalogue:
         gid: Group(id=gid, title=g["title"], description=g["description"])
         for gid, g in document["groups"].items()
     }
-    concepts = {cid: _concept(cid, entry, groups) for cid, entry in document["concepts"].items()}
+    forward = {
+        cid: _concept(cid, entry, groups)
+        for cid, entry in document["concepts"].items()
+        if "of" not in entry
+    }
+    concepts = {
+        cid: forward[cid] if cid in forward else _concept(cid, entry, groups, forward)
+        for cid, entry in document["concepts"].items()
+    }
     divergences = []
     for entry in document.get("divergences", []):
         if entry["concept"] not in concepts:
@@ -214,6 +262,9 @@ def parse(document: Mapping[str, Any]) -> Catalogue:
         divergences=tuple(divergences),
         composed=composed,
         floating_point=floating_point,
+        finite_differences={
+            k: float(v) for k, v in document.get("finite_differences", {}).items() if k != "reason"
+        },
     )
 
 

@@ -831,3 +831,7 @@ def _min_max_underflow(inputs: Inputs, params: Mapping[str, Any], result: np.nda
             span > 0, 4 * width / np.where(span > 0, span, 1), 0.0
         ) * np.ones_like(x)
     return np.moveaxis(amplification, -1, axis)
+
+
+# The gradient concepts' models register themselves in MODELS on import.
+from dlspec import gradient_models as _gradient_models  # noqa: E402, F401

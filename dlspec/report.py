@@ -313,6 +313,11 @@ def _trajectory_section(document: Mapping[str, Any]) -> list[str]:
     ]
 
 
+def _page_of(concept: catalogue.Concept) -> str:
+    """The concept's spec page; a gradient concept's section on its concept's page."""
+    return concept.page + ("#gradient" if concept.of else "")
+
+
 def _conventions_section(
     document: Mapping[str, Any], cells: Mapping[tuple[str, str], Mapping[str, Any]]
 ) -> list[str]:
@@ -336,7 +341,7 @@ def _conventions_section(
             + [b["conventions"].get(name, variant.default) for b in backends]
         )
     for concept in cat.concepts.values():
-        for name in concept.variants:
+        for name in (v.name for v in concept.own_variants()):  # inherited ones: under their own
             key = concept.variant_key(name)
             rows.append(
                 [f"{concept.id}: `{name}`"]
@@ -424,7 +429,7 @@ def markdown(document: Mapping[str, Any]) -> str:
     lines.append(
         tabulate(
             [
-                [f"[{c}](../spec/{cat.concept(c).page})", cat.concept(c).group]
+                [f"[{c}](../spec/{_page_of(cat.concept(c))})", cat.concept(c).group]
                 + [_cell(cells[(c, b)]) if (c, b) in cells else "-" for b in backends]
                 for c in concepts
             ],

@@ -7,7 +7,7 @@ divides that sum by the number of terms (over *all* elements, not per sample).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, Final, Literal
 
 import mpmath
@@ -203,6 +203,24 @@ def _class_targets(concept: str, logits: Tensor, target: Tensor) -> list[list[mp
     return one_hot
 
 
+def classification(
+    concept: str, logits: Any, target: Any, label_smoothing: float
+) -> tuple[Tensor, list[list[mpf]], list[list[mpf]]]:
+    """The checked logits, their samples (rows over the last axis, the classes) and each sample's
+    target distribution, smoothed: :math:`y' = (1 - \varepsilon) y + \varepsilon / C`."""
+    logits, target = as_tensor(logits), as_tensor(target)
+    check_tensor(concept, "logits", logits, min_ndim=1)
+    check_tensor(concept, "target", target)
+    require(concept, "label_smoothing", label_smoothing, 0 <= label_smoothing <= 1, "in [0, 1]")
+    classes = logits.shape[-1]
+    smoothing = mpf(label_smoothing)
+    targets = [
+        [(1 - smoothing) * yc + smoothing / classes for yc in y]
+        for y in _class_targets(concept, logits, target)
+    ]
+    return logits, rows(Tensor((logits.size // classes, classes), logits.values)), targets
+
+
 @exact
 def softmax_cross_entropy(
     logits: Any, target: Any, *, label_smoothing: float = 0.0, reduction: Reduction = "mean"
@@ -216,18 +234,10 @@ def softmax_cross_entropy(
     averages over samples. ``softmax_cross_entropy([[0, 0]], [1]) == log 2``.
     """
     concept = "softmax_cross_entropy"
-    logits, target = as_tensor(logits), as_tensor(target)
-    check_tensor(concept, "logits", logits, min_ndim=1)
-    check_tensor(concept, "target", target)
-    require(concept, "label_smoothing", label_smoothing, 0 <= label_smoothing <= 1, "in [0, 1]")
-    classes = logits.shape[-1]
-    smoothing = mpf(label_smoothing)
-    targets = _class_targets(concept, logits, target)
-    samples = rows(Tensor((logits.size // classes, classes), logits.values))
+    logits, samples, targets = classification(concept, logits, target, label_smoothing)
     losses = []
     for z, y in zip(samples, targets, strict=True):
         log_p = log_softmax_lane(z)
-        y = [(1 - smoothing) * yc + smoothing / classes for yc in y]
         losses.append(-fsum(0 if yc == 0 else yc * lp for yc, lp in zip(y, log_p, strict=True)))
     return reduce(concept, Tensor(logits.shape[:-1], tuple(losses)), reduction)
 
@@ -235,22 +245,10 @@ def softmax_cross_entropy(
 MULTI_TARGET_LOSSES: Final = ("mse", "mae", "huber", "bce_with_logits")
 
 
-@exact
-def multi_target_loss(
-    prediction: Any,
-    target: Any,
-    *,
-    losses: tuple[str, ...],
-    weights: tuple[float, ...],
-) -> Tensor:
-    r"""A model with ``T`` outputs, each with its own loss: column ``t`` of ``prediction`` and
-    ``target`` (shape ``(n, T)``) is scored by ``losses[t]`` (mean over the ``n`` samples), and
-    the training objective is :math:`L = \sum_t w_t L_t`.
-
-    Returns ``[L, L_1, ..., L_T]``: the total and each target's own loss, the per-target metrics a
-    training loop logs. Losses: ``"mse"``, ``"mae"``, ``"huber"`` (delta 1), ``"bce_with_logits"``.
-    """
-    concept = "multi_target_loss"
+def check_multi_target(
+    concept: str, prediction: Any, target: Any, losses: Sequence[str], weights: Sequence[float]
+) -> tuple[Tensor, Tensor]:
+    """The checked ``(samples, targets)`` prediction and target, one loss and weight per target."""
     prediction, target = as_tensor(prediction), as_tensor(target)
     check_tensor(concept, "prediction", prediction, min_ndim=2)
     check_tensor(concept, "target", target, min_ndim=2)
@@ -272,6 +270,27 @@ def multi_target_loss(
     )
     for name in losses:
         check_choice(concept, "losses", name, MULTI_TARGET_LOSSES)
+    return prediction, target
+
+
+@exact
+def multi_target_loss(
+    prediction: Any,
+    target: Any,
+    *,
+    losses: tuple[str, ...],
+    weights: tuple[float, ...],
+) -> Tensor:
+    r"""A model with ``T`` outputs, each with its own loss: column ``t`` of ``prediction`` and
+    ``target`` (shape ``(n, T)``) is scored by ``losses[t]`` (mean over the ``n`` samples), and
+    the training objective is :math:`L = \sum_t w_t L_t`.
+
+    Returns ``[L, L_1, ..., L_T]``: the total and each target's own loss, the per-target metrics a
+    training loop logs. Losses: ``"mse"``, ``"mae"``, ``"huber"`` (delta 1), ``"bce_with_logits"``.
+    """
+    concept = "multi_target_loss"
+    prediction, target = check_multi_target(concept, prediction, target, losses, weights)
+    n_targets = prediction.shape[1]
     columns = list(zip(*rows(prediction), strict=True)), list(zip(*rows(target), strict=True))
     single = {
         "mse": lambda a, b: mse_loss(a, b),

@@ -1,4 +1,4 @@
-"""Regularization penalties on the weights, and their gradients.
+"""Regularization penalties on the weights (their gradients: ``gradients.py``).
 
 Spec pages: ``spec/concepts/<id>.md``. A penalty is added to the training loss; its gradient is
 what an optimizer's ``weight_decay`` adds to each parameter's gradient when the two coincide.
@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from typing import Any, Final
 
-import mpmath
 from mpmath import fsum, mpf
 
 from ._core import Tensor, as_tensor, check_choice, check_tensor, exact, require
@@ -27,8 +26,8 @@ def _weights(concept: str, weights: Any, strength: float) -> Tensor:
 def l1_penalty(weights: Any, *, strength: float) -> mpf:
     r"""Lasso penalty :math:`\lambda \sum_i |w_i|` (Keras ``regularizers.L1(l1=λ)``).
 
-    Its gradient is :math:`\lambda\,\mathrm{sign}(w)`, 0 at 0 (the subgradient every framework
-    picks). ``l1_penalty([1, -2], strength=0.5) == 1.5``.
+    Its gradient is :math:`\lambda\,\mathrm{sign}(w)`, with a subgradient at 0 that frameworks
+    choose differently (``l1_penalty_grad``). ``l1_penalty([1, -2], strength=0.5) == 1.5``.
     """
     weights = _weights("l1_penalty", weights, strength)
     return mpf(strength) * fsum(abs(w) for w in weights.values)
@@ -49,20 +48,3 @@ def l2_penalty(weights: Any, *, strength: float, scale: str = "half") -> mpf:
     check_choice("l2_penalty", "scale", scale, L2_SCALES)
     factor = mpf(strength) / 2 if scale == "half" else mpf(strength)
     return factor * fsum(w * w for w in weights.values)
-
-
-@exact
-def l1_penalty_gradient(weights: Any, *, strength: float) -> Tensor:
-    r""":math:`\partial / \partial w_i` of :func:`l1_penalty`: :math:`\lambda\,\mathrm{sign}(w_i)`."""
-    weights = _weights("l1_penalty", weights, strength)
-    return weights.map(lambda w: mpf(strength) * mpmath.sign(w))
-
-
-@exact
-def l2_penalty_gradient(weights: Any, *, strength: float, scale: str = "half") -> Tensor:
-    r""":math:`\partial / \partial w_i` of :func:`l2_penalty`: :math:`\lambda w_i` (``"half"``) or
-    :math:`2 \lambda w_i` (``"full"``)."""
-    weights = _weights("l2_penalty", weights, strength)
-    check_choice("l2_penalty", "scale", scale, L2_SCALES)
-    factor = mpf(strength) if scale == "half" else 2 * mpf(strength)
-    return weights.map(lambda w: factor * w)

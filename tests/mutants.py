@@ -12,6 +12,7 @@ import numpy as np
 from dlspec.adapters.numpy_adapter import NumpyAdapter
 from dlspec.adapters.numpy_ops import activations as act
 from dlspec.adapters.numpy_ops import augmentation as aug
+from dlspec.adapters.numpy_ops import gradients as grad
 from dlspec.adapters.numpy_ops import information as info
 from dlspec.adapters.numpy_ops import losses as loss
 from dlspec.adapters.numpy_ops import normalization as norm
@@ -364,6 +365,125 @@ def _rot90_clockwise(image, *, k=1):
     return aug.rot90(image, k=-k)
 
 
+# ---------------------------------------------------------------- gradients
+
+
+def _sigmoid_grad_sign_flipped(x, cotangent):
+    return -grad.sigmoid_grad(x, cotangent)
+
+
+def _tanh_grad_ignoring_cotangent(x, cotangent):
+    t = np.tanh(x)
+    return (1 - t * t).astype(x.dtype)
+
+
+def _mse_grad_without_two(prediction, target, cotangent, *, reduction="mean"):
+    return grad.mse_loss_grad(prediction, target, cotangent, reduction=reduction) / 2
+
+
+def _softmax_ce_grad_summed(logits, target, cotangent, *, label_smoothing=0.0, reduction="mean"):
+    summed = "sum" if reduction == "mean" else reduction
+    return grad.softmax_cross_entropy_grad(
+        logits, target, cotangent, label_smoothing=label_smoothing, reduction=summed
+    )
+
+
+def _log_softmax_grad_without_sum(x, cotangent, *, axis=-1):
+    # the softmax term taken once, as if the cotangent summed to 1
+    return cotangent - np.exp(act.log_softmax(x, axis=axis))
+
+
+def _relu_grad_one_at_zero(x, cotangent):
+    return np.where(x >= 0, cotangent, 0).astype(x.dtype)
+
+
+def _leaky_relu_grad_one_at_zero(x, cotangent, *, negative_slope=0.01):
+    return np.where(x >= 0, cotangent, cotangent * x.dtype.type(negative_slope))
+
+
+def _mae_grad_one_at_zero(prediction, target, cotangent, *, reduction="mean"):
+    sign = np.where(prediction >= target, 1, -1).astype(prediction.dtype)
+    return grad._per_term(cotangent, prediction.shape, reduction) * sign
+
+
+def _bce_grad_unclamped(probability, target, cotangent, *, reduction="mean"):
+    with np.errstate(divide="ignore", invalid="ignore"):
+        derivative = (probability - target) / ((1 - probability) * probability)
+    return grad._per_term(cotangent, probability.shape, reduction) * derivative
+
+
+def _batch_norm_grad_statistics_constant(x, weight, bias, cotangent, *, eps=1e-5):
+    # the evaluation-mode gradient: the batch mean and variance treated as constants
+    return cotangent * weight / np.sqrt(np.var(x, axis=0) + x.dtype.type(eps))
+
+
+def _layer_norm_grad_without_weight(x, weight, bias, cotangent, *, eps=1e-5):
+    return grad.layer_norm_grad(x, np.ones_like(weight), bias, cotangent, eps=eps)
+
+
+def _entropy_grad_without_one(p, cotangent, *, base=None, axis=-1):
+    g = np.expand_dims(cotangent, axis % p.ndim)
+    return grad._in_base(-g * np.log(p), base)
+
+
+def _l2_grad_full_scale(weights, cotangent, *, strength):
+    return 2 * grad.l2_penalty_grad(weights, cotangent, strength=strength)
+
+
+def _gelu_grad_tanh_always(x, cotangent, *, approximate=None):
+    return grad.gelu_grad(x, cotangent, approximate="tanh")
+
+
+def _cross_entropy_grad_in_nats_only(p, q, cotangent, *, base=None, axis=-1):
+    return grad.cross_entropy_grad(p, q, cotangent, axis=axis)  # the 1/log b factor left out
+
+
+def _kl_grad_in_p(p, q, cotangent, *, base=None, axis=-1):
+    g = np.expand_dims(cotangent, axis % p.ndim)
+    return grad._in_base(g * (np.log(p / q) + 1), base)
+
+
+def _softmax_grad_diagonal_only(x, cotangent, *, axis=-1):
+    return act.softmax(x, axis=axis) * cotangent
+
+
+def _softplus_grad_without_beta(x, cotangent, *, beta=1.0, threshold=20.0):
+    return grad.softplus_grad(x, cotangent, beta=1.0, threshold=threshold)
+
+
+def _silu_grad_product_rule_forgotten(x, cotangent):
+    return cotangent * act.sigmoid(x)
+
+
+def _elu_grad_without_alpha(x, cotangent, *, alpha=1.0):
+    return grad.elu_grad(x, cotangent, alpha=1.0)
+
+
+def _huber_grad_clipped_at_one(prediction, target, cotangent, *, delta=1.0, reduction="mean"):
+    return grad.huber_loss_grad(prediction, target, cotangent, delta=1.0, reduction=reduction)
+
+
+def _bce_logits_grad_weight_on_both(logits, target, cotangent, *, pos_weight=1.0, reduction="mean"):
+    derivative = logits.dtype.type(pos_weight) * (act.sigmoid(logits) - target)
+    return grad._per_term(cotangent, logits.shape, reduction) * derivative
+
+
+def _multi_target_grad_total_only(prediction, target, cotangent, *, losses, weights):
+    only_total = cotangent.copy()
+    only_total[1:] = 0
+    return grad.multi_target_loss_grad(
+        prediction, target, only_total, losses=losses, weights=weights
+    )
+
+
+def _l1_grad_without_strength(weights, cotangent, *, strength):
+    return cotangent * np.sign(weights)
+
+
+def _standardize_grad_biased_always(x, cotangent, *, axis=0, ddof=0, epsilon=0.0):
+    return grad.standardize_grad(x, cotangent, axis=axis, ddof=0, epsilon=epsilon)
+
+
 def _mutant(name: str, concept: str, function: Callable[..., Any], doc: str) -> type[Mutant]:
     return type(
         name,
@@ -635,6 +755,133 @@ MUTANTS: list[type[Mutant]] = [
         "flips axis 0: right for one image, wrong for a batch.",
     ),
     _mutant("Rot90Clockwise", "rot90", _rot90_clockwise, "turns clockwise."),
+    _mutant("SigmoidGradSignFlipped", "sigmoid_grad", _sigmoid_grad_sign_flipped, "a sign error."),
+    _mutant(
+        "TanhGradIgnoringCotangent",
+        "tanh_grad",
+        _tanh_grad_ignoring_cotangent,
+        "the chain rule's upstream factor left out: tanh'(x), not g tanh'(x).",
+    ),
+    _mutant("MseGradWithoutTwo", "mse_loss_grad", _mse_grad_without_two, "(p - t), not 2 (p - t)."),
+    _mutant(
+        "SoftmaxCrossEntropyGradSummed",
+        "softmax_cross_entropy_grad",
+        _softmax_ce_grad_summed,
+        "the mean's 1/N left out.",
+    ),
+    _mutant(
+        "LogSoftmaxGradWithoutSum",
+        "log_softmax_grad",
+        _log_softmax_grad_without_sum,
+        "g - softmax, not g - softmax * sum(g).",
+    ),
+    _mutant(
+        "ReluGradOneAtZero", "relu_grad", _relu_grad_one_at_zero, "1 at x = 0 while declaring 0."
+    ),
+    _mutant(
+        "LeakyReluGradOneAtZero",
+        "leaky_relu_grad",
+        _leaky_relu_grad_one_at_zero,
+        "1 at x = 0 while declaring the slope (JAX's value under PyTorch's convention).",
+    ),
+    _mutant(
+        "MaeGradOneAtZero",
+        "mae_loss_grad",
+        _mae_grad_one_at_zero,
+        "sign(0) = 1 at p = t while declaring 0.",
+    ),
+    _mutant(
+        "BceGradUnclamped",
+        "binary_cross_entropy_grad",
+        _bce_grad_unclamped,
+        "no denominator clamp while declaring PyTorch's.",
+    ),
+    _mutant(
+        "BatchNormGradStatisticsConstant",
+        "batch_norm_grad",
+        _batch_norm_grad_statistics_constant,
+        "the batch statistics treated as constants in training mode.",
+    ),
+    _mutant(
+        "LayerNormGradWithoutWeight",
+        "layer_norm_grad",
+        _layer_norm_grad_without_weight,
+        "the chain rule through the affine weight left out.",
+    ),
+    _mutant(
+        "EntropyGradWithoutOne",
+        "entropy_grad",
+        _entropy_grad_without_one,
+        "-log p, not -(log p + 1): invisible along the simplex, not to the oracle.",
+    ),
+    _mutant(
+        "L2GradFullScale",
+        "l2_penalty_grad",
+        _l2_grad_full_scale,
+        "2 lambda w while declaring the half scale.",
+    ),
+    _mutant(
+        "GeluGradTanhAlways",
+        "gelu_grad",
+        _gelu_grad_tanh_always,
+        "the tanh form's derivative where the exact one is asked for.",
+    ),
+    _mutant(
+        "CrossEntropyGradInNatsOnly",
+        "cross_entropy_grad",
+        _cross_entropy_grad_in_nats_only,
+        "the change of base's 1/log b left out.",
+    ),
+    _mutant("KlGradInP", "kl_divergence_grad", _kl_grad_in_p, "differentiated in p instead of q."),
+    _mutant(
+        "SoftmaxGradDiagonalOnly",
+        "softmax_grad",
+        _softmax_grad_diagonal_only,
+        "s * g: the Jacobian's off-diagonal -s_i s_j left out.",
+    ),
+    _mutant(
+        "SoftplusGradWithoutBeta",
+        "softplus_grad",
+        _softplus_grad_without_beta,
+        "sigma(x), not sigma(beta x).",
+    ),
+    _mutant(
+        "SiluGradProductRuleForgotten",
+        "silu_grad",
+        _silu_grad_product_rule_forgotten,
+        "sigma(x): x treated as a constant factor.",
+    ),
+    _mutant("EluGradWithoutAlpha", "elu_grad", _elu_grad_without_alpha, "e^x, not alpha e^x."),
+    _mutant(
+        "HuberGradClippedAtOne",
+        "huber_loss_grad",
+        _huber_grad_clipped_at_one,
+        "the residual clipped at 1 whatever delta (smooth L1's beta = 1).",
+    ),
+    _mutant(
+        "BceLogitsGradWeightOnBoth",
+        "binary_cross_entropy_with_logits_grad",
+        _bce_logits_grad_weight_on_both,
+        "w (sigma - y): pos_weight on both terms.",
+    ),
+    _mutant(
+        "MultiTargetGradTotalOnly",
+        "multi_target_loss_grad",
+        _multi_target_grad_total_only,
+        "the per-target losses' cotangents dropped.",
+    ),
+    _mutant(
+        "L1GradWithoutStrength",
+        "l1_penalty_grad",
+        _l1_grad_without_strength,
+        "sign(w): the strength lambda left out.",
+    ),
+    _mutant(
+        "StandardizeGradBiasedAlways",
+        "standardize_grad",
+        _standardize_grad_biased_always,
+        "ddof ignored: the biased variance's derivative.",
+    ),
 ]
 
 
@@ -960,6 +1207,24 @@ def _t_plateau_patience_minus_one(base_lr, metrics, *, patience=10, **settings):
     return torch.tensor(out, dtype=metrics.dtype)
 
 
+def _t_relu_grad_through_clamp(x, cotangent):
+    import torch
+    from dlspec.adapters import torch_ops
+
+    return torch_ops.vjp(torch)(lambda v: v.clamp(min=0), 0)(x, cotangent)
+
+
+def _t_batch_norm_grad_detached_statistics(x, weight, bias, cotangent, *, eps=1e-5):
+    import torch
+    from dlspec.adapters import torch_ops
+
+    def normalized(v, weight, bias):
+        mean, variance = v.mean(0).detach(), v.var(0, unbiased=False).detach()
+        return (v - mean) / torch.sqrt(variance + eps) * weight + bias
+
+    return torch_ops.vjp(torch)(normalized, 0)(x, weight, bias, cotangent)
+
+
 TORCH_MUTANT_SPECS = [
     (
         "TorchSgdWithoutZeroGrad",
@@ -1039,6 +1304,18 @@ TORCH_MUTANT_SPECS = [
         _t_plateau_patience_minus_one,
         "patience - 1: reduces an epoch early.",
     ),
+    (
+        "TorchReluGradThroughClamp",
+        "relu_grad",
+        _t_relu_grad_through_clamp,
+        "x.clamp(min=0) for relu: its backward passes the gradient at x = 0.",
+    ),
+    (
+        "TorchBatchNormGradDetachedStatistics",
+        "batch_norm_grad",
+        _t_batch_norm_grad_detached_statistics,
+        "hand-written batch norm with .detach() on the batch mean and variance.",
+    ),
 ]
 
 
@@ -1053,7 +1330,7 @@ def torch_mutants() -> list[type]:
 
 # ---------------------------------------------------------------- JAX / optax mutants
 #
-# The mistakes a JAX user makes with optax, for the optimizer and schedule groups.
+# The mistakes a JAX user makes with optax (optimizers and schedules) and with jax.grad.
 
 
 def _j_sgd_updates_subtracted(
@@ -1195,6 +1472,30 @@ def _j_plateau_patience_plus_one(base_lr, metrics, *, patience=10, **settings):
     return plateau(base_lr, metrics, patience=patience + 1, **settings)
 
 
+def _j_leaky_relu_grad_through_maximum(x, cotangent, *, negative_slope=0.01):
+    import jax
+    import jax.numpy as jnp
+    from dlspec.adapters import jax_ops
+
+    def leaky(v, *, negative_slope):
+        return jnp.maximum(v, negative_slope * v)
+
+    return jax_ops.vjp(jax)(leaky, 0)(x, cotangent, negative_slope=negative_slope)
+
+
+def _j_layer_norm_grad_stopped_statistics(x, weight, bias, cotangent, *, eps=1e-5):
+    import jax
+    import jax.numpy as jnp
+    from dlspec.adapters import jax_ops
+
+    def normalized(v, weight, bias, *, eps):
+        mean = jax.lax.stop_gradient(jnp.mean(v, axis=-1, keepdims=True))
+        variance = jax.lax.stop_gradient(jnp.var(v, axis=-1, keepdims=True))
+        return (v - mean) / jnp.sqrt(variance + eps) * weight + bias
+
+    return jax_ops.vjp(jax)(normalized, 0)(x, weight, bias, cotangent, eps=eps)
+
+
 JAX_MUTANT_SPECS = [
     (
         "JaxSgdUpdatesSubtracted",
@@ -1273,6 +1574,18 @@ JAX_MUTANT_SPECS = [
         "reduce_lr_on_plateau",
         _j_plateau_patience_plus_one,
         "patience + 1: reduces an epoch late.",
+    ),
+    (
+        "JaxLeakyReluGradThroughMaximum",
+        "leaky_relu_grad",
+        _j_leaky_relu_grad_through_maximum,
+        "jnp.maximum(x, a x): the tie at 0 splits the gradient, (1 + a) / 2.",
+    ),
+    (
+        "JaxLayerNormGradStoppedStatistics",
+        "layer_norm_grad",
+        _j_layer_norm_grad_stopped_statistics,
+        "stop_gradient on the mean and variance of a hand-written layer norm.",
     ),
 ]
 

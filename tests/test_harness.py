@@ -90,7 +90,8 @@ def test_spec_index_lists_every_concept_as_the_catalogue_has_it():
         assert concept.id in rows, f"{concept.id} is missing from spec/README.md"
         group, variants, page = rows[concept.id]
         assert group == concept.group, concept.id
-        assert f"({concept.page})" in page, concept.id
+        section = "#gradient" if concept.of else ""  # a gradient: its concept page's section
+        assert f"({concept.page}{section})" in page, concept.id
         listed = (
             [part.split("`: ")[0].strip("`") for part in variants.split("; ")]
             if variants != "—"
@@ -145,6 +146,40 @@ BAD_CATALOGUES = [
         },
         "implementations.torch lists unknown concepts ['nosuch']",
     ),
+    *(
+        (
+            {
+                "schema_version": 1,
+                "groups": {"g": {"title": "G", "description": ""}},
+                "concepts": {
+                    "f": {
+                        "group": "g",
+                        "title": "F",
+                        "arguments": ["x"],
+                        "error_model": "exact",
+                        "budget": {"float32": 0, "float64": 0, "reason": "r"},
+                    },
+                    "f_grad": {
+                        "group": "g",
+                        "title": "F'",
+                        "arguments": ["x", "cotangent"],
+                        "error_model": "exact",
+                        "budget": {"float32": 0, "float64": 0, "reason": "r"},
+                        **gradient,
+                    },
+                },
+            },
+            message,
+        )
+        for gradient, message in [
+            ({"of": "nosuch", "wrt": "x"}, "gradient 'f_grad' differentiates unknown 'nosuch'"),
+            ({"of": "f", "wrt": "y"}, "gradient 'f_grad' has wrt='y', not one of ['x']"),
+            (
+                {"of": "f", "wrt": "x", "inherits": ["v"]},
+                "gradient 'f_grad' inherits unknown ['v']",
+            ),
+        ]
+    ),
 ]
 
 
@@ -182,7 +217,7 @@ def test_reference_reproduces_the_worked_values_of_its_docstrings():
     assert reference.l1_penalty([1, -2], strength=0.5) == 1.5
     assert reference.l2_penalty([3, 4], strength=1) == 12.5
     assert reference.l2_penalty([3, 4], strength=1, scale="full") == 25
-    assert _floats(reference.l2_penalty_gradient([3, 4], strength=1)) == [3, 4]
+    assert _floats(reference.l2_penalty_grad([3, 4], 1, strength=1)) == [3, 4]
     # SGD with momentum 0.9 from the first-step buffer: 1 - 0.1, then 0.9 - 0.1 (0.9 + 1)
     assert _floats(reference.sgd([1.0], [[1.0], [1.0]], lr=0.1, momentum=0.9)) == [0.9, 0.71]
     # Adam's first step moves by lr (times g / (|g| + eps)) whatever the gradient's scale

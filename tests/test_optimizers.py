@@ -154,7 +154,7 @@ def test_weight_decay_is_the_gradient_of_half_lambda_norm_squared(
     params = problem[0].astype(dtype)
     zeros = np.zeros((1, params.size), dtype=dtype)
     out, allowed = run_with_allowance("sgd", backend, params, zeros, lr=lr, weight_decay=decay)
-    gradient = reference.l2_penalty_gradient(params.tolist(), strength=decay, scale="half")
+    gradient = reference.l2_penalty_grad(params.tolist(), 1, strength=decay, scale="half")
     expected = params - lr * np.array([float(g) for g in gradient.values])
     check_close(
         "sgd",

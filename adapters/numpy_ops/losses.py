@@ -63,14 +63,19 @@ def binary_cross_entropy_with_logits(
     return reduce(terms, reduction)
 
 
-def softmax_cross_entropy(
-    logits: np.ndarray, target: np.ndarray, *, label_smoothing: float = 0.0, reduction: str = "mean"
-) -> np.ndarray:
+def smoothed_targets(logits: np.ndarray, target: np.ndarray, label_smoothing: float) -> np.ndarray:
+    """Per-sample class distributions (class indices one-hot), label-smoothed."""
     classes = logits.shape[-1]
     if target.shape != logits.shape:  # class indices
         target = np.eye(classes, dtype=logits.dtype)[target.astype(np.int64)]
     eps = logits.dtype.type(label_smoothing)
-    smoothed = (1 - eps) * target + eps / classes
+    return (1 - eps) * target + eps / classes
+
+
+def softmax_cross_entropy(
+    logits: np.ndarray, target: np.ndarray, *, label_smoothing: float = 0.0, reduction: str = "mean"
+) -> np.ndarray:
+    smoothed = smoothed_targets(logits, target, label_smoothing)
     log_p = log_softmax(logits, axis=-1)
     terms = -np.sum(np.where(smoothed == 0, 0, smoothed * log_p), axis=-1)
     return reduce(terms, reduction)

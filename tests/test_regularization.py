@@ -33,8 +33,8 @@ def _reference_gradient(concept_id, backend, weights, strength):
         v: declared_convention(concept_id, backend, v)
         for v in catalogue.load().concept(concept_id).variants
     }
-    gradient = getattr(reference, f"{concept_id}_gradient")(
-        weights.tolist(), strength=strength, **variants
+    gradient = getattr(reference, f"{concept_id}_grad")(
+        weights.tolist(), 1.0, strength=strength, **variants
     )
     return np.array([float(g) for g in gradient.values]).reshape(weights.shape)
 

@@ -335,12 +335,15 @@ def cross_entropy_grad(inputs: Inputs, params: Mapping[str, Any], result: np.nda
 
 
 def _times_upstream(inputs: Inputs, params: Mapping[str, Any], result: np.ndarray) -> np.ndarray:
-    r"""A cotangent times a derivative of a few operations may underflow before the last factor
-    (``g * s * (1 + x (1 - s))``): :math:`4(1 + |x|)` for the elementwise derivatives, whose
-    factors are at most :math:`1 + |x|` (silu, gelu) or 1."""
+    r"""A derivative of a few operations may underflow before its last factors, the cotangent
+    among them (``g * s * (1 + x (1 - s))`` with a subnormal ``s``): :math:`4(1 + |x|)(1 + |\bar g|)`
+    for the elementwise derivatives, whose factors are at most :math:`1 + |x|` (silu, gelu) or 1."""
     x = inputs.get("x")
     base = np.ones(np.shape(result)) if x is None else 1 + np.abs(np.asarray(x, np.float64))
-    return 4 * base * np.ones(np.shape(result))
+    g = _g(inputs)
+    if g.shape != np.shape(result):  # a cotangent per lane or sample: its largest bounds each
+        g = np.max(g, initial=0.0)
+    return 4 * base * (1 + g) * np.ones(np.shape(result))
 
 
 def _loss_upstream(inputs: Inputs, params: Mapping[str, Any], result: np.ndarray) -> np.ndarray:

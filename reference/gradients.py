@@ -21,7 +21,7 @@ from typing import Any, Final
 import mpmath
 from mpmath import fsum, mpf
 
-from . import activations
+from . import activations, regularization
 from . import losses as losses_
 from ._core import (
     DomainError,
@@ -93,14 +93,6 @@ def _reduction_scale(
     return [g / n if reduction == "mean" else g] * n
 
 
-def _loss_pair(concept: str, first: str, a: Any, target: Any) -> tuple[Tensor, Tensor]:
-    a, target = as_tensor(a), as_tensor(target)
-    check_tensor(concept, first, a)
-    check_tensor(concept, "target", target)
-    check_same_shape(concept, (first, a), ("target", target))
-    return a, target
-
-
 def _loss_grad(
     concept: str,
     first: str,
@@ -111,7 +103,7 @@ def _loss_grad(
     derivative: Callable[[mpf, mpf], mpf],
 ) -> Tensor:
     """The VJP of a reduced elementwise loss: ``scale_i * d term(a_i, t_i) / d a_i``."""
-    a, target = _loss_pair(concept, first, a, target)
+    a, target = losses_.checked_pair(concept, first, a, target)
     scales = _reduction_scale(concept, cotangent, a.shape, reduction)
     return Tensor(
         a.shape,
@@ -448,7 +440,7 @@ def binary_cross_entropy_grad(
     ``"none"`` is the bare derivative, :math:`\mp\infty` at ``p`` in {0, 1}."""
     concept = "binary_cross_entropy_grad"
     check_choice(concept, "guard", guard, BCE_GRADIENT_GUARDS)
-    probability, target = _loss_pair(concept, "probability", probability, target)
+    probability, target = losses_.checked_pair(concept, "probability", probability, target)
     check_in_unit_interval(concept, "probability", probability)
     check_in_unit_interval(concept, "target", target)
     return _loss_grad(
@@ -474,7 +466,7 @@ def binary_cross_entropy_with_logits_grad(
     r""":math:`(1 - y)\sigma(z) - w y (1 - \sigma(z))`, which is :math:`\sigma(z) - y` for
     :math:`w = 1`, through the reduction."""
     concept = "binary_cross_entropy_with_logits_grad"
-    logits, target = _loss_pair(concept, "logits", logits, target)
+    logits, target = losses_.checked_pair(concept, "logits", logits, target)
     check_in_unit_interval(concept, "target", target)
     require(concept, "pos_weight", pos_weight, pos_weight >= 0, "non-negative")
     w = mpf(pos_weight)
@@ -551,9 +543,7 @@ def multi_target_loss_grad(
 def _penalty_grad(
     concept: str, weights: Any, cotangent: Any, strength: float, derivative: Callable[[mpf], mpf]
 ) -> Tensor:
-    weights = as_tensor(weights)
-    check_tensor(concept, "weights", weights)
-    require(concept, "strength", strength, strength >= 0, "non-negative")
+    weights = regularization.checked_weights(concept, weights, strength)
     (g,) = _cotangent(concept, cotangent, ()).values
     return weights.map(lambda w: g * mpf(strength) * derivative(w))
 

@@ -45,14 +45,20 @@ def reduce(concept: str, terms: Tensor, reduction: Reduction) -> Tensor | mpf:
     return total if reduction == "sum" else total / terms.size
 
 
+def checked_pair(concept: str, first: str, a: Any, target: Any) -> tuple[Tensor, Tensor]:
+    """A loss's first argument (named ``first``) and its target: checked tensors of one shape."""
+    a, target = as_tensor(a), as_tensor(target)
+    check_tensor(concept, first, a)
+    check_tensor(concept, "target", target)
+    check_same_shape(concept, (first, a), ("target", target))
+    return a, target
+
+
 def _pair_terms(
     concept: str, prediction: Any, target: Any, term: Callable[[mpf, mpf], mpf]
 ) -> Tensor:
     """``term(prediction_i, target_i)`` for two checked tensors of one shape."""
-    prediction, target = as_tensor(prediction), as_tensor(target)
-    check_tensor(concept, "prediction", prediction)
-    check_tensor(concept, "target", target)
-    check_same_shape(concept, ("prediction", prediction), ("target", target))
+    prediction, target = checked_pair(concept, "prediction", prediction, target)
     return Tensor(
         prediction.shape,
         tuple(term(a, b) for a, b in zip(prediction.values, target.values, strict=True)),
@@ -132,10 +138,7 @@ def binary_cross_entropy(
     A term with weight zero contributes 0 (``0 log 0 = 0``). ``binary_cross_entropy([0.5], [1])``
     is ``log 2``.
     """
-    probability, target = as_tensor(probability), as_tensor(target)
-    check_tensor("binary_cross_entropy", "probability", probability)
-    check_tensor("binary_cross_entropy", "target", target)
-    check_same_shape("binary_cross_entropy", ("probability", probability), ("target", target))
+    probability, target = checked_pair("binary_cross_entropy", "probability", probability, target)
     check_in_unit_interval("binary_cross_entropy", "probability", probability)
     check_in_unit_interval("binary_cross_entropy", "target", target)
     check_choice("binary_cross_entropy", "guard", guard, BCE_GUARDS)
@@ -163,10 +166,7 @@ def binary_cross_entropy_with_logits(
     ``binary_cross_entropy_with_logits([0], [1]) == log 2``.
     """
     concept = "binary_cross_entropy_with_logits"
-    logits, target = as_tensor(logits), as_tensor(target)
-    check_tensor(concept, "logits", logits)
-    check_tensor(concept, "target", target)
-    check_same_shape(concept, ("logits", logits), ("target", target))
+    logits, target = checked_pair(concept, "logits", logits, target)
     check_in_unit_interval(concept, "target", target)
     require(concept, "pos_weight", pos_weight, pos_weight >= 0, "non-negative")
     w = mpf(pos_weight)

@@ -15,7 +15,8 @@ from ._core import Tensor, as_tensor, check_choice, check_tensor, exact, require
 L2_SCALES: Final = ("half", "full")
 
 
-def _weights(concept: str, weights: Any, strength: float) -> Tensor:
+def checked_weights(concept: str, weights: Any, strength: float) -> Tensor:
+    """A penalty's checked weights, and its strength checked non-negative."""
     weights = as_tensor(weights)
     check_tensor(concept, "weights", weights)
     require(concept, "strength", strength, strength >= 0, "non-negative")
@@ -29,7 +30,7 @@ def l1_penalty(weights: Any, *, strength: float) -> mpf:
     Its gradient is :math:`\lambda\,\mathrm{sign}(w)`, with a subgradient at 0 that frameworks
     choose differently (``l1_penalty_grad``). ``l1_penalty([1, -2], strength=0.5) == 1.5``.
     """
-    weights = _weights("l1_penalty", weights, strength)
+    weights = checked_weights("l1_penalty", weights, strength)
     return mpf(strength) * fsum(abs(w) for w in weights.values)
 
 
@@ -44,7 +45,7 @@ def l2_penalty(weights: Any, *, strength: float, scale: str = "half") -> mpf:
 
     ``l2_penalty([3, 4], strength=1) == 12.5``; ``scale="full"`` gives 25.
     """
-    weights = _weights("l2_penalty", weights, strength)
+    weights = checked_weights("l2_penalty", weights, strength)
     check_choice("l2_penalty", "scale", scale, L2_SCALES)
     factor = mpf(strength) / 2 if scale == "half" else mpf(strength)
     return factor * fsum(w * w for w in weights.values)

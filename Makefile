@@ -16,7 +16,11 @@ export JAX_COMPILATION_CACHE_DIR ?= $(abspath $(VENV))/jax-cache
 export JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS ?= 0
 export JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES ?= 0
 
-.PHONY: test report lint clean
+SEEDS ?= 10
+FIRST_SEED ?= 1
+PROFILE ?= ci
+
+.PHONY: test report lint clean sweep
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +42,12 @@ report: $(STAMP)
 	$(BIN)/python -m pytest --backend all --hypothesis-profile thorough --dlspec-seed $(SEED) \
 		--report $(REPORT_DIR) -m "not meta" -q -n auto; status=$$?; \
 	$(BIN)/python -m dlspec.benchmarks --report $(REPORT_DIR) && exit $$status
+
+# The seed sweep (a tool and a benchmark, not CI): the conformance suite on every available
+# backend over SEEDS seeds from FIRST_SEED at PROFILE; one line per failure, sweep/summary.json.
+sweep: $(STAMP)
+	$(BIN)/python -m dlspec.sweep --seeds $(SEEDS) --first $(FIRST_SEED) --profile $(PROFILE) \
+		--out sweep -- --backend all -n auto
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

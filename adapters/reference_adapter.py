@@ -3,6 +3,11 @@
 Each result is the exact value (shared with the oracle through ``dlspec.oracle``'s cache, so it
 is computed once per input) rounded once, to nearest, into the input's dtype. Its conventions are
 the spec's defaults for every variant.
+
+The backend also holds the reference to itself: every input is evaluated again at twice the
+working precision, and a result whose leading ``oracle.AGREEMENT_BITS`` bits move raises
+:class:`ReferenceImprecision`, which the suite reports as this backend's failure with the input.
+A cancelling formula fails here first, on the suite's own generated and edge inputs.
 """
 
 from __future__ import annotations
@@ -16,6 +21,10 @@ import numpy as np
 from dlspec import catalogue, oracle
 
 from .base import Adapter
+
+
+class ReferenceImprecision(ArithmeticError):
+    """The reference at its working precision and at twice it disagree on an input."""
 
 
 class ReferenceAdapter(Adapter):
@@ -37,6 +46,12 @@ class ReferenceAdapter(Adapter):
                     **{v: self.conventions[concept.variant_key(v)] for v in concept.variants},
                     **params,
                 }
+                disagreement = oracle.precision_disagreement(concept_id, arrays, params)
+                if disagreement:
+                    raise ReferenceImprecision(
+                        f"the reference of {concept_id!r} is not exact at its working "
+                        f"precision: {disagreement}"
+                    )
                 exact = oracle.exact_result(concept_id, arrays, params)
                 return exact.rounded(oracle.expected_dtype(concept, arrays))
 

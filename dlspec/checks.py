@@ -7,6 +7,7 @@ message naming concept, backend and input; it never crashes the run.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -53,9 +54,39 @@ def describe_inputs(
     return ", ".join(parts)
 
 
-def input_text(concept_id: str, *arrays: np.ndarray, **params: Any) -> str:
-    """:func:`describe_inputs` for a concept named by id, as the property tests need it."""
-    return describe_inputs(catalogue.load().concept(concept_id), arrays, params)
+class InputText:
+    """:func:`describe_inputs`, written only when a failure message or the report's worst input
+    needs it (most examples pass unremarked, and writing arrays out costs more than checking
+    them). Call it or ``str()`` it for the text."""
+
+    def __init__(
+        self,
+        concept: catalogue.Concept,
+        arrays: Sequence[np.ndarray],
+        params: Mapping[str, Any],
+        suffix: str = "",
+    ) -> None:
+        self.concept, self.arrays, self.params = concept, tuple(arrays), dict(params)
+        self.suffix = suffix
+
+    @functools.cached_property
+    def text(self) -> str:
+        return describe_inputs(self.concept, self.arrays, self.params) + self.suffix
+
+    def __add__(self, more: str) -> InputText:
+        """The text followed by ``more`` (an input the concept does not name)."""
+        return InputText(self.concept, self.arrays, self.params, self.suffix + more)
+
+    def __call__(self) -> str:
+        return self.text
+
+    def __str__(self) -> str:
+        return self.text
+
+
+def input_text(concept_id: str, *arrays: np.ndarray, **params: Any) -> InputText:
+    """:class:`InputText` for a concept named by id, as the property tests need it."""
+    return InputText(catalogue.load().concept(concept_id), arrays, params)
 
 
 def _dtype_name(concept: catalogue.Concept, arrays: Sequence[np.ndarray]) -> str:
@@ -228,11 +259,11 @@ def check_oracle(
     evaluated = reference_inputs(backend, arrays)
     exact = oracle.exact_result(concept_id, evaluated, reference_params)
     out = run_backend(concept_id, backend, *arrays, **params)
-    input_text = describe_inputs(concept, arrays, params)
+    input_text = InputText(concept, arrays, params)
     if out.shape != exact.shape:
         raise ConformanceFailure(
             f"{head} returned shape {out.shape}, the reference has shape {exact.shape}\n"
-            f"  input: {input_text}"
+            f"  input: {input_text()}"
         )
     if not np.issubdtype(dtype, np.floating):
         _check_exact(concept, backend, dtype_name, out, exact.rounded(dtype), kind, input_text)
@@ -269,7 +300,7 @@ def check_oracle(
             f"reference {mpmath.nstr(exact_value, 20)}: "
             f"{_fmt(errors.in_ulps[worst])} ulp, rel {_fmt(errors.relative[worst])}; "
             f"allowed {_fmt(allowed_ulps)} ulp ({budget:g} + {_fmt(derived_ulps)} derived)\n"
-            f"  input: {input_text}"
+            f"  input: {input_text()}"
         )
     return out
 
@@ -296,7 +327,7 @@ def _check_exact(
     out: np.ndarray,
     expected: np.ndarray,
     kind: str,
-    input_text: str,
+    input_text: InputText,
 ) -> None:
     """Integer results (indices, counts, epochs) must match exactly, by the concept's measure."""
     head = _header(concept.id, backend, dtype_name)
@@ -312,7 +343,7 @@ def _check_exact(
             f"{head} {wrong.size} of {np.size(seen)} entries differ from the reference{what}; "
             f"exact result required (spec/{concept.page})\n"
             f"  actual: {_array_text(seen)}\n  expected: {_array_text(wanted)}\n"
-            f"  input: {input_text}"
+            f"  input: {input_text()}"
         )
 
 
@@ -332,7 +363,7 @@ def check_relation(
     *,
     actual: Any,
     expected: Any,
-    inputs: str,
+    inputs: str | InputText,
 ) -> None:
     """A property: ``holds`` must be true everywhere; the message names the relation."""
     holds = np.asarray(holds)
@@ -358,7 +389,7 @@ def check_close(
     expected: np.ndarray,
     allowed: np.ndarray,
     *,
-    inputs: str,
+    inputs: str | InputText,
 ) -> None:
     """A property that holds up to ``allowed``, an allowance derived from the catalogue's budget.
 

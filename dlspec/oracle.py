@@ -57,11 +57,14 @@ def has_reference(concept_id: str) -> bool:
     return callable(getattr(reference, concept_id, None))
 
 
-def _key(concept_id: str, arrays: Sequence[np.ndarray], params: Mapping[str, Any]) -> Hashable:
+def _key(
+    concept_id: str, arrays: Sequence[np.ndarray], params: Mapping[str, Any], bits: int
+) -> Hashable:
     return (
         concept_id,
         tuple((a.dtype.str, a.shape, a.tobytes()) for a in arrays),
         tuple(sorted(params.items())),
+        bits,
     )
 
 
@@ -85,18 +88,26 @@ def clear_cache() -> None:
 
 
 def exact_result(
-    concept_id: str, arrays: Sequence[np.ndarray], params: Mapping[str, Any]
+    concept_id: str,
+    arrays: Sequence[np.ndarray],
+    params: Mapping[str, Any],
+    *,
+    bits: int = reference.PRECISION_BITS,
 ) -> ExactResult:
-    """The reference function of ``concept_id`` on ``arrays`` with keyword ``params``."""
-    key = _key(concept_id, arrays, params)
+    """The reference function of ``concept_id`` on ``arrays`` with keyword ``params``, evaluated
+    at ``bits`` of working precision (the reference's own by default)."""
+    key = _key(concept_id, arrays, params, bits)
     if key in _cache:
         _counts["hits"] += 1
         _cache.move_to_end(key)
         return _cache[key]
     _counts["misses"] += 1
     function = getattr(reference, concept_id)
-    value = function(*(a.tolist() for a in arrays), **params)
-    tensor = value if isinstance(value, reference.Tensor) else reference.as_tensor(value)
+    with mpmath.workprec(bits):
+        value = function(*(a.tolist() for a in arrays), **params)
+        # inside: as_tensor converts a scalar result with mpf(), which rounds to the precision
+        # in force (outside it, float64's 53 bits: a reduced loss's exact value was rounded)
+        tensor = value if isinstance(value, reference.Tensor) else reference.as_tensor(value)
     pairs = [double_double(v) for v in tensor.values]
     result = ExactResult(
         shape=tensor.shape,
@@ -108,3 +119,38 @@ def exact_result(
     if len(_cache) > CACHE_SIZE:
         _cache.popitem(last=False)
     return result
+
+
+AGREEMENT_BITS = reference.PRECISION_BITS - 40
+"""How many leading bits the reference must keep when its working precision is doubled: 120,
+beyond binary128's 113 and far beyond every format the suite measures. A formula that cancels
+(``log`` of a sum that is 1 plus something below the working precision) loses them all."""
+
+
+def precision_disagreement(
+    concept_id: str, arrays: Sequence[np.ndarray], params: Mapping[str, Any]
+) -> str | None:
+    """Where the reference of ``concept_id`` at its working precision and at twice it differ by
+    more than a relative ``2**-AGREEMENT_BITS``, a description of the worst element; else None.
+    A disagreement means the reference is wrong at its own precision on this input."""
+    single = exact_result(concept_id, arrays, params)
+    double = exact_result(concept_id, arrays, params, bits=2 * reference.PRECISION_BITS)
+    if single.shape != double.shape:
+        return f"shape {single.shape} at {reference.PRECISION_BITS} bits, {double.shape} at twice"
+    tolerance = mpmath.ldexp(1, -AGREEMENT_BITS)
+    worst: tuple[mpmath.mpf, int] | None = None
+    with mpmath.workprec(2 * reference.PRECISION_BITS):
+        for index, (a, b) in enumerate(zip(single.values, double.values, strict=True)):
+            if a == b or (mpmath.isnan(a) and mpmath.isnan(b)):
+                continue
+            off = mpmath.inf if b == 0 or mpmath.isinf(b) else abs(a - b) / abs(b)
+            if off > tolerance and (worst is None or off > worst[0]):
+                worst = (off, index)
+    if worst is None:
+        return None
+    off, index = worst
+    return (
+        f"element {index} is {mpmath.nstr(single.values[index], 25)} at "
+        f"{reference.PRECISION_BITS} bits and {mpmath.nstr(double.values[index], 25)} at "
+        f"{2 * reference.PRECISION_BITS} (relative {mpmath.nstr(off, 3)}, allowed 2**-{AGREEMENT_BITS})"
+    )

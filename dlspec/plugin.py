@@ -6,6 +6,10 @@ module:Class`` (an adapter that is not installed), ``--concept ID`` (repeatable)
 and ``--report DIR``. Profiles ``dev``, ``ci`` and ``thorough`` come by ``--hypothesis-profile`` or
 the ``DLSPEC_PROFILE`` environment variable; without either, ``dev``.
 
+Every run is seeded: by ``--dlspec-seed N``, else by ``DEFAULT_SEED``, so a plain ``pytest`` run
+gives the same verdicts each time; ``--dlspec-seed random`` draws a fresh seed. The session header
+prints the seed and the option that replays the run.
+
 A test opts in by taking the ``backend`` and ``dtype`` arguments and carrying
 ``@pytest.mark.concept("<id>")``; the plugin parametrizes it over the selected backends and the
 concept's dtypes, marks it with the concept's group, and skips it where the backend lacks the
@@ -15,6 +19,7 @@ concept or the dtype, or cannot run here.
 from __future__ import annotations
 
 import os
+import random
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -26,9 +31,11 @@ from hypothesis import seed as hypothesis_seed
 from dlspec import catalogue, recording, registry
 from dlspec.registry import Unavailable
 
+WITHOUT_TARGETING = [Phase.explicit, Phase.reuse, Phase.generate, Phase.shrink]
+
 PROFILES: dict[str, dict[str, Any]] = {
-    "dev": {"max_examples": 20},
-    "ci": {"max_examples": 40, "database": None, "print_blob": True},
+    "dev": {"max_examples": 20, "phases": WITHOUT_TARGETING},
+    "ci": {"max_examples": 40, "database": None, "print_blob": True, "phases": WITHOUT_TARGETING},
     "thorough": {"max_examples": 300, "database": None, "print_blob": True},
     "mutants": {
         "max_examples": 40,
@@ -37,9 +44,11 @@ PROFILES: dict[str, dict[str, Any]] = {
     },
 }
 """Hypothesis profiles. No deadline anywhere: a framework's first call compiles or loads
-kernels, and speed is the benchmarks' business, not a test's. ``mutants`` is ``ci`` without
-shrinking, for the suite's tests of itself: catching a mutant needs a failing example, not the
-smallest one."""
+kernels, and speed is the benchmarks' business, not a test's. ``dev`` and ``ci`` draw without the
+targeting phase (the search for the worst error that ``target()`` steers, a quarter of a run's
+time), which ``thorough``, the report's profile, keeps: the report's worst inputs come from it.
+``mutants`` is ``ci`` with targeting and without shrinking, for the suite's tests of itself:
+catching a mutant needs a failing example, not the smallest one."""
 
 for _name, _options in PROFILES.items():
     settings.register_profile(
@@ -50,6 +59,19 @@ for _name, _options in PROFILES.items():
     )
 
 STASH_BACKENDS = pytest.StashKey[list[Any]]()
+STASH_SEED = pytest.StashKey[int]()
+
+DEFAULT_SEED = 20261124
+"""The seed of a run that names none: the same as ``make test`` and ``make report``."""
+
+
+def _seed_option(text: str) -> int | str:
+    if text == "random":
+        return text
+    try:
+        return int(text)
+    except ValueError:
+        raise pytest.UsageError(f"--dlspec-seed={text!r}: must be an integer or 'random'") from None
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -72,9 +94,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
     group.addoption(
         "--dlspec-seed",
-        type=int,
+        type=_seed_option,
         default=None,
-        help="seed every Hypothesis test with this value (the same seed gives the same report)",
+        help="seed every Hypothesis test with this integer (the same seed gives the same "
+        f"report), or 'random' for a fresh one. Default: {DEFAULT_SEED}.",
     )
     group.addoption("--report", default=None, metavar="DIR", help="write the report into DIR")
 
@@ -87,9 +110,41 @@ def pytest_configure(config: pytest.Config) -> None:
         # never Hypothesis' own default: its 200 ms deadline fails a framework's first call,
         # which compiles (JAX) or loads kernels
         settings.load_profile(os.environ.get("DLSPEC_PROFILE", "dev"))
+    config.stash[STASH_SEED] = _session_seed(config)
     names = config.getoption("backend") or ([] if config.getoption("adapter") else ["numpy"])
     config.stash[STASH_BACKENDS] = registry.select(names, config.getoption("adapter"))
     config.pluginmanager.register(ReportCollector(config), "dlspec-report-collector")
+
+
+def _session_seed(config: pytest.Config) -> int:
+    """The run's seed: the option's, a fresh one for ``random`` (drawn once, on the xdist
+    controller, and handed to the workers), else ``DEFAULT_SEED``."""
+    worker_input = getattr(config, "workerinput", None)
+    if worker_input is not None and "dlspec_seed" in worker_input:
+        return int(worker_input["dlspec_seed"])
+    chosen = config.getoption("dlspec_seed")
+    if chosen == "random":
+        return random.SystemRandom().randrange(2**32)
+    return DEFAULT_SEED if chosen is None else int(chosen)
+
+
+def session_seed(config: pytest.Config) -> int:
+    return config.stash[STASH_SEED]
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node: Any) -> None:
+    """xdist: every worker runs with the controller's seed."""
+    node.workerinput["dlspec_seed"] = node.config.stash[STASH_SEED]
+
+
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    seed = config.stash[STASH_SEED]
+    backends = ", ".join(b.name for b in config.stash[STASH_BACKENDS])
+    return [
+        f"dlspec: seed {seed} (replay with --dlspec-seed {seed}), Hypothesis profile "
+        f"{settings.get_current_profile_name()}, backends {backends}"
+    ]
 
 
 def _each_concept_ids(metafunc: pytest.Metafunc) -> list[str]:
@@ -123,7 +178,7 @@ def pytest_collection_modifyitems(
 ) -> None:
     wanted = set(config.getoption("concept"))
     cat = catalogue.load()
-    seed = config.getoption("dlspec_seed")
+    seed = config.stash[STASH_SEED]
     kept, dropped = [], []
     for item in items:
         concept_id = _concept_of(item)
@@ -135,7 +190,7 @@ def pytest_collection_modifyitems(
         kept.append(item)
         _mark_divergence(item, concept_id, cat)
         function = getattr(item, "obj", None)
-        if seed is not None and function is not None and is_hypothesis_test(function):
+        if function is not None and is_hypothesis_test(function):
             hypothesis_seed(seed)(function)
     if dropped:
         config.hook.pytest_deselected(items=dropped)
@@ -296,7 +351,7 @@ class ReportCollector:
             directory,
             results=self.results,
             backends=self.config.stash[STASH_BACKENDS],
-            seed=self.config.getoption("dlspec_seed"),
+            seed=self.config.stash[STASH_SEED],
             profile=settings.get_current_profile_name(),
             wall_seconds=time.perf_counter() - self.started,
         )

@@ -7,7 +7,7 @@ The plugin opens a :class:`Recorder` around each test call and stores its summar
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -37,9 +37,11 @@ class Observation:
         relative: float,
         budget_fraction: float,
         failed: bool,
-        input_text: str,
+        input_text: str | Callable[[], str],
         ulps_by_step: Sequence[float] = (),
     ) -> None:
+        """Count one example; ``input_text`` (or a function that writes it, called only when
+        this example is the worst so far: most examples pass unremarked) describes its input."""
         self.max_ulps_by_step = merge_by_step(self.max_ulps_by_step, ulps_by_step)
         self.examples += 1
         self.failures += int(failed)
@@ -47,7 +49,7 @@ class Observation:
             self.ulps_samples.append(ulps)
         if budget_fraction > self.max_budget_fraction or not self.worst_input:
             self.max_budget_fraction = max(self.max_budget_fraction, budget_fraction)
-            self.worst_input = input_text
+            self.worst_input = input_text if isinstance(input_text, str) else input_text()
         self.max_ulps = max(self.max_ulps, ulps)
         self.max_relative = max(self.max_relative, relative)
 

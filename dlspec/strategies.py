@@ -102,3 +102,25 @@ def paired_arrays(
 def axes_for(array: np.ndarray) -> st.SearchStrategy:
     """A valid axis of ``array``, negative or not."""
     return st.integers(-array.ndim, array.ndim - 1)
+
+
+THREE_D_SIDES = (2, 3, 5)
+"""Sides of the 3-D inputs that test ``axis``: all different, so a lane taken along the wrong axis
+has another length (and a reduction another shape), and few, so a compiling backend compiles
+each function for at most six shapes."""
+
+
+@st.composite
+def three_d_lanes(
+    draw: st.DrawFn, elements: st.SearchStrategy | None = None, *, distributions: bool = False
+) -> tuple[np.ndarray, int]:
+    """A 3-D array whose sides are :data:`THREE_D_SIDES` in some order, and an axis of it
+    (negative or not), for concepts that work along an axis. ``distributions=True``: the lanes
+    along that axis are probability distributions."""
+    shape = draw(st.permutations(THREE_D_SIDES)).copy()
+    axis = draw(st.integers(-3, 2))
+    if not distributions:
+        values = elements if elements is not None else st.floats(-50.0, 50.0)
+        return draw(hnp.arrays(np.float64, tuple(shape), elements=values)), axis
+    weights = draw(hnp.arrays(np.float64, tuple(shape), elements=st.floats(1e-3, 1.0)))
+    return weights / weights.sum(axis=axis, keepdims=True), axis

@@ -30,14 +30,34 @@ R = TypeVar("R")
 
 
 def exact(function: Callable[P, R]) -> Callable[P, R]:
-    """Run ``function`` at ``PRECISION_BITS`` of working precision."""
+    """Run ``function`` at ``PRECISION_BITS`` of working precision, or more where the caller
+    runs it under a higher ``mpmath.workprec`` (the oracle's precision-doubling check)."""
 
     @functools.wraps(function)
     def at_high_precision(*args: P.args, **kwargs: P.kwargs) -> R:
-        with mpmath.workprec(PRECISION_BITS):
+        with mpmath.workprec(max(PRECISION_BITS, mpmath.mp.prec)):
             return function(*args, **kwargs)
 
     return at_high_precision
+
+
+GUARD_BITS: Final = 64
+"""Extra bits for a formula that cancels near a root of an irrational function (SiLU's
+derivative at x = -1.278..., softmax(z) against a target): no rewrite removes that cancellation,
+but a float input comes no closer to the root than its spacing, so the loss is bounded, by about
+2**-60 of the terms for float64 inputs; 64 guard bits cover it."""
+
+
+def guarded(function: Callable[P, R]) -> Callable[P, R]:
+    """Run ``function`` with :data:`GUARD_BITS` more than the precision in force (put it below
+    :func:`exact`)."""
+
+    @functools.wraps(function)
+    def with_guard_bits(*args: P.args, **kwargs: P.kwargs) -> R:
+        with mpmath.extraprec(GUARD_BITS):
+            return function(*args, **kwargs)
+
+    return with_guard_bits
 
 
 class DomainError(ValueError):
@@ -137,6 +157,24 @@ def reduce_axis(function: Callable[..., mpf], axis: int, *tensors: Tensor) -> Te
         function(*([t.values[i] for i in lane] for t in tensors)) for lane in tensors[0].lanes(axis)
     )
     return scalar_if_0d(Tensor(shape[:axis] + shape[axis + 1 :], reduced))
+
+
+def exact_sum(values: Iterable[mpf]) -> mpf:
+    """The sum of ``values`` without rounding (floats and their exact sums and products have
+    finitely many bits): what a cancelling difference of sums needs."""
+    return functools.reduce(lambda a, b: mpmath.fadd(a, b, exact=True), values, mpf(0))
+
+
+def exact_product(*factors: mpf | int) -> mpf:
+    """The product of ``factors`` without rounding."""
+    return functools.reduce(lambda a, b: mpmath.fmul(a, b, exact=True), factors, mpf(1))
+
+
+def scaled_deviations(lane: Sequence[mpf]) -> list[mpf]:
+    """``n x_j - sum x``, exactly: ``n`` times each deviation from the lane's mean, without the
+    rounding of the mean that ``x_j - mean`` would carry into a cancellation."""
+    total, n = exact_sum(lane), len(lane)
+    return [mpmath.fsub(exact_product(n, v), total, exact=True) for v in lane]
 
 
 def xlogy(x: mpf, y: mpf) -> mpf:

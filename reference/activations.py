@@ -7,7 +7,7 @@ the form that does not, so that every digit it returns is right.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Final
 
 import mpmath
 from mpmath import fsum, mpf
@@ -88,6 +88,10 @@ def softplus(
 
 
 GELU_APPROXIMATIONS = ("none", "tanh")
+GELU_CUBIC: Final = mpf(0.044715)
+"""The tanh form's cubic coefficient: the float64 nearest 0.044715, as a framework's source
+writes it (a double literal; a float32 kernel rounds it once more, within its error model). Every
+decimal constant inside a formula is read so (spec/README.md, "Decimal constants")."""
 
 
 @exact
@@ -106,7 +110,7 @@ def gelu(x: Any, *, approximate: str | None = None, default_form: str = "none") 
     if approximate == "none":
         # erfc(-v / sqrt 2) = 1 + erf(v / sqrt 2), without the cancellation for negative v.
         return elementwise("gelu", x, lambda v: v / 2 * mpmath.erfc(-v / mpmath.sqrt(2)))
-    scale, cubic = mpmath.sqrt(2 / mpmath.pi), mpf("0.044715")
+    scale, cubic = mpmath.sqrt(2 / mpmath.pi), GELU_CUBIC
     # 1 + tanh(y) = 2 sigma(2y), again without cancellation.
     return elementwise("gelu", x, lambda v: v * _sigmoid(2 * scale * (v + cubic * v**3)))
 
@@ -140,9 +144,18 @@ def _softmax_lane(z: list[mpf]) -> list[mpf]:
     return [w / total for w in weights]
 
 
+def log_sum_exp_shifted(shifted: list[mpf]) -> mpf:
+    """``log sum_j exp(d_j)`` for a lane shifted by its maximum (one ``d_j`` is 0), as
+    ``log1p`` of the other terms: their sum is 1 plus something that may lie below the working
+    precision (``[0, -120]``: 1 + 7.7e-53), which ``log`` of the rounded sum would lose."""
+    rest = list(shifted)
+    rest.remove(mpf(0))
+    return mpmath.log1p(fsum(mpmath.exp(d) for d in rest))
+
+
 def log_softmax_lane(z: list[mpf]) -> list[mpf]:
     shifted = _shifted(z)
-    log_total = mpmath.log(fsum(mpmath.exp(d) for d in shifted))
+    log_total = log_sum_exp_shifted(shifted)
     return [d - log_total for d in shifted]
 
 

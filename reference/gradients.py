@@ -36,9 +36,13 @@ from ._core import (
     check_same_shape,
     check_tensor,
     exact,
+    exact_product,
+    exact_sum,
+    guarded,
     log_base,
     require,
     rows,
+    scaled_deviations,
 )
 
 AT_ZERO: Final = ("zero", "one")
@@ -133,7 +137,13 @@ def entropy_grad(p: Any, cotangent: Any, *, base: float | None = None, axis: int
     lane_shape = p.shape[: axis % p.ndim] + p.shape[axis % p.ndim + 1 :]
     g = _cotangent(concept, cotangent, lane_shape)
     scale = log_base(base)
-    return _broadcast_lanes(p, g, axis, lambda pi, gi: -gi * (mpmath.log(pi) + 1) / scale)
+
+    def term(pi: mpf, gi: mpf) -> mpf:
+        # log p + 1 cancels near p = 1/e (up to 54 bits for a float64 p): 64 bits more for it
+        with mpmath.extraprec(64):
+            return -gi * (mpmath.log(pi) + 1) / scale
+
+    return _broadcast_lanes(p, g, axis, term)
 
 
 def _broadcast_lanes(
@@ -249,10 +259,11 @@ def softplus_grad(
     return _pointwise("softplus_grad", x, cotangent, derivative)
 
 
-GELU_CUBIC: Final = mpf("0.044715")
+GELU_CUBIC: Final = activations.GELU_CUBIC
 
 
 @exact
+@guarded
 def gelu_grad(
     x: Any, cotangent: Any, *, approximate: str | None = None, default_form: str = "none"
 ) -> Tensor:
@@ -280,6 +291,7 @@ def gelu_grad(
 
 
 @exact
+@guarded
 def silu_grad(x: Any, cotangent: Any) -> Tensor:
     r""":math:`\frac{d}{dx} x\sigma(x) = \sigma(x)(1 + x(1 - \sigma(x)))`."""
 
@@ -322,29 +334,44 @@ def _lanewise(
 
 
 @exact
+@guarded
 def softmax_grad(x: Any, cotangent: Any, *, axis: int = -1) -> Tensor:
     r"""With :math:`s = \mathrm{softmax}(x)`, :math:`\partial s_i / \partial x_j = s_i(\delta_{ij} - s_j)`,
-    so the VJP is :math:`s \odot (\bar g - \langle \bar g, s\rangle)` per lane."""
+    so the VJP is :math:`s \odot (\bar g - \langle \bar g, s\rangle)` per lane.
+
+    Evaluated as :math:`s_i \sum_j s_j (\bar g_i - \bar g_j)` (the same, as :math:`\sum_j s_j = 1`):
+    :math:`\bar g_i - \langle \bar g, s\rangle` cancels where one :math:`s_j` is within the
+    working precision of 1 (``softmax_grad([0, -300], [1, 0])[0]`` is 5.1e-131, not 0), while each
+    difference :math:`\bar g_i - \bar g_j` of two floats is exact."""
     x, g = _softmax_family("softmax_grad", x, cotangent, axis)
 
     def lane(z: list[mpf], gl: list[mpf]) -> list[mpf]:
         s = activations._softmax_lane(z)
-        dot = fsum(a * b for a, b in zip(gl, s, strict=True))
-        return [si * (gi - dot) for si, gi in zip(s, gl, strict=True)]
+        return [
+            si * fsum(sj * mpmath.fsub(gi, gj, exact=True) for sj, gj in zip(s, gl, strict=True))
+            for si, gi in zip(s, gl, strict=True)
+        ]
 
     return _lanewise(x, g, axis, lane)
 
 
 @exact
+@guarded
 def log_softmax_grad(x: Any, cotangent: Any, *, axis: int = -1) -> Tensor:
     r""":math:`\partial \log s_i / \partial x_j = \delta_{ij} - s_j`, so the VJP is
-    :math:`\bar g - s \sum_i \bar g_i` per lane."""
+    :math:`\bar g - s \sum_i \bar g_i` per lane.
+
+    Evaluated as :math:`\sum_j (\bar g_i s_j - s_i \bar g_j)` (the same, as
+    :math:`\sum_j s_j = 1`): :math:`\bar g_i - s_i \sum \bar g` cancels where :math:`s_i` is
+    within the working precision of 1."""
     x, g = _softmax_family("log_softmax_grad", x, cotangent, axis)
 
     def lane(z: list[mpf], gl: list[mpf]) -> list[mpf]:
         s = activations._softmax_lane(z)
-        total = fsum(gl)
-        return [gi - si * total for si, gi in zip(s, gl, strict=True)]
+        return [
+            fsum(gi * sj - si * gj for sj, gj in zip(s, gl, strict=True))
+            for si, gi in zip(s, gl, strict=True)
+        ]
 
     return _lanewise(x, g, axis, lane)
 
@@ -394,6 +421,7 @@ def _huber_derivative(difference: mpf, delta: mpf) -> mpf:
 
 
 @exact
+@guarded
 def huber_loss_grad(
     prediction: Any, target: Any, cotangent: Any, *, delta: float = 1.0, reduction: str = "mean"
 ) -> Tensor:
@@ -426,6 +454,7 @@ def _bce_derivative(p: mpf, y: mpf, guard: str) -> mpf:
 
 
 @exact
+@guarded
 def binary_cross_entropy_grad(
     probability: Any,
     target: Any,
@@ -455,6 +484,7 @@ def binary_cross_entropy_grad(
 
 
 @exact
+@guarded
 def binary_cross_entropy_with_logits_grad(
     logits: Any,
     target: Any,
@@ -483,6 +513,7 @@ def binary_cross_entropy_with_logits_grad(
 
 
 @exact
+@guarded
 def softmax_cross_entropy_grad(
     logits: Any,
     target: Any,
@@ -491,19 +522,30 @@ def softmax_cross_entropy_grad(
     label_smoothing: float = 0.0,
     reduction: str = "mean",
 ) -> Tensor:
-    r""":math:`\partial \ell / \partial z = \mathrm{softmax}(z) - y'` per sample (the smoothed
-    target :math:`y'` sums to 1), through the reduction over samples (``/N`` for the mean)."""
+    r""":math:`\partial \ell / \partial z_c = s_c \sum_j y'_j - y'_c` per sample, with
+    :math:`s = \mathrm{softmax}(z)`, through the reduction over samples (``/N`` for the mean).
+
+    This is the VJP of the forward as written, :math:`-\sum_c y'_c \log s_c`, for any target:
+    the familiar :math:`s - y'` holds only where :math:`y'` sums to exactly 1, and a target may
+    miss 1 by ``DISTRIBUTION_TOLERANCE`` (torch and JAX differentiate the forward, so they give
+    :math:`s \sum y' - y'`). Evaluated as :math:`\sum_j (s_c y'_j - y'_c s_j)` (the same, as
+    :math:`\sum_j s_j = 1`), which does not cancel where :math:`s_c` is within the working
+    precision of 1 and :math:`y'_c = 1`."""
     concept = "softmax_cross_entropy_grad"
     logits, samples, targets = losses_.classification(concept, logits, target, label_smoothing)
     scales = _reduction_scale(concept, cotangent, logits.shape[:-1], reduction)
     out: list[mpf] = []
     for z, y, scale in zip(samples, targets, scales, strict=True):
         s = activations._softmax_lane(z)
-        out += [scale * (sc - yc) for sc, yc in zip(s, y, strict=True)]
+        out += [
+            scale * fsum(sc * yj - yc * sj for sj, yj in zip(s, y, strict=True))
+            for sc, yc in zip(s, y, strict=True)
+        ]
     return Tensor(logits.shape, tuple(out))
 
 
 @exact
+@guarded
 def multi_target_loss_grad(
     prediction: Any,
     target: Any,
@@ -579,15 +621,30 @@ def standardized_vjp(lane: list[mpf], g: list[mpf], ddof: int, epsilon: mpf) -> 
 
     .. math:: \bar x_j = \frac{1}{\hat\sigma}\Big(\bar g_j - \overline{\bar g}
               - z_j \frac{\sum_i \bar g_i z_i}{n - \mathrm{ddof}}\Big)
+
+    Evaluated exactly but for its last two roundings: with the exact scaled deviations
+    :math:`C_j = n x_j - \sum x`, :math:`A_j = n \bar g_j - \sum \bar g`,
+    :math:`G = \sum \bar g_i C_i` and :math:`D = \sum C^2 + n^2 (n - \mathrm{ddof}) \epsilon`
+    (so :math:`\hat\sigma^2 = D / (n^2 (n - \mathrm{ddof}))`), it is
+    :math:`\bar x_j = (A_j D - n C_j G) / (n D \hat\sigma)`. The three terms cancel where the
+    cotangent is nearly constant or nearly along :math:`z` (a truth of 5e-97 came out as 7e-49
+    from the formula above at 160 bits: the precision-doubling check found it).
     """
-    n = len(lane)
-    mean = fsum(lane) / n
-    variance = fsum((v - mean) ** 2 for v in lane) / (n - ddof)
-    spread = mpmath.sqrt(variance + epsilon)
-    z = [(v - mean) / spread for v in lane]
-    g_mean = fsum(g) / n
-    projection = fsum(gi * zi for gi, zi in zip(g, z, strict=True)) / (n - ddof)
-    return [(gi - g_mean - zi * projection) / spread for gi, zi in zip(g, z, strict=True)]
+    n, free = len(lane), len(lane) - ddof
+    c = scaled_deviations(lane)
+    a = scaled_deviations(g)
+    projection = exact_sum(exact_product(gi, ci) for gi, ci in zip(g, c, strict=True))
+    d = mpmath.fadd(
+        exact_sum(exact_product(ci, ci) for ci in c),
+        exact_product(n * n * free, epsilon),
+        exact=True,
+    )
+    spread = mpmath.sqrt(d / (n * n * free))
+    return [
+        mpmath.fsub(exact_product(aj, d), exact_product(n, cj, projection), exact=True)
+        / (n * d * spread)
+        for aj, cj in zip(a, c, strict=True)
+    ]
 
 
 def _non_constant(concept: str, x: Tensor, axis: int, epsilon: float) -> None:
@@ -637,7 +694,10 @@ def _affine_normalized(
         raise DomainError(concept, "weight", f"must have shape ({features},), got {weight.shape}")
     g = _cotangent(concept, cotangent, x.shape)
     width = x.shape[1]
-    scaled = Tensor(x.shape, tuple(gi * weight.values[i % width] for i, gi in enumerate(g.values)))
+    scaled = Tensor(  # exact: the VJP's differences of these must not cancel a rounding
+        x.shape,
+        tuple(exact_product(gi, weight.values[i % width]) for i, gi in enumerate(g.values)),
+    )
     return _lanewise(x, scaled, axis, lambda lane, gl: standardized_vjp(lane, gl, 0, mpf(eps)))
 
 

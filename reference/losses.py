@@ -33,7 +33,8 @@ REDUCTIONS: Final = ("none", "mean", "sum")
 BceGuard = Literal["log_clamp_-100", "prob_clip_1e-7", "none"]
 BCE_GUARDS: Final = ("log_clamp_-100", "prob_clip_1e-7", "none")
 LOG_CLAMP: Final = mpf(-100)
-PROBABILITY_CLIP: Final = mpf("1e-7")
+PROBABILITY_CLIP: Final = mpf(1e-7)
+"""Keras' ``epsilon()``: the float64 nearest 1e-7 (spec/README.md, "Decimal constants")."""
 
 
 def reduce(concept: str, terms: Tensor, reduction: Reduction) -> Tensor | mpf:

@@ -22,8 +22,11 @@ from ._core import (
     check_ndim,
     check_tensor,
     exact,
+    exact_product,
+    exact_sum,
     require,
     rows,
+    scaled_deviations,
 )
 
 RUNNING_VARIANCES: Final = ("unbiased", "biased")
@@ -35,17 +38,23 @@ def _mean(lane: list[mpf]) -> mpf:
 
 
 def _variance(lane: list[mpf], ddof: int = 0) -> mpf:
-    mean = _mean(lane)
-    return fsum((v - mean) ** 2 for v in lane) / (len(lane) - ddof)
+    """``sum (x - mean)^2 / (n - ddof)`` from the exact scaled deviations ``n (x - mean)``: one
+    rounding, however close to constant the lane is."""
+    n = len(lane)
+    squares = exact_sum(exact_product(c, c) for c in scaled_deviations(lane))
+    return squares / (n * n * (n - ddof))
 
 
 def _normalized(lane: list[mpf], variance: mpf, epsilon: mpf, mean: mpf | None = None) -> list[mpf]:
-    """``(v - mean) / sqrt(variance + epsilon)``; a lane with nothing to divide by maps to 0."""
-    mean = _mean(lane) if mean is None else mean
+    """``(v - mean) / sqrt(variance + epsilon)``, the deviations exact (the lane's own mean, from
+    :func:`scaled_deviations`, or a given one); a lane with nothing to divide by maps to 0."""
     denominator = mpmath.sqrt(variance + epsilon)
     if denominator == 0:
         return [mpf(0)] * len(lane)
-    return [(v - mean) / denominator for v in lane]
+    if mean is None:
+        n = len(lane)
+        return [c / (n * denominator) for c in scaled_deviations(lane)]
+    return [mpmath.fsub(v, mean, exact=True) / denominator for v in lane]
 
 
 @exact
@@ -164,7 +173,7 @@ def batch_norm(
         mean, variance = statistics["running_mean"][c], statistics["running_variance"][c]
         if training:
             batch_mean, batch_variance = _mean(lane), _variance(lane)
-            normalized = _normalized(lane, batch_variance, mpf(eps), batch_mean)
+            normalized = _normalized(lane, batch_variance, mpf(eps))  # exact deviations
             estimate = batch_variance * n / (n - 1) if running_var == "unbiased" else batch_variance
             mean = old_weight * mean + new_weight * batch_mean
             variance = old_weight * variance + new_weight * estimate

@@ -336,7 +336,8 @@ def clip_grad_norm(gradients: Any, *, max_norm: float, norm_offset: str = "1e-6"
     require(concept, "max_norm", max_norm, max_norm > 0, "positive")
     check_choice(concept, "norm_offset", norm_offset, NORM_OFFSETS)
     norm = mpmath.sqrt(fsum(g * g for g in gradients.values))
-    offset = mpf("1e-6") if norm_offset == "1e-6" else mpf(0)
+    # the float64 nearest 1e-6, as PyTorch's source writes it (spec/README.md, "Decimal constants")
+    offset = mpf(1e-6) if norm_offset == "1e-6" else mpf(0)
     scale = min(mpf(1), mpf(max_norm) / (norm + offset)) if norm + offset > 0 else mpf(1)
     return gradients.map(lambda g: g * scale)
 

@@ -3,13 +3,17 @@
 Spec pages: ``spec/concepts/<id>.md``. Index sets are integer arrays padded with -1: row ``i``
 holds the sample indices of batch (or subset) ``i``. Which samples land where is random by design,
 so the reference fixes the *structure* (how many, how large) and the unshuffled order, and the
-tests check the rest as properties (each epoch a permutation, subsets disjoint and covering).
+tests check the rest as properties (each epoch a permutation, subsets disjoint and covering,
+shuffles fresh per epoch and per seed, reproducible for a seed). Where it shuffles, the reference
+draws its permutations from Python's own ``random.Random(seed)`` (``shuffled``): a generator of
+its own, as each framework has one, so that the properties of randomness hold on it too.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+import random
+from collections.abc import Iterator, Sequence
 from typing import Any, Final
 
 from mpmath import mpf
@@ -42,6 +46,16 @@ def batch_sizes(n: int, batch_size: int, drop_last: bool) -> list[int]:
     return [batch_size] * full + ([rest] if rest and not drop_last else [])
 
 
+def shuffled(n: int, seed: int) -> Iterator[list[int]]:
+    """Successive uniform permutations of ``0..n-1`` from ``random.Random(seed)`` (Fisher-Yates
+    on the Mersenne Twister): one per epoch, reproducible for a seed."""
+    rng = random.Random(seed)
+    while True:
+        order = list(range(n))
+        rng.shuffle(order)
+        yield order
+
+
 @exact
 def minibatches(
     *,
@@ -59,7 +73,7 @@ def minibatches(
     ``drop_last``; iterations = epochs × batches per epoch. Each epoch visits every sample once
     (with ``drop_last``, all but ``n mod B``), in order ``0..n-1`` without ``shuffle`` and in a
     fresh permutation per epoch with it; ``seed`` picks the permutation (framework-specific, so
-    only the structure is compared across backends).
+    only the structure is compared across backends; the reference's are :func:`shuffled`'s).
     """
     concept = "minibatches"
     require(concept, "n", n, n >= 1, "a positive integer")
@@ -67,12 +81,14 @@ def minibatches(
     require(concept, "epochs", epochs, epochs >= 1, "a positive integer")
     if drop_last:
         require(concept, "batch_size", batch_size, batch_size <= n, f"at most n={n} with drop_last")
-    del shuffle, seed  # the structure does not depend on them
-    batches, start = [], 0
-    for size in batch_sizes(n, batch_size, drop_last):
-        batches.append(range(start, start + size))
-        start += size
-    return _padded(batches * epochs, batch_size)
+    permutations = shuffled(n, seed)
+    batches = []
+    for _ in range(epochs):
+        order, start = next(permutations) if shuffle else list(range(n)), 0
+        for size in batch_sizes(n, batch_size, drop_last):
+            batches.append(order[start : start + size])
+            start += size
+    return _padded(batches, batch_size)
 
 
 def split_sizes(n: int, fractions: Sequence[float]) -> list[int]:
@@ -90,8 +106,8 @@ def train_val_test_split(
 ) -> Tensor:
     r"""Split ``n`` samples into disjoint subsets that cover them all, with sizes from
     ``fractions`` by :func:`split_sizes`: shape ``(len(fractions), n)``, row ``i`` the sample
-    indices of subset ``i`` padded with -1. The reference lists them unshuffled; which samples a
-    shuffled split assigns where depends on ``seed`` and the framework.
+    indices of subset ``i`` padded with -1, cut from one random permutation: which samples land
+    where depends on ``seed`` and the framework (the reference's: :func:`shuffled`).
     """
     concept = "train_val_test_split"
     require(concept, "n", n, n >= 1, "a positive integer")
@@ -109,10 +125,9 @@ def train_val_test_split(
         math.isclose(math.fsum(fractions), 1.0) and math.fsum(fractions) <= 1.0,
         "summing to 1",
     )
-    del seed
-    subsets, start = [], 0
+    order, subsets, start = next(shuffled(n, seed)), [], 0
     for size in split_sizes(n, fractions):
-        subsets.append(range(start, start + size))
+        subsets.append(order[start : start + size])
         start += size
     return _padded(subsets, n)
 

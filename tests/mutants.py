@@ -45,6 +45,38 @@ def _log_softmax_on_axis_0(x, *, axis=-1):
     return act.log_softmax(x, axis=0)
 
 
+def _softmax_legacy_implicit_dim(x, *, axis=-1):
+    # torch.nn.functional._get_softmax_dim, for a call without dim: 0 for 0-, 1- and 3-D inputs
+    legacy = 0 if x.ndim in (0, 1, 3) else 1
+    return act.softmax(x, axis=legacy)
+
+
+def _entropy_along_the_last_axis(p, *, base=None, axis=-1):
+    return info.entropy(p, base=base, axis=-1)
+
+
+def _kl_divergence_along_the_last_axis(p, q, *, base=None, axis=-1):
+    return info.kl_divergence(p, q, base=base, axis=-1)
+
+
+def _standardize_over_every_element(x, *, axis=0, ddof=0, epsilon=0.0):
+    mean, spread = np.mean(x), np.sqrt(np.var(x, ddof=ddof) + epsilon)
+    return (x - mean) / spread
+
+
+def _minibatches_never_shuffled(*, n, batch_size, epochs=1, drop_last=False, shuffle=False, seed=0):
+    return train.minibatches(n=n, batch_size=batch_size, epochs=epochs, drop_last=drop_last)
+
+
+def _minibatches_shuffled_once(*, n, batch_size, epochs=1, drop_last=False, shuffle=False, seed=0):
+    order = np.random.default_rng(seed).permutation(n) if shuffle else np.arange(n)
+    return train.batched([order] * epochs, batch_size, drop_last)
+
+
+def _split_with_a_fixed_seed(*, n, fractions=(0.8, 0.1, 0.1), seed=0):
+    return train.train_val_test_split(n=n, fractions=fractions, seed=0)
+
+
 def _entropy_in_bits(p, *, base=None, axis=-1):
     return info.entropy(p, base=2.0 if base is None else base, axis=axis)
 
@@ -515,6 +547,48 @@ MUTANTS: list[type[Mutant]] = [
         "log_softmax",
         _log_softmax_on_axis_0,
         "normalises along axis 0 whatever axis is asked for.",
+    ),
+    _mutant(
+        "SoftmaxLegacyImplicitDim",
+        "softmax",
+        _softmax_legacy_implicit_dim,
+        "axis ignored for PyTorch's legacy implicit dim: 0 for a 3-D input, 1 for a 2-D one.",
+    ),
+    _mutant(
+        "EntropyAlongTheLastAxis",
+        "entropy",
+        _entropy_along_the_last_axis,
+        "axis ignored: always the last.",
+    ),
+    _mutant(
+        "KlDivergenceAlongTheLastAxis",
+        "kl_divergence",
+        _kl_divergence_along_the_last_axis,
+        "axis ignored: always the last.",
+    ),
+    _mutant(
+        "StandardizeOverEveryElement",
+        "standardize",
+        _standardize_over_every_element,
+        "one mean and variance over the whole array, not per lane along axis.",
+    ),
+    _mutant(
+        "MinibatchesNeverShuffled",
+        "minibatches",
+        _minibatches_never_shuffled,
+        "shuffle ignored: every epoch in order 0..n-1.",
+    ),
+    _mutant(
+        "MinibatchesShuffledOnce",
+        "minibatches",
+        _minibatches_shuffled_once,
+        "one permutation drawn and replayed every epoch.",
+    ),
+    _mutant(
+        "SplitWithAFixedSeed",
+        "train_val_test_split",
+        _split_with_a_fixed_seed,
+        "the seed ignored: every call splits as seed 0.",
     ),
     _mutant("EntropyInBits", "entropy", _entropy_in_bits, "log base 2 where nats are asked for."),
     _mutant(

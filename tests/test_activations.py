@@ -17,6 +17,7 @@ from dlspec.checks import (
     run_backend,
     run_with_allowance,
 )
+from dlspec.plugin import each_concept
 
 LOGIT_EDGES = {
     "extreme logits 1e4": [[1e4, 0.0, -1e4], [-1e4, -1e4, -1e4], [1e4, 1e4, 0.0]],
@@ -194,9 +195,20 @@ def test_softmax_is_shift_invariant(backend, dtype, x, shift):
     )
 
 
+@each_concept("softmax", "log_softmax")
+@given(lanes=dst.three_d_lanes())
+def test_softmax_family_along_any_axis_of_a_3d_input(backend, dtype, concept_id, lanes):
+    """The lanes along ``axis`` of a 3-D input whose sides all differ: an implementation that
+    ignores ``axis``, or takes PyTorch's legacy implicit dimension (0 for a 3-D input), fails."""
+    x, axis = lanes
+    check_oracle(concept_id, backend, x.astype(dtype), axis=axis)
+
+
 @pytest.mark.concept("log_softmax")
 @given(x=dst.float_arrays(min_value=-100.0, max_value=100.0), data=st.data())
 @example(x=np.array([0.0, 0.0]), data=None)  # log_softmax([0, 0]) = [-log 2, -log 2]
+# -log1p(e^-80) = -1.8e-35: the reference once lost it, log of a sum that is 1 + 1.8e-35
+@example(x=np.array([0.0, -80.0]), data=None)
 def test_log_softmax_matches_reference(backend, dtype, x, data):
     axis = -1 if data is None else data.draw(dst.axes_for(x), label="axis")
     check_oracle("log_softmax", backend, x.astype(dtype), axis=axis)
@@ -293,27 +305,32 @@ def test_leaky_relu_edge_inputs(backend, dtype, edge):
 
 @pytest.mark.concept("leaky_relu")
 @given(x=dst.float_arrays(), slope=SLOPES)
+# seed 4 (ci) on jax float64: XLA's select passes the subnormal input through unread while the
+# product a x of the smallest normal is flushed, [-0.0, -1.1e-308]: monotone as the backend
+# reads its values (subnormals as zeros), which is what the property compares
+@example(x=np.array([-2.2250738585072014e-308, -1.1125369292536007e-308]), slope=0.01)
 def test_leaky_relu_keeps_the_positive_part_and_is_monotone(backend, dtype, x, slope):
     x = np.sort(x.ravel()).astype(dtype)
     out = run_backend("leaky_relu", backend, x, negative_slope=slope)
     text = input_text("leaky_relu", x, negative_slope=slope)
+    read, x_read = as_read_by(backend, out), as_read_by(backend, x)
     check_relation(
         "leaky_relu",
         backend,
         dtype,
-        "leaky_relu(x) == x for x >= 0",
-        np.where(x >= 0, out == x, True),
-        actual=out,
-        expected=x,
+        "leaky_relu(x) == x for x >= 0 (values as the backend reads them)",
+        np.where(x_read >= 0, read == x_read, True),
+        actual=read,
+        expected=x_read,
         inputs=text,
     )
     check_relation(
         "leaky_relu",
         backend,
         dtype,
-        "non-decreasing for a non-negative slope",
-        np.diff(out) >= 0,
-        actual=out,
+        "non-decreasing for a non-negative slope (values as the backend reads them)",
+        np.diff(read) >= 0,
+        actual=read,
         expected="sorted values",
         inputs=text,
     )

@@ -357,6 +357,58 @@ def test_reference_agrees_with_an_independent_high_precision_evaluation():
         assert abs(g - w) <= abs(w) * mpmath.mpf(2) ** -150
 
 
+def test_reference_keeps_what_lies_below_its_working_precision_in_the_softmax_family():
+    # Issue 13's three cancellations, each with the truth from an independent formula:
+    # log(1 + e^-120) = log1p(e^-120); e^-300 / (1 + e^-300)^2; s * sum(y) - y.
+    tiny = mpmath.exp(-120)
+    truth = -mpmath.log1p(tiny)
+    assert abs(reference.log_softmax([0, -120]).values[0] / truth - 1) < 1e-40
+    assert abs(reference.softmax_cross_entropy([[0, -120]], [0]) / -truth - 1) < 1e-40
+    with mpmath.workprec(400):
+        e = mpmath.exp(-300)
+        want = e / (1 + e) ** 2
+    assert abs(reference.softmax_grad([0, -300], [1, 0]).values[0] / want - 1) < 1e-40
+    assert abs(reference.log_softmax_grad([0, -300], [1, 0]).values[0] / (e / (1 + e)) - 1) < 1e-40
+    target = [0.25, 0.25, 0.25, 0.2500005]  # sums to 1 within the spec's 2**-20
+    grad = reference.softmax_cross_entropy_grad([[0.0] * 4], [target], 1, reduction="sum")
+    with mpmath.workprec(200):
+        total = mpmath.fsum(mpmath.mpf(t) for t in target)
+        for g, t in zip(grad.values, target, strict=True):
+            assert abs(g - (total / 4 - mpmath.mpf(t))) < 1e-45
+    assert grad.values[0] > 1e-7  # s - y would give 0
+    # one class: the loss is identically 0, and so is its gradient
+    assert reference.softmax_cross_entropy_grad([[0.3]], [[1.0]], 1).values == (0,)
+
+
+def test_a_reduced_result_keeps_its_exact_value_beyond_float64():
+    # The precision-doubling check found it: a 0-d reference result was turned into a tensor
+    # outside the working precision, so rounded to float64 before any error was measured.
+    arrays = [np.array([-2.0005, -1.9995]), np.array([0.0, 1.3925856299656443e-95])]
+    exact = oracle.exact_result("huber_loss", arrays, {"delta": 1.0, "reduction": "mean"})
+    assert exact.values[0] == mpmath.fadd(1.5, 2.0**-53, exact=True)  # a tie in float64
+    assert (exact.hi, exact.lo) == (1.5, 2.0**-53)
+
+
+def test_the_precision_doubling_check_finds_a_cancelling_reference(monkeypatch):
+    arrays, params = [np.array([0.0, -120.0])], {"axis": -1}
+    assert oracle.precision_disagreement("log_softmax", arrays, params) is None
+
+    def cancelling(z):  # log of a sum that is 1 + 7.7e-53, the formula issue 13 found
+        top = max(z)
+        log_total = mpmath.log(mpmath.fsum(mpmath.exp(v - top) for v in z))
+        return [v - top - log_total for v in z]
+
+    monkeypatch.setattr(reference.activations, "log_softmax_lane", cancelling)
+    oracle.clear_cache()
+    found = oracle.precision_disagreement("log_softmax", arrays, params)
+    assert found is not None and found.startswith("element 0 is 0.0 at 160 bits"), found
+    from dlspec.adapters.reference_adapter import ReferenceAdapter
+
+    with pytest.raises(checks.ConformanceFailure, match="not exact at its working precision"):
+        checks.check_oracle("log_softmax", ReferenceAdapter(), *arrays, **params)
+    oracle.clear_cache()
+
+
 # ---------------------------------------------------------------- registry and plugin
 
 
@@ -535,7 +587,9 @@ def test_the_reference_is_evaluated_once_per_input_whatever_the_number_of_backen
     x = np.array([0.25, -1.5, 3.0])
     for backend in registry.select(["numpy", "reference"], []):
         checks.check_oracle("softmax", backend, x, axis=-1)
-    assert oracle.cache_info() == oracle.CacheInfo(hits=2, misses=1)
+    # one evaluation at the working precision, shared by both backends and the reference
+    # backend's own result, and one at twice it: the reference backend's self-check
+    assert oracle.cache_info() == oracle.CacheInfo(hits=3, misses=2)
 
 
 # ---------------------------------------------------------------- subnormals and limits
@@ -690,3 +744,38 @@ def test_benchmarks_time_conforming_cells_only_into_a_valid_report(monkeypatch, 
     page = (tmp_path / "report.html").read_text()
     assert page.count("<svg") == 3  # errors in float32 and float64, relu's speed per size
     assert "<polyline" in page and "src=" not in page and "href=" not in page  # self-contained
+
+
+# ---------------------------------------------------------------- packaging
+
+
+def test_the_wheel_carries_every_module_spec_page_and_the_catalogue(tmp_path):
+    """A non-editable install must work: the wheel holds every source module, every spec page,
+    the catalogue and the report schema, and building it raises no packaging warning."""
+    import subprocess
+    import sys
+    import zipfile
+
+    root = TESTS.parent
+    pip_wheel = [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-v"]
+    built = subprocess.run(
+        [*pip_wheel, "--wheel-dir", str(tmp_path), str(root)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert "is absent from the `packages` configuration" not in built.stdout + built.stderr
+    (wheel,) = tmp_path.glob("dlspec-*.whl")
+    names = set(zipfile.ZipFile(wheel).namelist())
+    folders = {"dlspec": "dlspec", "reference": "dlspec/reference", "adapters": "dlspec/adapters"}
+    wanted = {
+        f"{installed}/{path.relative_to(root / source).as_posix()}"
+        for source, installed in folders.items()
+        for path in (root / source).rglob("*.py")
+    }
+    wanted |= {
+        f"dlspec/spec/{p.relative_to(root / 'spec').as_posix()}"
+        for p in (root / "spec").rglob("*.md")
+    }
+    wanted |= {"dlspec/spec/catalogue.toml", "dlspec/report.schema.json"}
+    assert not wanted - names, sorted(wanted - names)

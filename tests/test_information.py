@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
 
 from dlspec import strategies as dst
 from dlspec.checks import (
@@ -33,6 +34,15 @@ DISTRIBUTION_EDGES = {
 @example(p=np.array([0.9, 0.1]), base=2.0)  # seed: a 0.9/0.1 coin has about 0.469 bits
 def test_entropy_matches_reference(backend, dtype, p, base):
     check_oracle("entropy", backend, p.astype(dtype), base=base, axis=-1)
+
+
+@pytest.mark.concept("entropy")
+@given(lanes=dst.three_d_lanes(distributions=True))
+def test_entropy_along_any_axis_of_a_3d_input(backend, dtype, lanes):
+    """Distributions along the axis asked for, the others of other lengths: an implementation
+    that ignores ``axis`` (or takes the last, or PyTorch's legacy implicit dimension) fails."""
+    p, axis = lanes
+    check_oracle("entropy", backend, p.astype(dtype), base=None, axis=axis)
 
 
 @pytest.mark.concept("entropy")
@@ -92,6 +102,16 @@ def test_entropy_lies_between_zero_and_log_n(backend, dtype, p, base):
 def test_cross_entropy_matches_reference(backend, dtype, pq, base):
     p, q = (a.astype(dtype) for a in pq)
     check_oracle("cross_entropy", backend, p, q, base=base, axis=-1)
+
+
+@each_concept("cross_entropy", "kl_divergence")
+@given(p_lanes=dst.three_d_lanes(distributions=True), data=st.data())
+def test_two_distributions_along_any_axis_of_a_3d_input(backend, dtype, concept_id, p_lanes, data):
+    """As ``test_entropy_along_any_axis_of_a_3d_input``, for H(P, Q) and D(P || Q)."""
+    p, axis = p_lanes
+    weights = data.draw(hnp.arrays(np.float64, p.shape, elements=st.floats(1e-3, 1.0)), label="q")
+    q = weights / weights.sum(axis=axis, keepdims=True)
+    check_oracle(concept_id, backend, p.astype(dtype), q.astype(dtype), base=None, axis=axis)
 
 
 @each_concept("cross_entropy", "kl_divergence")

@@ -126,6 +126,22 @@ def test_standardize_matches_reference(backend, dtype, x, ddof, epsilon, data):
 
 
 @pytest.mark.concept("standardize")
+@given(lanes=dst.three_d_lanes(st.floats(-100.0, 100.0)), ddof=st.sampled_from([0, 1]))
+def test_standardize_along_any_axis_of_a_3d_input(backend, dtype, lanes, ddof):
+    """Each lane along ``axis`` of a 3-D input whose sides all differ is standardized by its own
+    statistics: statistics taken along another axis, or over all, fail."""
+    x, axis = lanes
+    check_oracle("standardize", backend, x.astype(dtype), axis=axis, ddof=ddof, epsilon=1e-5)
+
+
+@pytest.mark.concept("min_max_scale")
+@given(lanes=dst.three_d_lanes(st.floats(-100.0, 100.0)))
+def test_min_max_scale_along_any_axis_of_a_3d_input(backend, dtype, lanes):
+    x, axis = lanes
+    check_oracle("min_max_scale", backend, x.astype(dtype), axis=axis)
+
+
+@pytest.mark.concept("standardize")
 @pytest.mark.parametrize("edge", SCALING_EDGES)
 @pytest.mark.parametrize("epsilon", [0.0, 1e-5])
 def test_standardize_edge_inputs(backend, dtype, edge, epsilon):

@@ -109,6 +109,86 @@ def test_the_same_seed_gives_the_same_batches(backend, dtype, settings):
     )
 
 
+SHUFFLED = 20
+"""Samples in the randomness tests: two independent uniform permutations of 20 coincide, or one
+is the identity, with probability 1/20! = 4e-19, so a correct shuffle never fails them and a
+missing or repeated one always does, whatever the seed."""
+
+
+def _epoch_orders(batches: np.ndarray, epochs: int) -> np.ndarray:
+    """Each epoch's order of the samples, read from the padded batch rows."""
+    rows = batches.reshape(epochs, -1, batches.shape[-1])
+    return np.stack([r[r >= 0] for r in rows])
+
+
+@pytest.mark.concept("minibatches")
+@given(batch_size=st.integers(1, SHUFFLED), seed=st.integers(0, 2**16))
+def test_shuffled_epochs_are_fresh_permutations(backend, dtype, batch_size, seed):
+    """With ``shuffle``, each epoch visits the samples in a new order: none is the identity and
+    no two epochs repeat one (a loader that shuffles once, or never, fails)."""
+    settings = {"n": SHUFFLED, "batch_size": batch_size, "epochs": 3, "shuffle": True}
+    orders = _epoch_orders(run_backend("minibatches", backend, seed=seed, **settings), 3)
+    distinct = {tuple(o) for o in orders.tolist()} | {tuple(range(SHUFFLED))}
+    check_relation(
+        "minibatches",
+        backend,
+        dtype,
+        "shuffled epochs: 3 orders, all different, none the identity",
+        len(distinct) == 4,
+        actual=orders,
+        expected="three different permutations",
+        inputs=input_text("minibatches", seed=seed, **settings),
+    )
+
+
+@pytest.mark.concept("minibatches")
+@given(seeds=st.lists(st.integers(0, 2**16), min_size=2, max_size=2, unique=True))
+def test_different_seeds_shuffle_differently(backend, dtype, seeds):
+    settings = {"n": SHUFFLED, "batch_size": 4, "shuffle": True}
+    first, second = (run_backend("minibatches", backend, seed=s, **settings) for s in seeds)
+    check_relation(
+        "minibatches",
+        backend,
+        dtype,
+        f"seeds {seeds[0]} and {seeds[1]} give different orders",
+        not np.array_equal(first, second),
+        actual=second,
+        expected=f"anything but {first.tolist()}",
+        inputs=input_text("minibatches", **settings) + f", seeds = {seeds}",
+    )
+
+
+@pytest.mark.concept("train_val_test_split")
+@given(seeds=st.lists(st.integers(0, 2**16), min_size=2, max_size=2, unique=True))
+def test_splits_are_random_and_reproducible(backend, dtype, seeds):
+    """A split is a random permutation cut into pieces: not the identity, another for another
+    seed, the same for the same seed."""
+    split = {s: run_backend("train_val_test_split", backend, n=SHUFFLED, seed=s) for s in seeds}
+    again = run_backend("train_val_test_split", backend, n=SHUFFLED, seed=seeds[0])
+    orders = [tuple(v[v >= 0].tolist()) for v in split.values()]
+    text = input_text("train_val_test_split", n=SHUFFLED) + f", seeds = {seeds}"
+    check_relation(
+        "train_val_test_split",
+        backend,
+        dtype,
+        "random: neither split is the identity order, and the two seeds' differ",
+        len(set(orders) | {tuple(range(SHUFFLED))}) == 3,
+        actual=np.array(orders),
+        expected="two different permutations",
+        inputs=text,
+    )
+    check_relation(
+        "train_val_test_split",
+        backend,
+        dtype,
+        "reproducible: the same seed gives the same split",
+        np.array_equal(again, split[seeds[0]]),
+        actual=again,
+        expected=split[seeds[0]],
+        inputs=text,
+    )
+
+
 FRACTIONS = st.sampled_from(
     [
         (0.8, 0.1, 0.1),

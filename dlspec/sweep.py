@@ -39,7 +39,7 @@ def failure_entries(document: dict[str, Any], seed: int) -> list[dict[str, Any]]
                     "concept": cell["concept"],
                     "backend": cell["backend"],
                     "dtype": found.group("dtype") if found and found.group("dtype") else "",
-                    "message": first.removeprefix("dlspec.checks.ConformanceFailure: "),
+                    "message": first[found.end() :].strip() if found else first,
                 }
             )
     return entries

@@ -138,6 +138,31 @@ def _shifted(z: list[mpf]) -> list[mpf]:
     return [mpmath.fsub(zi, top, exact=True) for zi in z]
 
 
+def softmax_weights(z: list[mpf]) -> tuple[list[mpf], list[mpf], mpf]:
+    """``w_j = exp(z_j - max z)``, ``e_j = w_j - 1`` (``expm1`` of the exact shift) and
+    ``W = sum w``, so that ``softmax(z) = w / W``. Differences of softmax values keep their
+    digits in one form or the other: ``e`` where a weight is near 1 (``softmax([8.8e-110, 0])``
+    is 1/2 + 2.2e-110, which a rounded ``w`` loses), ``w`` where it is tiny (``e`` is then -1 to
+    the working precision)."""
+    shifted = _shifted(z)
+    return (
+        [mpmath.exp(d) for d in shifted],
+        [mpmath.expm1(d) for d in shifted],
+        fsum(mpmath.exp(d) for d in shifted),
+    )
+
+
+def weighted_difference(w_a: mpf, e_a: mpf, a: mpf, w_b: mpf, e_b: mpf, b: mpf) -> list[mpf]:
+    """The parts of ``w_a a - b w_b`` for two weights given as ``w`` and ``e = w - 1``
+    (:func:`softmax_weights`), in whichever form rounds less: directly, or as
+    ``(a - b) + e_a a - b e_b`` with the exact difference ``a - b`` of two floats first. This is
+    the term the softmax family's derivatives are sums of; a caller adds all parts of all terms
+    in one ``fsum``, which rounds once, so that nothing cancels a rounding."""
+    if abs(e_a * a) + abs(b * e_b) < abs(w_a * a) + abs(b * w_b):
+        return [mpmath.fsub(a, b, exact=True), e_a * a, -b * e_b]
+    return [w_a * a, -b * w_b]
+
+
 def _softmax_lane(z: list[mpf]) -> list[mpf]:
     weights = [mpmath.exp(d) for d in _shifted(z)]
     total = fsum(weights)

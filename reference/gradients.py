@@ -342,14 +342,22 @@ def softmax_grad(x: Any, cotangent: Any, *, axis: int = -1) -> Tensor:
     Evaluated as :math:`s_i \sum_j s_j (\bar g_i - \bar g_j)` (the same, as :math:`\sum_j s_j = 1`):
     :math:`\bar g_i - \langle \bar g, s\rangle` cancels where one :math:`s_j` is within the
     working precision of 1 (``softmax_grad([0, -300], [1, 0])[0]`` is 5.1e-131, not 0), while each
-    difference :math:`\bar g_i - \bar g_j` of two floats is exact."""
+    difference :math:`\bar g_i - \bar g_j` of two floats is exact. Each term
+    :math:`w_j(\bar g_i - \bar g_j)` is taken as :func:`activations.weighted_difference` takes
+    it (the weights :math:`w = W s`), so nearly equal logits do not cancel it either."""
     x, g = _softmax_family("softmax_grad", x, cotangent, axis)
 
     def lane(z: list[mpf], gl: list[mpf]) -> list[mpf]:
-        s = activations._softmax_lane(z)
+        w, e, total = activations.softmax_weights(z)
         return [
-            si * fsum(sj * mpmath.fsub(gi, gj, exact=True) for sj, gj in zip(s, gl, strict=True))
-            for si, gi in zip(s, gl, strict=True)
+            w[i]
+            / (total * total)
+            * fsum(
+                part
+                for j in range(len(z))
+                for part in activations.weighted_difference(w[j], e[j], gl[i], w[j], e[j], gl[j])
+            )
+            for i in range(len(z))
         ]
 
     return _lanewise(x, g, axis, lane)
@@ -363,14 +371,20 @@ def log_softmax_grad(x: Any, cotangent: Any, *, axis: int = -1) -> Tensor:
 
     Evaluated as :math:`\sum_j (\bar g_i s_j - s_i \bar g_j)` (the same, as
     :math:`\sum_j s_j = 1`): :math:`\bar g_i - s_i \sum \bar g` cancels where :math:`s_i` is
-    within the working precision of 1."""
+    within the working precision of 1; each term :math:`\bar g_i w_j - w_i \bar g_j` (the weights
+    :math:`w = W s`) is taken as :func:`activations.weighted_difference` takes it."""
     x, g = _softmax_family("log_softmax_grad", x, cotangent, axis)
 
     def lane(z: list[mpf], gl: list[mpf]) -> list[mpf]:
-        s = activations._softmax_lane(z)
+        w, e, total = activations.softmax_weights(z)
         return [
-            fsum(gi * sj - si * gj for sj, gj in zip(s, gl, strict=True))
-            for si, gi in zip(s, gl, strict=True)
+            fsum(
+                part
+                for j in range(len(z))
+                for part in activations.weighted_difference(w[j], e[j], gl[i], w[i], e[i], gl[j])
+            )
+            / total
+            for i in range(len(z))
         ]
 
     return _lanewise(x, g, axis, lane)
@@ -536,10 +550,18 @@ def softmax_cross_entropy_grad(
     scales = _reduction_scale(concept, cotangent, logits.shape[:-1], reduction)
     out: list[mpf] = []
     for z, y, scale in zip(samples, targets, scales, strict=True):
-        s = activations._softmax_lane(z)
+        # each term w_c y_j - y_c w_j (w = W s) as weighted_difference takes it: logits
+        # [8.8e-110, 0] with target [1/2, 1/2] give 2.2e-110, which rounded weights lose
+        w, e, total = activations.softmax_weights(z)
         out += [
-            scale * fsum(sc * yj - yc * sj for sj, yj in zip(s, y, strict=True))
-            for sc, yc in zip(s, y, strict=True)
+            scale
+            * fsum(
+                part
+                for j in range(len(z))
+                for part in activations.weighted_difference(w[c], e[c], y[j], w[j], e[j], y[c])
+            )
+            / total
+            for c in range(len(z))
         ]
     return Tensor(logits.shape, tuple(out))
 

@@ -77,6 +77,26 @@ def _split_with_a_fixed_seed(*, n, fractions=(0.8, 0.1, 0.1), seed=0):
     return train.train_val_test_split(n=n, fractions=fractions, seed=0)
 
 
+def _leaky_relu_with_keras_default(x, *, negative_slope=0.3):
+    return act.leaky_relu(x, negative_slope=negative_slope)
+
+
+def _softmax_over_axis_0_by_default(x, *, axis=0):
+    return act.softmax(x, axis=axis)
+
+
+def _layer_norm_with_flax_default(x, weight, bias, *, eps=1e-6):
+    return norm.layer_norm(x, weight, bias, eps=eps)
+
+
+def _adam_with_keras_default_eps(params, gradients, *, eps=1e-7, **settings):
+    return opt.adam(params, gradients, eps=eps, **settings)
+
+
+def _huber_with_delta_half_by_default(prediction, target, *, delta=0.5, reduction="mean"):
+    return loss.huber_loss(prediction, target, delta=delta, reduction=reduction)
+
+
 def _entropy_in_bits(p, *, base=None, axis=-1):
     return info.entropy(p, base=2.0 if base is None else base, axis=axis)
 
@@ -589,6 +609,36 @@ MUTANTS: list[type[Mutant]] = [
         "train_val_test_split",
         _split_with_a_fixed_seed,
         "the seed ignored: every call splits as seed 0.",
+    ),
+    _mutant(
+        "LeakyReluWithKerasDefault",
+        "leaky_relu",
+        _leaky_relu_with_keras_default,
+        "negative_slope defaults to Keras' LeakyReLU 0.3, not 0.01.",
+    ),
+    _mutant(
+        "SoftmaxOverAxis0ByDefault",
+        "softmax",
+        _softmax_over_axis_0_by_default,
+        "axis defaults to 0, not -1.",
+    ),
+    _mutant(
+        "LayerNormWithFlaxDefault",
+        "layer_norm",
+        _layer_norm_with_flax_default,
+        "eps defaults to Flax's 1e-6, not 1e-5.",
+    ),
+    _mutant(
+        "AdamWithKerasDefaultEps",
+        "adam",
+        _adam_with_keras_default_eps,
+        "eps defaults to Keras' 1e-7, not 1e-8.",
+    ),
+    _mutant(
+        "HuberWithDeltaHalfByDefault",
+        "huber_loss",
+        _huber_with_delta_half_by_default,
+        "delta defaults to 0.5, not 1.",
     ),
     _mutant("EntropyInBits", "entropy", _entropy_in_bits, "log base 2 where nats are asked for."),
     _mutant(

@@ -377,6 +377,13 @@ FOUND_BY_THE_SWEEP: dict[str, tuple[str, list[Any], dict[str, Any]]] = {
         ],
         {},
     ),
+    # seed 1 (ci), on the reference backend: softmax 1/2 + 2.2e-110, whose excess over the
+    # target's 1/2 a rounded exp lost (0 at 160 bits); now weighted_difference's two forms
+    "softmax cross entropy at nearly equal logits": (
+        "softmax_cross_entropy_grad",
+        [[8.83368344598959e-110, 0.0], [0.5, 0.5], 1.0],
+        {"label_smoothing": 0.0, "reduction": "mean"},
+    ),
     # torch float64: 7.8e-322 where the reference is 0 (one element per lane)
     "layer_norm of one feature with the smallest weight": (
         "layer_norm_grad",
@@ -384,8 +391,8 @@ FOUND_BY_THE_SWEEP: dict[str, tuple[str, list[Any], dict[str, Any]]] = {
         {},
     ),
 }
-"""False alarms the seed sweep found, each fixed at its cause (here the underflow model of the
-standardized VJP), kept as explicit inputs so they stay fixed."""
+"""False alarms the seed sweep found, each fixed at its cause (the underflow model of the
+standardized VJP, a cancellation in the reference), kept as explicit inputs so they stay fixed."""
 
 
 @pytest.mark.parametrize(

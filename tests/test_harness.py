@@ -779,3 +779,41 @@ def test_the_wheel_carries_every_module_spec_page_and_the_catalogue(tmp_path):
     }
     wanted |= {"dlspec/spec/catalogue.toml", "dlspec/report.schema.json"}
     assert not wanted - names, sorted(wanted - names)
+
+
+# ---------------------------------------------------------------- the seed sweep
+
+
+def test_the_sweep_reads_one_line_per_failure_and_the_divergences_from_a_report():
+    from dlspec import sweep
+
+    document = {
+        "matrix": [
+            {
+                "concept": "softmax",
+                "backend": "numpy",
+                "failures": [
+                    "dlspec.checks.ConformanceFailure: softmax [numpy float32] 1 of 2 elements "
+                    "beyond budget\n  worst out[0] = ..."
+                ],
+                "divergences": [],
+                "tests": {"failed": 1},
+            },
+            {
+                "concept": "tanh",
+                "backend": "jax",
+                "failures": [],
+                "divergences": ["concepts/tanh.md#divergences"],
+                "tests": {"diverged": 0, "passed": 3},
+            },
+        ]
+    }
+    (entry,) = sweep.failure_entries(document, 7)
+    assert entry == {
+        "seed": 7,
+        "concept": "softmax",
+        "backend": "numpy",
+        "dtype": "float32",
+        "message": "1 of 2 elements beyond budget",
+    }
+    assert sweep.divergence_cells(document) == ([], ["tanh [jax]"])

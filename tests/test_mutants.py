@@ -28,10 +28,12 @@ QUIET_SEEDED_MUTANT_RUN = (
 
 
 def run_suite_on(pytester, adapter: type, *extra: str):
-    """The conformance tests of the adapter's ``caught_by`` concept, run on that adapter."""
+    """The conformance tests of the adapter's ``caught_by`` concept (its group's module and the
+    calls with defaults), run on that adapter."""
     concept = load().concept(adapter.caught_by)
     return pytester.runpytest_inprocess(
         str(TESTS / f"test_{concept.group}.py"),
+        str(TESTS / "test_defaults.py"),
         *("--adapter", f"mutants:{adapter.__name__}", "--concept", adapter.caught_by),
         *QUIET_SEEDED_MUTANT_RUN,
         *extra,
@@ -68,7 +70,7 @@ def covered_by_this_session(request, backend: str, concepts: set[str]) -> bool:
 def assert_control_passes(pytester, backend: str, concepts: set[str]) -> None:
     """The control: the tests that catch the mutants pass on the unmutated adapter."""
     groups = sorted({load().concept(c).group for c in concepts})
-    args = [str(TESTS / f"test_{g}.py") for g in groups]
+    args = [str(TESTS / f"test_{g}.py") for g in groups] + [str(TESTS / "test_defaults.py")]
     for concept in sorted(concepts):
         args += ["--concept", concept]
     result = pytester.runpytest_inprocess(*args, "--backend", backend, *QUIET_SEEDED_MUTANT_RUN)

@@ -109,6 +109,15 @@ def _lane_last(array: np.ndarray, axis: int) -> np.ndarray:
     return np.moveaxis(np.asarray(array, dtype=np.float64), axis, -1)
 
 
+def along_axis_model(
+    inputs: Inputs, params: Mapping[str, Any], lane_model: Callable[[np.ndarray], np.ndarray]
+) -> np.ndarray:
+    """``lane_model`` of ``x`` with the lanes along ``params["axis"]`` (default 0) last, its
+    result moved back to that axis: the frame of the models of standardize and its gradient."""
+    axis = params.get("axis", 0)
+    return np.moveaxis(lane_model(_lane_last(inputs["x"], axis)), -1, axis)
+
+
 def _lane_count(array: np.ndarray, axis: int) -> int:
     return int(np.shape(array)[axis])
 
@@ -782,10 +791,10 @@ def _standardize_underflow(
     inputs: Inputs, params: Mapping[str, Any], result: np.ndarray
 ) -> np.ndarray:
     """A subnormal mean or deviation, divided by the spread: ``4 / sd``."""
-    axis = params.get("axis", 0)
-    x = _lane_last(inputs["x"], axis)
-    amplification = 4 * _inverse_spread(x, params.get("epsilon", 0.0)) * np.ones_like(x)
-    return np.moveaxis(amplification, -1, axis)
+    epsilon = params.get("epsilon", 0.0)
+    return along_axis_model(
+        inputs, params, lambda x: 4 * _inverse_spread(x, epsilon) * np.ones_like(x)
+    )
 
 
 @underflow_model("layer_norm")

@@ -28,6 +28,7 @@ from dlspec.error_models import (
     _sigma,
     _standardized,
     _x,
+    along_axis_model,
     error_model,
     underflow_model,
 )
@@ -406,10 +407,8 @@ def _standardize_grad_underflow(
     inputs: Inputs, params: Mapping[str, Any], result: np.ndarray
 ) -> np.ndarray:
     """:func:`_standardized_underflow` along ``axis``."""
-    axis = params.get("axis", 0)
-    x = _lane_last(inputs["x"], axis)
-    gain = _standardized_underflow(x, params.get("ddof", 0), params.get("epsilon", 0.0))
-    return np.moveaxis(gain, -1, axis)
+    ddof, epsilon = params.get("ddof", 0), params.get("epsilon", 0.0)
+    return along_axis_model(inputs, params, lambda x: _standardized_underflow(x, ddof, epsilon))
 
 
 @underflow_model("layer_norm_grad")

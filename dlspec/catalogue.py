@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from importlib import resources
 from typing import Any
 
+from dlspec.divergences import Signature
+
 SCHEMA_VERSION = 1
 COMPARISONS = ("values", "row_sizes")
 
@@ -86,34 +88,34 @@ class Group:
     description: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Divergence:
-    """A backend's known departure from the spec, written up on a spec page.
-
-    The listed tests still run on that backend; a conformance failure there is reported as
-    ``diverges`` with the write-up, not as ``fails``, and a run where it no longer shows is
-    reported too. A test entry is a test function's name, optionally with ``[part]``: a
-    substring of the case id (``test_sigmoid_edge_inputs[saturation]``).
-    """
+    """A backend's known departure from the spec, written up on a spec page, with its signature
+    (:mod:`dlspec.divergences`): an oracle check excuses only the elements in the entry's
+    region with the entry's values, a property only an input in the region, and every run
+    tries the entry's minimal input (``example``), which must show it."""
 
     backends: tuple[str, ...]
     concept: str
     dtypes: tuple[str, ...]
-    tests: tuple[str, ...]
+    signature: Signature
+    examples: Mapping[str, Mapping[str, Any]]
+    """Per dtype, the minimal input that shows it: the concept's arguments (lists) and
+    parameters."""
     summary: str
     spec: str
     versions: str
 
-    def covers(self, backend: str, concept: str, dtype: str | None, test: str, case: str) -> bool:
-        if backend not in self.backends or concept != self.concept:
-            return False
-        if dtype is not None and dtype not in self.dtypes:
-            return False
-        for entry in self.tests:
-            name, _, part = entry.partition("[")
-            if name == test and part.rstrip("]") in case:
-                return True
-        return False
+    @property
+    def id(self) -> str:
+        return f"{'+'.join(self.backends)}-{self.concept}"
+
+    def covers(self, backend: str, concept: str, dtype: str | None) -> bool:
+        return (
+            backend in self.backends
+            and concept == self.concept
+            and (dtype is None or dtype in self.dtypes)
+        )
 
 
 @dataclass(frozen=True)
@@ -130,13 +132,9 @@ class Catalogue:
     finite_differences: Mapping[str, float] = dataclasses.field(default_factory=dict)
     """The gradients' finite-difference property: its ``step`` and relative ``tolerance``."""
 
-    def divergence(
-        self, backend: str, concept: str, dtype: str | None, test: str, case: str
-    ) -> Divergence | None:
-        """The written-up divergence covering this test case, if any."""
-        return next(
-            (d for d in self.divergences if d.covers(backend, concept, dtype, test, case)), None
-        )
+    def divergences_of(self, backend: str, concept: str, dtype: str | None) -> list[Divergence]:
+        """The written-up divergences of ``concept`` on ``backend`` in ``dtype``."""
+        return [d for d in self.divergences if d.covers(backend, concept, dtype)]
 
     def concept(self, concept_id: str) -> Concept:
         try:
@@ -152,6 +150,37 @@ class Catalogue:
     def gradients(self) -> list[Concept]:
         """The gradient concepts, each naming the concept it differentiates (``of``)."""
         return [c for c in self.concepts.values() if c.of is not None]
+
+
+def _signature(entry: Mapping[str, Any]) -> Signature:
+    where = f"divergence of {entry['concept']} on {entry['backends']}"
+    for key in ("where", "gives"):
+        if key not in entry:
+            raise ValueError(f"catalogue: {where} has no {key!r} (spec/README.md#divergences)")
+    try:
+        return Signature(
+            entry["where"],
+            entry["gives"],
+            entry.get("shows", "beyond"),
+            tuple(entry.get("defines", {}).items()),
+        )
+    except ValueError as error:
+        raise ValueError(f"catalogue: {where}: {error}") from None
+
+
+def _examples(entry: Mapping[str, Any], concept: Concept) -> dict[str, dict[str, Any]]:
+    """Per dtype, the minimal input: ``example`` for every dtype, or ``examples.<dtype>``."""
+    where = f"divergence of {concept.id} on {entry['backends']}"
+    shared = entry.get("example")
+    examples = {d: shared for d in entry["dtypes"]} if shared else dict(entry.get("examples", {}))
+    for dtype in entry["dtypes"]:
+        example = examples.get(dtype)
+        if example is None:
+            raise ValueError(f"catalogue: {where} has no example for {dtype}")
+        missing = [a for a in concept.arguments if a not in example]
+        if missing:
+            raise ValueError(f"catalogue: the {dtype} example of the {where} lacks {missing}")
+    return {d: dict(examples[d]) for d in entry["dtypes"]}
 
 
 def _variants(entries: Mapping[str, Mapping[str, Any]]) -> dict[str, Variant]:
@@ -239,7 +268,8 @@ def parse(document: Mapping[str, Any]) -> Catalogue:
                 backends=tuple(entry["backends"]),
                 concept=entry["concept"],
                 dtypes=tuple(entry["dtypes"]),
-                tests=tuple(entry["tests"]),
+                signature=_signature(entry),
+                examples=_examples(entry, concepts[entry["concept"]]),
                 summary=entry["summary"],
                 spec=entry["spec"],
                 versions=entry["versions"],

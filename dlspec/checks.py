@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import math
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import mpmath
@@ -20,6 +21,7 @@ from dlspec import catalogue, oracle, recording
 from dlspec.error_models import MODELS, UNDERFLOW
 from dlspec.numerics import (
     FORMATS,
+    Errors,
     FloatFormat,
     float_format,
     flush_subnormals,
@@ -240,13 +242,122 @@ def _index_text(index: tuple[int, ...]) -> str:
     return f"out[{', '.join(map(str, index))}]" if index else "out"
 
 
+@dataclass(frozen=True)
+class Comparison:
+    """A backend's result held against the reference on one input: what a divergence's
+    signature reads (:data:`dlspec.divergences.NAMES`)."""
+
+    concept: catalogue.Concept
+    backend: Any
+    fmt: FloatFormat
+    out: np.ndarray
+    exact: oracle.ExactResult
+    errors: Errors
+    allowed: np.ndarray
+    ratio: np.ndarray
+    names: dict[str, Any]
+    input_text: InputText
+
+
+def compare(
+    concept: catalogue.Concept,
+    backend: Any,
+    arrays: Sequence[np.ndarray],
+    params: Mapping[str, Any],
+    out: np.ndarray,
+    exact: oracle.ExactResult,
+) -> Comparison:
+    """Errors and allowance of a floating-point result, elementwise."""
+    variants = declared_conventions(concept, backend)
+    reference_params = {**params, **variants}
+    fmt = float_format(out.dtype)
+    errors = measure_errors(out, exact.hi, exact.lo, fmt)
+    inputs = dict(zip(concept.arguments, reference_inputs(backend, arrays), strict=False))
+    flushed = subnormals(backend) == "flushed"
+    allowed = allowance(concept, fmt, inputs, reference_params, exact.hi, flushed=flushed)
+    ratio = _ratio(errors.absolute, allowed)
+    names = {
+        **{k: v for k, v in concept.parameters.items() if isinstance(v, int | float)},
+        **reference_params,
+        **{k: np.asarray(v, np.float64) for k, v in inputs.items()},
+        "out": np.asarray(out, np.float64),
+        "ref": exact.hi,
+        "err": errors.absolute,
+        "ulps": errors.in_ulps,
+        "rel": errors.relative,
+        "allowed": allowed,
+        "beyond": ratio > 1.0,
+        "u": fmt.unit_roundoff,
+        "tiny": fmt.smallest_normal,
+        "biggest": float(np.finfo(fmt.numpy_dtype).max),
+    }
+    return Comparison(
+        concept,
+        backend,
+        fmt,
+        out,
+        exact,
+        errors,
+        allowed,
+        ratio,
+        names,
+        InputText(concept, arrays, params),
+    )
+
+
+def evaluate(
+    concept_id: str, backend: Any, arrays: Sequence[np.ndarray], params: Mapping[str, Any]
+) -> Comparison:
+    """Run the backend on one input and compare it with the reference (a property's input, or
+    a divergence's example)."""
+    concept = catalogue.load().concept(concept_id)
+    variants = declared_conventions(concept, backend)
+    exact = oracle.exact_result(
+        concept_id, reference_inputs(backend, arrays), {**params, **variants}
+    )
+    out = run_backend(concept_id, backend, *arrays, **params)
+    return compare(concept, backend, arrays, params, out, exact)
+
+
+def _explained(comparison: Comparison, beyond: np.ndarray) -> np.ndarray:
+    """The elements beyond the budget that a written-up divergence of this cell explains; each
+    divergence that explains one is recorded as seen, with the worst of them as evidence."""
+    concept, backend = comparison.concept, comparison.backend
+    explained = np.zeros(beyond.shape, dtype=bool)
+    for divergence in catalogue.load().divergences_of(
+        getattr(backend, "name", ""), concept.id, comparison.fmt.name
+    ):
+        mine = beyond & divergence.signature.explained(comparison.names, beyond.shape)
+        if mine.any():
+            explained |= mine
+            recording.current().divergence_seen(divergence, lambda m=mine: evidence(comparison, m))
+    return explained
+
+
+def evidence(comparison: Comparison, elements: np.ndarray) -> str:
+    """The worst of ``elements``: index, value, reference, error and input."""
+    ratio = np.where(elements, comparison.ratio, -1.0)
+    worst = np.unravel_index(int(np.argmax(ratio)), ratio.shape) if ratio.size else ()
+    exact_value = comparison.exact.values[
+        int(np.ravel_multi_index(worst, comparison.exact.shape)) if ratio.size else 0
+    ]
+    return (
+        f"{int(np.count_nonzero(elements))} of {comparison.out.size} elements, worst "
+        f"{_index_text(tuple(int(i) for i in worst))} = {float(comparison.out[worst])!r}, "
+        f"reference {mpmath.nstr(exact_value, 20)}: {_fmt(comparison.errors.in_ulps[worst])} ulp, "
+        f"rel {_fmt(comparison.errors.relative[worst])}; input: {comparison.input_text()}"
+    )
+
+
 def check_oracle(
     concept_id: str, backend: Any, *arrays: np.ndarray, kind: str = "oracle", **params: Any
 ) -> np.ndarray:
     """Hold the backend to the exact reference, within the catalogue's budget; return its result.
 
     ``params`` are the concept's parameters; the backend's declared conventions supply the
-    variants the reference is evaluated under.
+    variants the reference is evaluated under. Elements beyond the budget that a written-up
+    divergence explains (its region and its values) are recorded as that divergence; any other
+    fails the test.
     """
     concept = catalogue.load().concept(concept_id)
     dtype = oracle.expected_dtype(concept, arrays)
@@ -254,10 +365,8 @@ def check_oracle(
     head = _header(concept_id, backend, dtype_name)
     _skip_unsupported(backend, concept_id, params)  # before the reference is evaluated
     variants = declared_conventions(concept, backend)
-    reference_params = {**params, **variants}
-    flushed = subnormals(backend) == "flushed"
     evaluated = reference_inputs(backend, arrays)
-    exact = oracle.exact_result(concept_id, evaluated, reference_params)
+    exact = oracle.exact_result(concept_id, evaluated, {**params, **variants})
     out = run_backend(concept_id, backend, *arrays, **params)
     input_text = InputText(concept, arrays, params)
     if out.shape != exact.shape:
@@ -268,13 +377,18 @@ def check_oracle(
     if not np.issubdtype(dtype, np.floating):
         _check_exact(concept, backend, dtype_name, out, exact.rounded(dtype), kind, input_text)
         return out
-    fmt = float_format(dtype)
-    errors = measure_errors(out, exact.hi, exact.lo, fmt)
-    inputs = dict(zip(concept.arguments, evaluated, strict=False))
-    allowed = allowance(concept, fmt, inputs, reference_params, exact.hi, flushed=flushed)
-    ratio = _ratio(errors.absolute, allowed)
-    worst = np.unravel_index(int(np.argmax(ratio)), ratio.shape) if ratio.size else ()
-    worst_ratio = float(ratio[worst]) if ratio.size else 0.0
+    comparison = compare(concept, backend, arrays, params, out, exact)
+    fmt, errors, allowed, ratio = (
+        comparison.fmt,
+        comparison.errors,
+        comparison.allowed,
+        comparison.ratio,
+    )
+    beyond = ratio > 1.0
+    explained = _explained(comparison, beyond) if beyond.any() else beyond
+    unexplained_ratio = np.where(explained, 0.0, ratio)
+    worst = np.unravel_index(int(np.argmax(unexplained_ratio)), ratio.shape) if ratio.size else ()
+    worst_ratio = float(unexplained_ratio[worst]) if ratio.size else 0.0
     failed = worst_ratio > 1.0
     recording.current().observation(concept_id, backend.name, fmt.name, kind).add(
         ulps=float(np.max(errors.in_ulps)),
@@ -287,15 +401,18 @@ def check_oracle(
     if currently_in_test_context():
         target(min(worst_ratio, 1e9), label=f"{concept_id} [{backend.name}]: error / allowed")
     if failed:
-        beyond = int(np.count_nonzero(ratio > 1.0))
+        beyond_count = int(np.count_nonzero(beyond & ~explained))
         budget = concept.budget.ulps[fmt.name]
         with np.errstate(over="ignore"):
             allowed_ulps = float(allowed[worst] / ulp(exact.hi[worst], fmt))
         derived_ulps = max(allowed_ulps - budget, 0.0)
         exact_value = exact.values[int(np.ravel_multi_index(worst, exact.shape))]
+        known = int(np.count_nonzero(explained))
         raise ConformanceFailure(
-            f"{head} {beyond} of {out.size} elements beyond budget "
-            f"({budget:g} ulp + error model '{concept.error_model}'; spec/{concept.page})\n"
+            f"{head} {beyond_count} of {out.size} elements beyond budget "
+            f"({budget:g} ulp + error model '{concept.error_model}'; spec/{concept.page})"
+            + (f", besides {known} a written-up divergence explains" if known else "")
+            + "\n"
             f"  worst {_index_text(tuple(int(i) for i in worst))} = {float(out[worst])!r}, "
             f"reference {mpmath.nstr(exact_value, 20)}: "
             f"{_fmt(errors.in_ulps[worst])} ulp, rel {_fmt(errors.relative[worst])}; "
@@ -354,6 +471,34 @@ def _fmt(value: float) -> str:
     return f"{value:.3g}"
 
 
+def _property_explained(backend: Any, dtype: str, inputs: str | InputText) -> bool:
+    """Whether a failing property's input lies in the region of a written-up divergence of its
+    concept, with the backend giving there what the divergence gives (recorded as seen)."""
+    if not isinstance(inputs, InputText) or inputs.suffix:
+        return False  # an input the concept does not name: no region to place it in
+    found = catalogue.load().divergences_of(getattr(backend, "name", ""), inputs.concept.id, dtype)
+    if not found:
+        return False
+    try:
+        comparison = evaluate(inputs.concept.id, backend, inputs.arrays, inputs.params)
+    except (ConformanceFailure, ValueError, TypeError):
+        return False
+    shape = comparison.out.shape
+    for divergence in found:
+        region = divergence.signature.in_region(comparison.names, shape)
+        if region.any() and bool(
+            np.all(divergence.signature.explained(comparison.names, shape) | ~region)
+        ):
+            recording.current().divergence_seen(
+                divergence,
+                lambda r=region: (
+                    "a property fails on an input in its region: " + evidence(comparison, r)
+                ),
+            )
+            return True
+    return False
+
+
 def check_relation(
     concept_id: str,
     backend: Any,
@@ -367,7 +512,7 @@ def check_relation(
 ) -> None:
     """A property: ``holds`` must be true everywhere; the message names the relation."""
     holds = np.asarray(holds)
-    failed = not bool(np.all(holds))
+    failed = not bool(np.all(holds)) and not _property_explained(backend, dtype, inputs)
     recording.current().observation(concept_id, backend.name, dtype, "property").add(
         ulps=0.0, relative=0.0, budget_fraction=float(failed), failed=failed, input_text=inputs
     )

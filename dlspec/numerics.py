@@ -151,7 +151,8 @@ def measure_errors(
     """Absolute error ``|b - r|``, the same in ulps of ``r`` in ``fmt``, and relative ``|b - r|/|r|``.
 
     Where the reference is infinite, or overflows ``fmt``, a backend value equal to the reference
-    rounded into ``fmt`` has error 0; a NaN anywhere in the backend value is an infinite error.
+    rounded into ``fmt`` has error 0; a NaN in the backend value is an infinite error, except
+    where the reference is NaN too.
     """
     b = np.asarray(backend, dtype=np.float64)
     hi = np.asarray(reference_hi, dtype=np.float64)
@@ -162,6 +163,9 @@ def measure_errors(
         overflowing = np.isinf(rounded)
         absolute = np.where(overflowing, np.where(b == rounded, 0.0, np.inf), absolute)
         absolute = np.where(np.isnan(b) | np.isnan(absolute), np.inf, absolute)
+        # where the reference itself is NaN (0 * inf, an operation IEEE 754 and the spec leave
+        # undefined), a NaN is the agreeing value
+        absolute = np.where(np.isnan(hi) & np.isnan(b), 0.0, absolute)
         in_ulps = absolute / ulp(hi, fmt)
         magnitude = np.abs(hi)
         relative = np.where(

@@ -104,6 +104,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "concept(id): the catalogue concept a test checks")
+    config.addinivalue_line(
+        "markers", "backends(*names): run only on these backends (a divergence's pinned example)"
+    )
     for group in catalogue.load().groups.values():
         config.addinivalue_line("markers", f"{group.id}: {group.title}")
     if config.getoption("hypothesis_profile", None) is None:
@@ -184,11 +187,14 @@ def pytest_collection_modifyitems(
         concept_id = _concept_of(item)
         if concept_id is not None:
             item.add_marker(getattr(pytest.mark, cat.concept(concept_id).group))
-        if (wanted and concept_id not in wanted) or not _dtype_applies(item, concept_id):
+        if (
+            (wanted and concept_id not in wanted)
+            or not _dtype_applies(item, concept_id)
+            or not _backend_applies(item)
+        ):
             dropped.append(item)
             continue
         kept.append(item)
-        _mark_divergence(item, concept_id, cat)
         function = getattr(item, "obj", None)
         if function is not None and is_hypothesis_test(function):
             hypothesis_seed(seed)(function)
@@ -207,23 +213,14 @@ def _dtype_applies(item: pytest.Item, concept_id: str | None) -> bool:
     )
 
 
-def _mark_divergence(item: pytest.Item, concept_id: str | None, cat: catalogue.Catalogue) -> None:
-    """Mark a test case a backend is known to fail, per the catalogue's written-up divergences:
-    it still runs; a conformance failure is reported as a divergence with its spec page."""
+def _backend_applies(item: pytest.Item) -> bool:
+    """A test marked ``backends(...)`` runs on those backends only (a divergence's pinned
+    example, on the backends it is written up for)."""
+    marker = item.get_closest_marker("backends")
     callspec = getattr(item, "callspec", None)
-    if concept_id is None or callspec is None:
-        return
-    backend = getattr(callspec.params.get("backend"), "name", None)
-    test = getattr(item, "originalname", item.name)
-    found = backend and cat.divergence(
-        backend, concept_id, callspec.params.get("dtype"), test, callspec.id
-    )
-    if found:
-        from dlspec.checks import ConformanceFailure
-
-        reason = f"known divergence: {found.summary} (spec/{found.spec}; {found.versions})"
-        item.add_marker(pytest.mark.xfail(reason=reason, raises=ConformanceFailure, strict=False))
-        item.user_properties.append(("dlspec_divergence", found.spec))
+    if marker is None or callspec is None:
+        return True
+    return getattr(callspec.params.get("backend"), "name", None) in marker.args
 
 
 def _skip(item: pytest.Item, category: str, reason: str) -> None:
@@ -283,16 +280,27 @@ def _compile_seconds(item: pytest.Item) -> float:
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
+    """Record what the test observed; a test that passes where a written-up divergence showed
+    (its region, its values) is reported as that divergence (an expected failure)."""
     started, compiled = time.perf_counter(), _compile_seconds(item)
     with recording.recording() as recorder:
         try:
-            return (yield)
+            result = yield
         finally:
             item.user_properties.append(("dlspec_observations", recorder.summary()))
             item.user_properties.append(("dlspec_call_seconds", time.perf_counter() - started))
             item.user_properties.append(
                 ("dlspec_compile_seconds", _compile_seconds(item) - compiled)
             )
+    if recorder.divergences:
+        divergence, evidence = next(iter(recorder.divergences.items()))
+        item.user_properties.append(("dlspec_divergence", divergence.spec))
+        pytest.xfail(f"{known_divergence(divergence)}\nseen: {evidence}")
+    return result
+
+
+def known_divergence(divergence: catalogue.Divergence) -> str:
+    return f"known divergence: {divergence.summary} (spec/{divergence.spec}; {divergence.versions})"
 
 
 class ReportCollector:
@@ -314,9 +322,13 @@ class ReportCollector:
         if hasattr(report, "wasxfail"):
             # a known divergence: "diverged" when it showed, "passed" (and noted) when it did not
             outcome = "diverged" if report.skipped else "passed"
-            message = f"{report.wasxfail}" + ("" if report.skipped else " -- not seen in this run")
+            message = f"{report.wasxfail}" + (
+                "" if report.skipped else " -- NO LONGER SHOWS at its minimal input"
+            )
         if report.outcome == "skipped" and isinstance(report.longrepr, tuple):
             message = str(report.longrepr[2])
+        elif outcome == "diverged" and report.wasxfail.startswith("known divergence"):
+            message = report.wasxfail  # seen by a test that passed otherwise: with its evidence
         elif report.outcome == "failed" or outcome == "diverged":
             # The exception's own lines (pytest prefixes them with "E"): the conformance message
             # and Hypothesis's falsifying example, without the traceback.

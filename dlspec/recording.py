@@ -63,6 +63,12 @@ def merge_by_step(seen: Sequence[float], new: Sequence[float]) -> list[float]:
 class Recorder:
     def __init__(self) -> None:
         self.observations: dict[tuple[str, str, str, str], Observation] = {}
+        self.divergences: dict[Any, str] = {}
+        """Each written-up divergence seen in this test, with the evidence of its first sight."""
+
+    def divergence_seen(self, divergence: Any, evidence: Callable[[], str]) -> None:
+        if divergence not in self.divergences:
+            self.divergences[divergence] = evidence()
 
     def observation(self, concept: str, backend: str, dtype: str, kind: str) -> Observation:
         key = (concept, backend, dtype, kind)

@@ -203,6 +203,13 @@ def build(
                 "divergence_messages": sorted(
                     {r["message"] for r in outcomes if r["outcome"] == "diverged"}
                 ),
+                "divergences_not_shown": sorted(
+                    {
+                        r["divergence"]
+                        for r in outcomes
+                        if r["outcome"] == "passed" and r.get("divergence")
+                    }
+                ),
                 "skip_reasons": sorted(
                     {r["message"] for r in outcomes if r["outcome"] == "skipped"}
                 ),
@@ -499,6 +506,17 @@ def markdown(document: Mapping[str, Any]) -> str:
             lines += [f"### {r['concept']} on {r['backend']}", ""]
             for message in r["divergence_messages"]:
                 lines += ["```text", message.strip(), "```", ""]
+    gone = [r for r in document["matrix"] if r.get("divergences_not_shown")]
+    if gone:
+        lines += ["", "## Divergences that no longer show", ""]
+        lines += [
+            "A written-up divergence whose minimal input no longer shows it on this backend "
+            "(fixed upstream, or a write-up to correct):",
+            "",
+        ]
+        for r in gone:
+            pages = ", ".join(f"spec/{page}" for page in r["divergences_not_shown"])
+            lines += [f"- {r['concept']} on {r['backend']}: {pages}"]
     failures = [r for r in document["matrix"] if r["failures"]]
     if failures:
         lines += ["", "## Failures", ""]

@@ -1305,12 +1305,13 @@ def _t_warmup_cosine_keras_horizon(
     import torch
 
     peak, length = float(base_lr), decay_steps  # the cosine over decay_steps after the warmup
+    scale = peak or 1.0  # LambdaLR multiplies the base rate: a zero peak stays 0 whatever
 
     def factor(t):
         if t < warmup_steps:
-            return (start_lr + (peak - start_lr) * t / warmup_steps) / peak
+            return (start_lr + (peak - start_lr) * t / warmup_steps) / scale
         cosine = (1 + math.cos(math.pi * min(t - warmup_steps, length) / length)) / 2
-        return (end_lr + (peak - end_lr) * cosine) / peak
+        return (end_lr + (peak - end_lr) * cosine) / scale
 
     return _t_rates(base_lr, steps, lambda o: torch.optim.lr_scheduler.LambdaLR(o, factor))
 
@@ -1596,6 +1597,40 @@ def _j_plateau_patience_plus_one(base_lr, metrics, *, patience=10, **settings):
     return plateau(base_lr, metrics, patience=patience + 1, **settings)
 
 
+def _j_warmup_cosine_zero_peak_nan(
+    base_lr, *, warmup_steps, decay_steps, start_lr=0.0, end_lr=0.0, steps
+):
+    """optax 0.1.9's warmup_cosine_decay_schedule: its cosine part divides end_value by
+    peak_value, which is 0 / 0 for a zero peak."""
+    import jax
+    import optax
+    from dlspec.adapters import jax_ops
+
+    schedule = jax_ops.table(jax, optax)["warmup_cosine"]
+    rates = schedule(
+        base_lr,
+        warmup_steps=warmup_steps,
+        decay_steps=decay_steps,
+        start_lr=start_lr,
+        end_lr=end_lr,
+        steps=steps,
+    )
+    return rates + 0 * ((end_lr + 0 * base_lr) / base_lr)
+
+
+def _j_plateau_scale_in_float32(base_lr, metrics, **settings):
+    """optax 0.2.3's reduce_on_plateau: its scale kept in float32 whatever the dtype, so a
+    float64 rate is float32-accurate."""
+    import jax
+    import jax.numpy as jnp
+    import optax
+    from dlspec.adapters import jax_ops
+
+    plateau = jax_ops.table(jax, optax)["reduce_lr_on_plateau"]
+    scale = (plateau(base_lr, metrics, **settings) / base_lr).astype(jnp.float32)
+    return (base_lr * scale.astype(base_lr.dtype)).astype(metrics.dtype)
+
+
 def _j_leaky_relu_grad_through_maximum(x, cotangent, *, negative_slope=0.01):
     import jax
     import jax.numpy as jnp
@@ -1698,6 +1733,20 @@ JAX_MUTANT_SPECS = [
         "reduce_lr_on_plateau",
         _j_plateau_patience_plus_one,
         "patience + 1: reduces an epoch late.",
+    ),
+    (
+        "JaxWarmupCosineZeroPeakNan",
+        "warmup_cosine",
+        _j_warmup_cosine_zero_peak_nan,
+        "optax 0.1.9: NaN for a zero peak (end / peak); the cell's written-up float64 "
+        "divergence must not hide it.",
+    ),
+    (
+        "JaxPlateauScaleInFloat32",
+        "reduce_lr_on_plateau",
+        _j_plateau_scale_in_float32,
+        "optax 0.2.3: the plateau's scale kept in float32 under x64; the cell's written-up "
+        "min_lr divergence must not hide it.",
     ),
     (
         "JaxLeakyReluGradThroughMaximum",

@@ -195,7 +195,7 @@ def test_kl_divergence_is_nonnegative_and_zero_on_itself(backend, dtype, pq, bas
         own,
         np.zeros_like(own, dtype=np.float64),
         allowed_own,
-        inputs=text,
+        inputs=input_text("kl_divergence", p, p, base=base, axis=-1),
     )
 
 

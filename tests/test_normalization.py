@@ -254,7 +254,9 @@ def test_batch_norm_in_training_is_standardize_scaled_and_shifted(backend, dtype
         allowed[:n]
         + np.abs(weight) * allowed_z
         + np.finfo(np.float64).eps * (np.abs(weight * z) + np.abs(bias)),
-        inputs=input_text("batch_norm", x, mean, var, weight, bias),
+        # the relation holds by the input of both sides; standardize's is the one that departs
+        # where a backend's variance cancels (a written-up divergence of standardize)
+        inputs=input_text("standardize", x, axis=0, epsilon=1e-5),
     )
 
 

@@ -309,6 +309,10 @@ def warmup_cosine_settings(draw):
     base=1.0,
     settings={"warmup_steps": 2, "decay_steps": 6, "start_lr": 0.0, "end_lr": 0.0, "steps": 9},
 )
+@example(  # a zero peak: all zeros (optax 0.1.9 divided end_value by peak_value, giving NaN)
+    base=0.0,
+    settings={"warmup_steps": 2, "decay_steps": 6, "start_lr": 0.0, "end_lr": 0.0, "steps": 9},
+)
 def test_warmup_cosine_matches_reference(backend, dtype, base, settings):
     check_oracle("warmup_cosine", backend, _base(base, dtype), **settings)
 

@@ -7,6 +7,8 @@ keyword-only and validated eagerly, with messages that name ``arg=value`` and th
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
@@ -14,10 +16,36 @@ from hypothesis.extra import numpy as hnp
 MAX_SIDE = 16
 
 SIDES = (1, 2, 3, 5, 8, 16)
-"""The side lengths shapes are drawn from: the smallest sizes (where edge cases live), odd and
-even, powers of two and a size between, up to ``MAX_SIDE``. A short menu keeps the number of
-distinct shapes small, so a compiling backend (JAX, ``torch.compile``) compiles each function for
-few shapes; sizes beyond are the speed benchmarks' business."""
+"""The side lengths shapes are made of: the smallest sizes (where edge cases live), odd and
+even, powers of two and a size between, up to ``MAX_SIDE``."""
+
+SHAPES: dict[int, tuple[tuple[int, ...], ...]] = {
+    0: ((),),
+    1: ((1,), (2,), (3,), (5,), (8,), (16,)),
+    2: ((1, 1), (1, 5), (2, 3), (3, 2), (5, 1), (2, 16), (8, 5), (16, 3)),
+    3: ((1, 1, 1), (2, 3, 1), (1, 2, 3), (3, 2, 5), (5, 3, 2), (2, 16, 3)),
+    4: ((1, 1, 1, 1), (2, 3, 2, 1), (1, 5, 3, 2), (3, 2, 1, 5)),
+}
+"""The shapes drawn, per number of dimensions, simplest first (Hypothesis shrinks towards the
+first): every side of :data:`SIDES` in one dimension; in more, a row and a column, wide and
+tall, odd and even, never square beyond 1 (a square hides a transposed axis), with sides up to
+``MAX_SIDE``. A short menu, not every combination of sides: a compiling backend (JAX, or
+``torch.compile``) compiles each function once per shape, and 14 shapes of one or two
+dimensions compile in a third of the time of the 42 that all pairs of sides make. Sizes beyond
+are the edge inputs' (1024 elements) and the speed benchmarks' business."""
+
+
+@functools.cache
+def arrays_of(shape: tuple[int, ...], elements: st.SearchStrategy) -> st.SearchStrategy:
+    """float64 arrays of a drawn ``shape``: one strategy per shape and elements, built (and
+    validated by Hypothesis) once rather than at every draw of a composite strategy."""
+    return hnp.arrays(np.float64, shape, elements=elements)
+
+
+UNIT_WEIGHTS = st.floats(0.0, 1.0)
+UNIT_WEIGHTS_OR_ZERO = st.one_of(st.just(0.0), UNIT_WEIGHTS)
+POSITIVE_WEIGHTS = st.floats(1e-3, 1.0)
+LANE_VALUES = st.floats(-50.0, 50.0)
 
 
 def _check(condition: bool, message: str) -> None:
@@ -26,12 +54,19 @@ def _check(condition: bool, message: str) -> None:
 
 
 def shapes(*, min_dims: int = 1, max_dims: int = 2, max_side: int = MAX_SIDE) -> st.SearchStrategy:
-    """Array shapes of ``min_dims`` to ``max_dims`` sides, each from :data:`SIDES` up to
-    ``max_side`` (and ``max_side`` itself)."""
-    _check(0 <= min_dims <= max_dims, f"{min_dims=} and {max_dims=} need 0 <= min_dims <= max_dims")
+    """Array shapes of ``min_dims`` to ``max_dims`` dimensions from :data:`SHAPES`, each side
+    capped at ``max_side``."""
+    _check(
+        0 <= min_dims <= max_dims <= max(SHAPES),
+        f"{min_dims=} and {max_dims=} need 0 <= min_dims <= max_dims <= {max(SHAPES)}",
+    )
     _check(max_side >= 1, f"{max_side=} must be at least 1")
-    sides = sorted({s for s in SIDES if s <= max_side} | {max_side})
-    return st.lists(st.sampled_from(sides), min_size=min_dims, max_size=max_dims).map(tuple)
+    menu = [
+        tuple(min(side, max_side) for side in shape)
+        for dims in range(min_dims, max_dims + 1)
+        for shape in SHAPES[dims]
+    ]
+    return st.sampled_from(list(dict.fromkeys(menu)))
 
 
 def float_arrays(
@@ -69,10 +104,7 @@ def distributions(
 ) -> np.ndarray:
     """Arrays whose lanes along the last axis are probability distributions (some entries 0)."""
     shape = draw(shapes(min_dims=1, max_dims=max_dims, max_side=max_side))
-    weight = st.floats(0.0, 1.0) if zeros else st.floats(1e-3, 1.0)
-    if zeros:
-        weight = st.one_of(st.just(0.0), weight)
-    weights = draw(hnp.arrays(np.float64, shape, elements=weight))
+    weights = draw(arrays_of(shape, UNIT_WEIGHTS_OR_ZERO if zeros else POSITIVE_WEIGHTS))
     weights[..., 0] = np.where(weights.sum(axis=-1) == 0, 1.0, weights[..., 0])
     return weights / weights.sum(axis=-1, keepdims=True)
 
@@ -83,7 +115,7 @@ def distribution_pairs(
 ) -> tuple[np.ndarray, np.ndarray]:
     """``(p, q)`` of one shape; ``q`` is strictly positive where ``p`` is, so H(P, Q) is finite."""
     p = draw(distributions(max_dims=max_dims, max_side=max_side))
-    q = draw(hnp.arrays(np.float64, p.shape, elements=st.floats(1e-3, 1.0)))
+    q = draw(arrays_of(p.shape, POSITIVE_WEIGHTS))
     return p, q / q.sum(axis=-1, keepdims=True)
 
 
@@ -93,10 +125,7 @@ def paired_arrays(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Two arrays of one shape, e.g. prediction and target."""
     shape = draw(shapes(min_dims=1, max_dims=max_dims))
-    return (
-        draw(hnp.arrays(np.float64, shape, elements=elements)),
-        draw(hnp.arrays(np.float64, shape, elements=elements)),
-    )
+    return draw(arrays_of(shape, elements)), draw(arrays_of(shape, elements))
 
 
 def axes_for(array: np.ndarray) -> st.SearchStrategy:
@@ -120,7 +149,7 @@ def three_d_lanes(
     shape = draw(st.permutations(THREE_D_SIDES)).copy()
     axis = draw(st.integers(-3, 2))
     if not distributions:
-        values = elements if elements is not None else st.floats(-50.0, 50.0)
-        return draw(hnp.arrays(np.float64, tuple(shape), elements=values)), axis
-    weights = draw(hnp.arrays(np.float64, tuple(shape), elements=st.floats(1e-3, 1.0)))
+        values = elements if elements is not None else LANE_VALUES
+        return draw(arrays_of(tuple(shape), values)), axis
+    weights = draw(arrays_of(tuple(shape), POSITIVE_WEIGHTS))
     return weights / weights.sum(axis=axis, keepdims=True), axis

@@ -65,6 +65,9 @@ def min_max_scale(
     ``axis`` into ``[a, b] = [feature_min, feature_max]``; a constant lane (max = min) maps to
     ``a``, as scikit-learn's ``MinMaxScaler`` does. ``min_max_scale([[0], [5], [10]]) ==
     [[0], [0.5], [1]]``.
+
+    Evaluated as :math:`(a(\max x - x) + b(x - \min x)) / (\max x - \min x)`, its numerator
+    exact: where the result is near 0 (``a < 0 < b``), ``a + ...`` cancels.
     """
     concept = "min_max_scale"
     x = as_tensor(x)
@@ -77,7 +80,17 @@ def min_max_scale(
         low, high = min(values), max(values)
         if high == low:
             return [a] * len(values)
-        return [a + (b - a) * (v - low) / (high - low) for v in values]
+        span = mpmath.fsub(high, low, exact=True)
+        return [
+            exact_sum(
+                [
+                    exact_product(a, mpmath.fsub(high, v, exact=True)),
+                    exact_product(b, mpmath.fsub(v, low, exact=True)),
+                ]
+            )
+            / span
+            for v in values
+        ]
 
     return along_axis(lane, x, axis)
 

@@ -497,6 +497,15 @@ def binary_cross_entropy_grad(
     )
 
 
+def _logit_loss_derivative(z: mpf, a: mpf, b: mpf) -> mpf:
+    """``a sigmoid(z) - b sigmoid(-z)`` for ``a, b >= 0``, as ``-a expm1(log(b/a) - z)
+    sigmoid(z)``: no cancellation but in ``z - log(b/a)``, which is exact where the root is 0."""
+    sigmoid = activations._sigmoid
+    if a == 0 or b == 0:
+        return a * sigmoid(z) - b * sigmoid(-z)
+    return -a * mpmath.expm1(mpmath.log(b / a) - z) * sigmoid(z)
+
+
 @exact
 @guarded
 def binary_cross_entropy_with_logits_grad(
@@ -508,13 +517,19 @@ def binary_cross_entropy_with_logits_grad(
     reduction: str = "mean",
 ) -> Tensor:
     r""":math:`(1 - y)\sigma(z) - w y (1 - \sigma(z))`, which is :math:`\sigma(z) - y` for
-    :math:`w = 1`, through the reduction."""
+    :math:`w = 1`, through the reduction.
+
+    Evaluated as :math:`-A\,\mathrm{expm1}(z^* - z)\,\sigma(z)` with :math:`A = 1 - y`,
+    :math:`B = w y` and the root :math:`z^* = \log(B / A)` (the plain difference where
+    :math:`A` or :math:`B` is 0): the two sigmoid terms cancel near the root, without bound where
+    it is rational (:math:`z^* = 0` for ``y = 1/2``, ``w = 1``: the gradient is
+    :math:`\tanh(z/2)/2`).
+    """
     concept = "binary_cross_entropy_with_logits_grad"
     logits, target = losses_.checked_pair(concept, "logits", logits, target)
     check_in_unit_interval(concept, "target", target)
     require(concept, "pos_weight", pos_weight, pos_weight >= 0, "non-negative")
     w = mpf(pos_weight)
-    sigmoid = activations._sigmoid
     return _loss_grad(
         concept,
         "logits",
@@ -522,7 +537,7 @@ def binary_cross_entropy_with_logits_grad(
         target,
         cotangent,
         reduction,
-        lambda z, y: (1 - y) * sigmoid(z) - w * y * sigmoid(-z),
+        lambda z, y: _logit_loss_derivative(z, mpf(1) - y, exact_product(w, y)),
     )
 
 

@@ -392,6 +392,13 @@ FOUND_BY_THE_SWEEP: dict[str, tuple[str, list[Any], dict[str, Any]]] = {
         [[0.0, 4.9220135875887064e-104], [1.0, 1.0]],
         {"axis": 0},
     ),
+    # seed 2 (ci), on the reference backend: sigma(z) - 1/2 = tanh(z / 2) / 2 at z = 2.4e-90 came
+    # out as 0 (the two sigmoid terms cancel without bound); now (1 - y - w y) - w y expm1(-z)
+    "bce with logits at a tiny logit and target one half": (
+        "binary_cross_entropy_with_logits_grad",
+        [[2.3939662988423523e-90], [0.5], 1.0],
+        {"pos_weight": 1.0, "reduction": "mean"},
+    ),
     # torch float64: 7.8e-322 where the reference is 0 (one element per lane)
     "layer_norm of one feature with the smallest weight": (
         "layer_norm_grad",

@@ -22,6 +22,7 @@ PYTORCH: Final[Mapping[str, str]] = {
     "cosine_annealing_lr.past_horizon": "periodic",
     "warmup_cosine.horizon": "includes_warmup",
     "reduce_lr_on_plateau.patience_rule": "more_than_patience",
+    "reduce_lr_on_plateau.small_decrease": "skipped",
     "batch_norm.running_var": "unbiased",
     "batch_norm.momentum_convention": "weights_batch",
     "accuracy.threshold_rule": "strict",
@@ -51,6 +52,7 @@ JAX: Final[Mapping[str, str]] = {
     "cosine_annealing_lr.past_horizon": "clamped",
     "warmup_cosine.horizon": "includes_warmup",
     "reduce_lr_on_plateau.patience_rule": "reaches_patience",
+    "reduce_lr_on_plateau.small_decrease": "applied",
     "batch_norm.running_var": "biased",
     "batch_norm.momentum_convention": "weights_running",
     "accuracy.threshold_rule": "strict",
@@ -66,5 +68,5 @@ JAX: Final[Mapping[str, str]] = {
 tanh form, optax's ``trace`` starts from zero, ``scale_by_amsgrad`` takes the maximum of the
 bias-corrected second moment, ``clip_by_global_norm`` leaves a small norm alone, cosine schedules
 hold their end value, ``contrib.reduce_on_plateau`` reduces when the plateau count reaches the
-patience). JAX has no binary cross entropy on probabilities, batch norm layer or accuracy: the
+patience and has no ``eps``). JAX has no binary cross entropy on probabilities, batch norm layer or accuracy: the
 composed ones take ``xlogy`` unguarded, Flax's ``BatchNorm`` conventions and the strict threshold."""

@@ -115,11 +115,19 @@ def compiled(make: Callable[..., Any], *settings: Any) -> Any:
 
 def rates(base_lr: Array, steps: int, schedule: Callable[[Array], Array]) -> Array:
     """An optax schedule at optax's ``int32`` step counts 0..steps, cast as optax casts it for
-    the parameters: to the base rate's dtype."""
+    the parameters: to the base rate's dtype.
+
+    The counts go through one ``jax.vmap`` of the schedule, the very function optax calls with
+    one count per step: its operations are elementwise in the count, so each rate is the one a
+    single count gives, with one eager dispatch per operation rather than per operation and
+    step. The counts run on to the next power of two (the rates past ``steps`` are dropped), so
+    that JAX compiles each operation for a handful of lengths, not one per ``steps``."""
+    import jax
     import jax.numpy as jnp
 
-    counts = (jnp.asarray(t, dtype=jnp.int32) for t in range(steps + 1))
-    return jnp.stack([jnp.asarray(schedule(c), dtype=base_lr.dtype) for c in counts])
+    length = 1 << steps.bit_length()  # > steps, a power of two
+    counts = jnp.arange(length, dtype=jnp.int32)
+    return jnp.asarray(jax.vmap(schedule)(counts)[: steps + 1], dtype=base_lr.dtype)
 
 
 def table(jax: Any, optax: Any) -> Mapping[str, Callable[..., Any]]:

@@ -28,6 +28,7 @@ from ._core import (
 PAST_HORIZON: Final = ("periodic", "clamped")
 WARMUP_HORIZONS: Final = ("includes_warmup", "after_warmup")
 PATIENCE_RULES: Final = ("more_than_patience", "reaches_patience")
+SMALL_DECREASES: Final = ("skipped", "applied")
 
 
 def _base(concept: str, base_lr: Any) -> mpf:
@@ -188,6 +189,7 @@ def reduce_lr_on_plateau(
     min_lr: float = 0.0,
     eps: float = 1e-8,
     patience_rule: str = "more_than_patience",
+    small_decrease: str = "skipped",
 ) -> Tensor:
     r"""The learning rate after each epoch's validation metric (result shape ``(n,)`` for ``n``
     metrics): multiply by ``factor`` (not below ``min_lr``) once the metric has not improved for
@@ -195,16 +197,20 @@ def reduce_lr_on_plateau(
 
     Improvement (``mode="min"``): :math:`a < b (1 - \theta)` (``threshold_mode="rel"``) or
     :math:`a < b - \theta` (``"abs"``) for the best value ``b`` so far (initially
-    :math:`+\infty`); ``"max"`` mirrors it. A reduction smaller than ``eps`` is skipped.
+    :math:`+\infty`); ``"max"`` mirrors it.
 
     Variant ``patience_rule``: ``"more_than_patience"`` (PyTorch ``ReduceLROnPlateau``) reduces
     when the count of bad epochs *exceeds* ``patience``, i.e. on the ``patience + 1``-th;
     ``"reaches_patience"`` (optax ``contrib.reduce_on_plateau``) when it reaches ``patience``.
+
+    Variant ``small_decrease``: ``"skipped"`` (PyTorch) makes no reduction that lowers the rate
+    by at most ``eps``; ``"applied"`` (optax, which has no ``eps``) makes every one.
     """
     concept = "reduce_lr_on_plateau"
     check_choice(concept, "mode", mode, ("min", "max"))
     check_choice(concept, "threshold_mode", threshold_mode, ("rel", "abs"))
     check_choice(concept, "patience_rule", patience_rule, PATIENCE_RULES)
+    check_choice(concept, "small_decrease", small_decrease, SMALL_DECREASES)
     require(concept, "factor", factor, 0 < factor < 1, "in (0, 1)")
     require(concept, "patience", patience, patience >= 0, "a non-negative integer")
     if patience_rule == "reaches_patience":
@@ -230,7 +236,7 @@ def reduce_lr_on_plateau(
             bad = 0
         if bad > patience if patience_rule == "more_than_patience" else bad >= patience:
             new = max(lr * mpf(factor), mpf(min_lr))
-            if lr - new > eps:
+            if small_decrease == "applied" or lr - new > eps:
                 lr = new
             cooldown_left, bad = cooldown, 0
         rates.append(lr)

@@ -7,6 +7,15 @@ import pytest
 pytest_plugins = ["pytester"]
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    # here, not in pyproject.toml: the suite's nested sessions (tests/test_mutants.py) run from
+    # a folder without it, and import the modules that carry the mark
+    config.addinivalue_line(
+        "markers",
+        "meta: tests of the suite itself (mutant adapters, broken adapters, harness helpers)",
+    )
+
+
 @pytest.fixture(scope="session")
 def torch_imported():
     """torch, with everything the torch adapter imports lazily already imported in this process.

@@ -344,6 +344,10 @@ def _plateau_reaches_patience(base_lr, metrics, *, patience=10, **settings):
     return sched.reduce_lr_on_plateau(base_lr, metrics, patience=max(patience - 1, 0), **settings)
 
 
+def _plateau_without_eps(base_lr, metrics, *, eps=1e-8, **settings):
+    return sched.reduce_lr_on_plateau(base_lr, metrics, eps=-np.inf, **settings)
+
+
 def _min_max_global(x, *, axis=0, feature_min=0.0, feature_max=1.0):
     low, high = np.min(x), np.max(x)
     a, b = x.dtype.type(feature_min), x.dtype.type(feature_max)
@@ -825,6 +829,12 @@ MUTANTS: list[type[Mutant]] = [
         "reduce_lr_on_plateau",
         _plateau_reaches_patience,
         "reduces one epoch early (optax's rule) while declaring PyTorch's.",
+    ),
+    _mutant(
+        "PlateauWithoutEps",
+        "reduce_lr_on_plateau",
+        _plateau_without_eps,
+        "makes a reduction of at most eps (optax's rule) while declaring PyTorch's.",
     ),
     _mutant(
         "MinMaxGlobal",

@@ -381,6 +381,19 @@ def plateau_settings(draw):
         "min_lr": 0.0,
     },
 )
+@example(  # the rate falls below eps / (1 - factor): small_decrease decides (found on optax)
+    base=0.05,
+    metrics=[3.125, 7.0, 1.125, 6.625, 6.5] * 2,
+    settings={
+        "mode": "min",
+        "factor": 0.1,
+        "patience": 1,
+        "threshold": 0.125,
+        "threshold_mode": "abs",
+        "cooldown": 0,
+        "min_lr": 0.0,
+    },
+)
 def test_reduce_lr_on_plateau_matches_reference(backend, dtype, base, metrics, settings):
     check_oracle(
         "reduce_lr_on_plateau",
@@ -410,6 +423,27 @@ def test_a_flat_metric_first_reduces_per_the_declared_patience_rule(backend, dty
         actual=out,
         expected=f"first reduction at epoch {first}",
         inputs=input_text("reduce_lr_on_plateau", lr, metrics, patience=patience),
+    )
+
+
+@pytest.mark.concept("reduce_lr_on_plateau")
+@pytest.mark.parametrize("eps", [1e-8, 1e-3])
+def test_a_decrease_of_at_most_eps_is_made_per_the_declared_rule(backend, dtype, eps):
+    # a flat metric reaches the patience at once; halving 1.5 eps would lower it by 0.75 eps
+    lr = _base(1.5 * eps, dtype)
+    metrics = np.ones(6, dtype=dtype)
+    settings = {"factor": 0.5, "patience": 1, "eps": eps}
+    out = run_backend("reduce_lr_on_plateau", backend, lr, metrics, **settings)
+    rule = declared_convention("reduce_lr_on_plateau", backend, "small_decrease")
+    check_relation(
+        "reduce_lr_on_plateau",
+        backend,
+        dtype,
+        f"a decrease of at most eps is {'not ' if rule == 'skipped' else ''}made ({rule})",
+        bool(np.all(out == lr)) if rule == "skipped" else bool(np.any(out < lr)),
+        actual=out,
+        expected="the rate unchanged" if rule == "skipped" else "a reduction",
+        inputs=input_text("reduce_lr_on_plateau", lr, metrics, **settings),
     )
 
 

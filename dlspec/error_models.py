@@ -832,16 +832,20 @@ def _batch_norm_underflow(
 
 @underflow_model("min_max_scale")
 def _min_max_underflow(inputs: Inputs, params: Mapping[str, Any], result: np.ndarray) -> np.ndarray:
-    """A subnormal difference divided by the range: ``4 |b - a| / R``."""
+    """A subnormal difference divided by the range: ``4 |b - a| / R``, at most the largest
+    float64. A range near or below the smallest normal would overflow it (make report's
+    thorough run drew a subnormal range): flushed, such a range is 0 and the lane becomes ``a``,
+    at most ``|b - a|`` from the truth, and the capped amplification times the smallest normal
+    allows 4; gradual, the lane is exact to within the derived model, and it allows 2^-51.
+    Uncapped, the amplification was infinite and every value passed in such a lane."""
     axis = params.get("axis", 0)
     x = _lane_last(inputs["x"], axis)
     span = np.ptp(x, axis=-1, keepdims=True)
     width = abs(params.get("feature_max", 1.0) - params.get("feature_min", 0.0))
-    with np.errstate(divide="ignore"):
-        amplification = np.where(
-            span > 0, 4 * width / np.where(span > 0, span, 1), 0.0
-        ) * np.ones_like(x)
-    return np.moveaxis(amplification, -1, axis)
+    biggest = np.finfo(np.float64).max
+    with np.errstate(divide="ignore", over="ignore"):
+        amplification = np.minimum(4 * width / np.where(span > 0, span, np.inf), biggest)
+    return np.moveaxis(amplification * np.ones_like(x), -1, axis)
 
 
 # The gradient concepts' models register themselves in MODELS on import.

@@ -189,14 +189,16 @@ def binary_cross_entropy_grad(
     p, y = _x(inputs, "probability"), _x(inputs, "target")
     upstream = _through_reduction(inputs, params, p.shape)
     # |y| / p is inf at p = 0 and overflows for a subnormal p: an unbounded term, as it should be
+    # (and so are its products with the cotangent and with 3)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         terms = np.where(y == 0, 0.0, np.abs(y) / p) + np.where(
             y == 1, 0.0, np.abs(1 - y) / (1 - p)
         )
-    # a zero cotangent zeroes the gradient whatever the terms (inf at p in {0, 1}): 0, not 0 * inf
-    upstream, terms = np.broadcast_arrays(np.asarray(upstream, dtype=np.float64), terms)
-    weighted = np.multiply(upstream, terms, out=np.zeros(terms.shape), where=upstream != 0)
-    return 4 * np.abs(result) + 3 * weighted
+        # a zero cotangent zeroes the gradient whatever the terms (inf at p in {0, 1}): 0, not
+        # 0 * inf
+        upstream, terms = np.broadcast_arrays(np.asarray(upstream, dtype=np.float64), terms)
+        weighted = np.multiply(upstream, terms, out=np.zeros(terms.shape), where=upstream != 0)
+        return 4 * np.abs(result) + 3 * weighted
 
 
 @error_model

@@ -596,6 +596,20 @@ def test_the_reference_is_evaluated_once_per_input_whatever_the_number_of_backen
 # ---------------------------------------------------------------- subnormals and limits
 
 
+def test_a_range_below_the_smallest_normal_is_allowed_its_width_only_when_flushed():
+    """min_max_scale over a subnormal range (make report's thorough run drew one): the allowance
+    is finite (it was infinite: any value passed); flushed, the range is 0 and the lane becomes
+    feature_min, a whole width away."""
+    x = np.array([0.0, 5e-324])
+    concept = catalogue.load().concept("min_max_scale")
+    result = np.array([0.0, 1.0])
+    for flushed, least, most in ((True, 1.0, 8.0), (False, 0.0, 1e-12)):
+        allowed = checks.allowance(
+            concept, FORMATS["float64"], {"x": x}, {}, result, flushed=flushed
+        )
+        assert np.all(np.isfinite(allowed)) and least <= allowed[1] <= most, (flushed, allowed)
+
+
 def test_flushing_zeroes_subnormals_keeping_their_sign_and_nothing_else():
     from dlspec.numerics import flush_subnormals
 

@@ -1,12 +1,14 @@
 """Tests of the harness itself: rounding and ULPs, the catalogue, the reference's domain errors
 and worked values, backend selection, markers and determinism."""
 
+import importlib
 import json
 import math
 import tomllib
 from importlib import resources
 from pathlib import Path
 
+import hypothesis
 import mpmath
 import numpy as np
 import pytest
@@ -548,6 +550,30 @@ def test_the_schema_rejects_a_malformed_report():
 
 def test_same_seed_gives_the_same_report(pytester, tmp_path):
     assert _seeded_report(pytester, tmp_path / "one") == _seeded_report(pytester, tmp_path / "two")
+
+
+def _seeded_draws() -> list[float]:
+    seen: list[float] = []
+
+    @hypothesis.seed(1)
+    @hypothesis.settings(max_examples=300, database=None, phases=[hypothesis.Phase.generate])
+    @given(st.floats(-1e3, 1e3))
+    def collect(x):
+        seen.append(x)
+
+    collect()
+    return seen
+
+
+def test_a_seed_draws_the_same_inputs_whatever_was_imported_before(tmp_path, monkeypatch):
+    """Hypothesis mixes constants from the local modules loaded so far into its draws; the
+    plugin freezes that pool, or one seed draws differently under two xdist schedules."""
+    before = _seeded_draws()
+    module = tmp_path / "odd_constants.py"
+    module.write_text("ODD = (123.456789, 987.654321, -555.5, 0.000123, 17.25, -3.75)\n")
+    monkeypatch.syspath_prepend(tmp_path)
+    importlib.import_module("odd_constants")
+    assert _seeded_draws() == before
 
 
 def test_xdist_workers_merge_into_the_same_report(pytester, tmp_path):

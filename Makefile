@@ -38,9 +38,10 @@ test: $(STAMP)
 
 # The committed reports: every available backend at the `thorough` profile, then the speed
 # benchmarks of the conforming cells (added to the same report, even when some test failed).
+# The log ends with the 20 slowest tests.
 report: $(STAMP)
 	$(BIN)/python -m pytest --backend all --hypothesis-profile thorough --dlspec-seed $(SEED) \
-		--report $(REPORT_DIR) -m "not meta" -q -n auto; status=$$?; \
+		--report $(REPORT_DIR) -m "not meta" -q -n auto --durations=20; status=$$?; \
 	$(BIN)/python -m dlspec.benchmarks --report $(REPORT_DIR) && exit $$status
 
 # The seed sweep (a tool and a benchmark, not CI): the conformance suite on every available

@@ -86,19 +86,35 @@ def vjp(jax: Any) -> Callable[[Callable[..., Any], int], Callable[..., Any]]:
     return differentiate
 
 
-def drive(transform: Any, params: Array, gradients: Array) -> Array:
+def drive(transform: Any, params: Array, gradients: Array) -> np.ndarray:
     """An optax optimizer as it is used: ``init``, then per step ``update`` and
-    ``apply_updates``; the parameters after each step."""
-    import jax.numpy as jnp
+    ``apply_updates``; the parameters after each step. The loop's own bookkeeping (one
+    gradient per step in, the trajectory out) is NumPy's, through :func:`steps_of` and
+    :func:`stacked`: only optax's calls run in JAX."""
     import optax
 
     state = transform.init(params)
     theta, trajectory = params, []
-    for g in gradients:
+    for g in steps_of(gradients):
         updates, state = transform.update(g, state, theta)
         theta = optax.apply_updates(theta, updates)
         trajectory.append(theta)
-    return jnp.stack(trajectory)
+    return stacked(trajectory)
+
+
+def steps_of(values: Array) -> Iterator[Array]:
+    """The rows of ``values``, one JAX array per step, each moved to the device as it is
+    (``jax.device_put``): indexing or iterating a JAX array, or ``jnp.asarray`` of a NumPy one,
+    would compile a program per shape, and none of them is a concept under test."""
+    import jax
+
+    for row in np.asarray(values):
+        yield jax.device_put(row)
+
+
+def stacked(values: Sequence[Array]) -> np.ndarray:
+    """One step's values per row, stacked by NumPy (a ``jnp.stack`` compiles once per count)."""
+    return np.stack([np.asarray(v) for v in values])
 
 
 @functools.cache
@@ -120,14 +136,15 @@ def rates(base_lr: Array, steps: int, schedule: Callable[[Array], Array]) -> Arr
     The counts go through one ``jax.vmap`` of the schedule, the very function optax calls with
     one count per step: its operations are elementwise in the count, so each rate is the one a
     single count gives, with one eager dispatch per operation rather than per operation and
-    step. The counts run on to the next power of two (the rates past ``steps`` are dropped), so
-    that JAX compiles each operation for a handful of lengths, not one per ``steps``."""
+    step. The counts run on to the next power of two, so that JAX compiles each operation for a
+    handful of lengths, not one per ``steps``; NumPy drops the rates past ``steps`` and casts
+    (rounding to nearest, as XLA's convert does), which in JAX would compile per length."""
     import jax
     import jax.numpy as jnp
 
     length = 1 << steps.bit_length()  # > steps, a power of two
     counts = jnp.arange(length, dtype=jnp.int32)
-    return jnp.asarray(jax.vmap(schedule)(counts)[: steps + 1], dtype=base_lr.dtype)
+    return np.asarray(jax.vmap(schedule)(counts))[: steps + 1].astype(base_lr.dtype)
 
 
 def table(jax: Any, optax: Any) -> Mapping[str, Callable[..., Any]]:
@@ -342,8 +359,11 @@ def table(jax: Any, optax: Any) -> Mapping[str, Callable[..., Any]]:
         weight_decay: float = 0.0,
     ) -> Array:
         # Fine-tuning in optax: label the frozen leaf and give it set_to_zero.
-        mask = np.asarray(frozen, dtype=bool)
-        tree = {"trainable": params[~mask], "frozen": params[mask]}
+        mask, initial = np.asarray(frozen, dtype=bool), np.asarray(params)
+        tree = {
+            "trainable": jax.device_put(initial[~mask]),
+            "frozen": jax.device_put(initial[mask]),
+        }
         transform = optax.multi_transform(
             {
                 "train": sgd_transform(lr, momentum, 0.0, False, weight_decay),
@@ -353,14 +373,14 @@ def table(jax: Any, optax: Any) -> Mapping[str, Callable[..., Any]]:
         )
         state = transform.init(tree)
         trajectory = []
-        for g in gradients:
-            grads = {"trainable": g[~mask], "frozen": g[mask]}
+        for g in np.asarray(gradients):
+            grads = {"trainable": jax.device_put(g[~mask]), "frozen": jax.device_put(g[mask])}
             updates, state = transform.update(grads, state, tree)
             tree = optax.apply_updates(tree, updates)
-            row = jnp.empty_like(params)
-            row = row.at[np.flatnonzero(~mask)].set(tree["trainable"])
-            trajectory.append(row.at[np.flatnonzero(mask)].set(tree["frozen"]))
-        return jnp.stack(trajectory)
+            row = np.empty(params.shape, dtype=params.dtype)
+            row[~mask], row[mask] = np.asarray(tree["trainable"]), np.asarray(tree["frozen"])
+            trajectory.append(row)
+        return np.stack(trajectory)
 
     # ------------------------------------------------------------ schedules
 
@@ -452,10 +472,10 @@ def table(jax: Any, optax: Any) -> Mapping[str, Callable[..., Any]]:
         params = jnp.zeros((), dtype=metrics.dtype)
         state = transform.init(params)
         out = []
-        for value in metrics:
+        for value in steps_of(metrics):
             _, state = transform.update(params, state, params, value=value)
             out.append(base_lr * state.scale)
-        return jnp.stack(out).astype(metrics.dtype)
+        return stacked(out).astype(metrics.dtype)
 
     # ------------------------------------------------------------ normalization
 

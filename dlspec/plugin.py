@@ -137,8 +137,13 @@ def freeze_hypothesis_constants() -> None:
     providers.CONSTANTS_CACHE.cache.clear()
 
 
-def pytest_configure(config: pytest.Config) -> None:
+@pytest.hookimpl(trylast=True)
+def pytest_sessionstart(session: pytest.Session) -> None:
+    # after Hypothesis' own sessionstart: reading its storage during initialization warns
     freeze_hypothesis_constants()
+
+
+def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "concept(id): the catalogue concept a test checks")
     config.addinivalue_line(
         "markers", "backends(*names): run only on these backends (a divergence's pinned example)"

@@ -143,7 +143,25 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     freeze_hypothesis_constants()
 
 
+ONE_THREAD_PER_WORKER = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
+"""The thread pools a pytest-xdist worker limits to one thread, unless the user has set them."""
+
+
+def one_thread_per_worker(config: pytest.Config) -> None:
+    """Under ``pytest -n N`` each worker is one core's share. A framework that sizes its thread
+    pool to every core (PyTorch's OpenMP) then runs N pools on N cores, and OpenMP's threads,
+    spinning while they wait, take the core another worker needs: PyTorch's small losses ran
+    three times slower beside one busy core than alone. So each worker asks for one thread,
+    before any framework is imported (the adapters import theirs on first use). The arrays
+    the tests draw are far below the sizes a framework splits across threads, so no result
+    changes; the speed benchmarks run in a process of their own, with every thread."""
+    if hasattr(config, "workerinput"):
+        for variable in ONE_THREAD_PER_WORKER:
+            os.environ.setdefault(variable, "1")
+
+
 def pytest_configure(config: pytest.Config) -> None:
+    one_thread_per_worker(config)
     config.addinivalue_line("markers", "concept(id): the catalogue concept a test checks")
     config.addinivalue_line(
         "markers", "backends(*names): run only on these backends (a divergence's pinned example)"

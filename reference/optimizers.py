@@ -25,6 +25,7 @@ from ._core import (
     check_ndim,
     check_tensor,
     exact,
+    guarded,
     require,
     rows,
 )
@@ -152,6 +153,7 @@ def sgd(
     )
 
 
+@guarded
 def _adam_steps(
     concept: str,
     params: Any,

@@ -392,6 +392,15 @@ def test_a_reduced_result_keeps_its_exact_value_beyond_float64():
     assert (exact.hi, exact.lo) == (1.5, 2.0**-53)
 
 
+def test_an_adam_step_that_lands_near_zero_keeps_its_leading_bits():
+    # make report's thorough run found it: the second step takes 0.4995 to -8.66e-19, 2**-61 of
+    # its terms; at 160 bits without guard bits the result kept only 102 of them.
+    arrays = [np.array([0.999]), np.array([[0.999], [0.999]])]
+    params = {"lr": 0.5, "beta1": 0.9, "beta2": 0.999, "eps": 1e-3}
+    assert oracle.precision_disagreement("adam", arrays, params) is None
+    assert -8.67e-19 < oracle.exact_result("adam", arrays, params).hi[1] < -8.66e-19
+
+
 def test_the_precision_doubling_check_finds_a_cancelling_reference(monkeypatch):
     arrays, params = [np.array([0.0, -120.0])], {"axis": -1}
     assert oracle.precision_disagreement("log_softmax", arrays, params) is None
@@ -577,11 +586,13 @@ def test_a_seed_draws_the_same_inputs_whatever_was_imported_before(tmp_path, mon
 
 
 def test_xdist_workers_merge_into_the_same_report(pytester, tmp_path):
-    """Under ``pytest -n``, the workers' results reach the controller, which writes one report,
-    the same as a run in one process."""
+    """Under ``pytest -n`` (scheduled as ``make test`` does, a test's backends in one worker),
+    the workers' results reach the controller, which writes one report, the same as a run in
+    one process."""
     serial = _seeded_report(pytester, tmp_path / "serial")
     assert serial[0] and serial[1]
-    assert _seeded_report(pytester, tmp_path / "parallel", "-n", "2") == serial
+    parallel = _seeded_report(pytester, tmp_path / "parallel", "-n", "2", "--dist", "loadgroup")
+    assert parallel == serial
 
 
 # ---------------------------------------------------------------- the checks themselves

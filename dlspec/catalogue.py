@@ -144,9 +144,6 @@ class Catalogue:
                 f"concept {concept_id!r} is not in the catalogue; known: {sorted(self.concepts)}"
             ) from None
 
-    def in_group(self, group: str) -> list[Concept]:
-        return [c for c in self.concepts.values() if c.group == group]
-
     def gradients(self) -> list[Concept]:
         """The gradient concepts, each naming the concept it differentiates (``of``)."""
         return [c for c in self.concepts.values() if c.of is not None]

@@ -118,10 +118,6 @@ def along_axis_model(
     return np.moveaxis(lane_model(_lane_last(inputs["x"], axis)), -1, axis)
 
 
-def _lane_count(array: np.ndarray, axis: int) -> int:
-    return int(np.shape(array)[axis])
-
-
 def _log_base_magnitude(base: float | None) -> float:
     return 1.0 if base is None else abs(float(np.log(base)))
 

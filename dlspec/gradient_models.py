@@ -103,9 +103,13 @@ def gelu_grad(inputs: Inputs, params: Mapping[str, Any], result: np.ndarray) -> 
 
 @error_model
 def silu_grad(inputs: Inputs, params: Mapping[str, Any], result: np.ndarray) -> np.ndarray:
-    r""":math:`\sigma(1 + x(1 - \sigma))` from the rounded :math:`\sigma`: its error times
-    :math:`|1 - 2\sigma... |` bounded by the terms, :math:`|\bar g|\sigma(6 + 6|x|) +
-    |\bar g||x|\sigma(1 - \sigma)|2 + x(1 - 2\sigma)| + 2|r|` (the last: the condition)."""
+    r""":math:`\bar g \sigma(1 + x(1 - \sigma))` from the rounded :math:`\sigma`, bounded by
+    :math:`|\bar g|\sigma(6 + 6|x|)` for the roundings (of :math:`\sigma`, :math:`1 - \sigma`,
+    the products and the sum, each a few units of :math:`\sigma` or :math:`\sigma|x|`), plus
+    :math:`|\bar g||x|\sigma(1 - \sigma)|2 + x(1 - 2\sigma)|` for the error :math:`\sigma`
+    carries from its rounded argument (relative :math:`(1 - \sigma)|x|`) through the formula,
+    whose derivative in :math:`\sigma` is :math:`1 + x(1 - 2\sigma)`, plus :math:`2|r|` for
+    the result's own rounding."""
     x, g = _x(inputs), _g(inputs)
     s = _sigma(x)
     condition = np.abs(x) * s * (1 - s) * np.abs(2 + x * (1 - 2 * s))

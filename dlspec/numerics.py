@@ -42,11 +42,6 @@ class FloatFormat:
         return math.ldexp(1.0, -self.significand_bits)
 
     @property
-    def epsilon(self) -> float:
-        """Machine epsilon 2**(1-p), the ulp of 1."""
-        return math.ldexp(1.0, 1 - self.significand_bits)
-
-    @property
     def smallest_subnormal(self) -> float:
         return math.ldexp(1.0, self.min_exponent - self.significand_bits + 1)
 

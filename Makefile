@@ -29,27 +29,26 @@ $(STAMP): pyproject.toml constraints.txt
 	touch $(STAMP)
 
 # Lint, then the conformance suite on every available backend at the `ci` profile, plus the
-# suite's own tests, on every core (pytest-xdist; the workers' results merge into one report;
-# a test's backends run in one worker, which then evaluates the reference once for all of them).
+# suite's own tests, on every core (pytest-xdist; the workers' results merge into one report).
 # Writes its report to an untracked folder so tracked files stay untouched.
 test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest --backend all --hypothesis-profile ci --dlspec-seed $(SEED) \
-		--report $(TEST_REPORT_DIR) -n auto --dist loadgroup
+		--report $(TEST_REPORT_DIR) -n auto
 
 # The committed reports: every available backend at the `thorough` profile, then the speed
 # benchmarks of the conforming cells (added to the same report, even when some test failed).
 # The log ends with the 20 slowest tests.
 report: $(STAMP)
 	$(BIN)/python -m pytest --backend all --hypothesis-profile thorough --dlspec-seed $(SEED) \
-		--report $(REPORT_DIR) -m "not meta" -q -n auto --dist loadgroup --durations=20; status=$$?; \
+		--report $(REPORT_DIR) -m "not meta" -q -n auto --durations=20; status=$$?; \
 	$(BIN)/python -m dlspec.benchmarks --report $(REPORT_DIR) && exit $$status
 
 # The seed sweep (a tool and a benchmark, not CI): the conformance suite on every available
 # backend over SEEDS seeds from FIRST_SEED at PROFILE; one line per failure, sweep/summary.json.
 sweep: $(STAMP)
 	$(BIN)/python -m dlspec.sweep --seeds $(SEEDS) --first $(FIRST_SEED) --profile $(PROFILE) \
-		--out sweep -- --backend all -n auto --dist loadgroup
+		--out sweep -- --backend all -n auto
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

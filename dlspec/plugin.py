@@ -254,31 +254,12 @@ def pytest_collection_modifyitems(
             dropped.append(item)
             continue
         kept.append(item)
-        group = _same_draws_group(item) if config.pluginmanager.hasplugin("xdist") else None
-        if group is not None:
-            item.add_marker(pytest.mark.xdist_group(group))
         function = getattr(item, "obj", None)
         if function is not None and is_hypothesis_test(function):
             hypothesis_seed(seed)(function)
     if dropped:
         config.hook.pytest_deselected(items=dropped)
         items[:] = kept
-
-
-def _same_draws_group(item: pytest.Item) -> str | None:
-    """The item's node id without its backend. Items that differ only in the backend draw the
-    same inputs (one seed per test function, whatever the backend), so the reference's exact
-    results for one are the others' too: under ``pytest -n N --dist loadgroup`` (``make test``)
-    such items run in one worker, one after another, where ``dlspec.oracle``'s cache keeps them.
-    None for an item with no backend."""
-    callspec = getattr(item, "callspec", None)
-    backend = callspec.params.get("backend") if callspec is not None else None
-    if backend is None:
-        return None
-    name = getattr(backend, "name", str(backend))
-    head, _, ids = item.nodeid.partition("[")
-    rest = [part for part in f"-{ids.removesuffix(']')}-".split(f"-{name}-") if part != ""]
-    return f"{head}[{'-'.join(p.strip('-') for p in rest)}]"
 
 
 def _dtype_applies(item: pytest.Item, concept_id: str | None) -> bool:

@@ -43,13 +43,9 @@ def exact(function: Callable[P, R]) -> Callable[P, R]:
 
 GUARD_BITS: Final = 64
 """Extra bits for a formula that cancels near a root of an irrational function (SiLU's
-derivative at x = -1.278..., softmax(z) against a target, an Adam step that brings a parameter
-to about zero): no rewrite removes that cancellation, but a float input comes no closer to the
-root than its spacing, so the loss is bounded, by about 2**-60 of the terms for float64 inputs
-(Adam's ``theta - lr m_hat / (sqrt(v_hat) + eps)`` by the spacing of ``eps`` relative to the
-root, 2**-79 for the smallest ``eps`` the suite draws, 1e-8); 64 guard bits cover it. Found by
-the precision-doubling check: Adam from 0.999 with gradients 0.999, 0.999, lr 0.5, eps 1e-3
-lands at -8.66e-19, 2**-61 of its terms, and lost 2**-102 of it at 160 bits."""
+derivative at x = -1.278..., softmax(z) against a target): no rewrite removes that cancellation,
+but a float input comes no closer to the root than its spacing, so the loss is bounded, by about
+2**-60 of the terms for float64 inputs; 64 guard bits cover it."""
 
 
 def guarded(function: Callable[P, R]) -> Callable[P, R]:

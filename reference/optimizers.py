@@ -25,7 +25,6 @@ from ._core import (
     check_ndim,
     check_tensor,
     exact,
-    guarded,
     require,
     rows,
 )
@@ -153,7 +152,6 @@ def sgd(
     )
 
 
-@guarded
 def _adam_steps(
     concept: str,
     params: Any,

@@ -8,8 +8,8 @@ in float32). Optimizers and schedules are driven as optax is used: ``init``, the
 ``update`` and ``apply_updates``; a schedule is called with optax's ``int32`` step count.
 
 Compilation: every new input shape costs XLA a compilation. Array functions run under
-``jax.jit``, one cached callable per concept with the parameters static, so a shape seen once is
-compiled once per run; optimizers and schedules run eagerly, where JAX caches each primitive per
+``jax.jit``, one cached program per concept and set of parameters (closed over, and told apart
+by their bits: ``-0.0`` is not ``0.0``), so a shape seen once is compiled once per run; optimizers and schedules run eagerly, where JAX caches each primitive per
 shape and those caches are shared across all concepts (the two optax transformations that branch
 with ``lax.cond`` have their ``update`` jitted once per settings instead: ``jax_ops.compiled``; a
 schedule takes all its counts in one ``jax.vmap``, padded to a power of two: ``jax_ops.rates``).
@@ -55,6 +55,16 @@ def _listen_to_compilations(jax: Any) -> None:
         if not _listener_installed:
             jax.monitoring.register_event_duration_secs_listener(_count_compilation)
             _listener_installed = True
+
+
+def _distinct(value: Any) -> Any:
+    """A key that tells apart values Python finds equal: ``-0.0`` from ``0.0``, ``1.0`` from
+    ``1`` and ``True``."""
+    if isinstance(value, list | tuple):
+        return tuple(_distinct(v) for v in value)
+    if isinstance(value, float):
+        return (float, value.hex())
+    return (type(value), value)
 
 
 def _hashable(value: Any) -> Any:
@@ -104,6 +114,7 @@ class JaxAdapter(Adapter):
         if mode not in ("jit", "eager"):
             raise ValueError(f"JaxAdapter: mode={mode!r} is not one of 'jit', 'eager'")
         self.mode = mode
+        self._programs: dict[Any, Callable[..., Any]] = {}
         jax.config.update("jax_enable_x64", True)  # else float64 inputs compute in float32
         _listen_to_compilations(jax)
         self.device = str(jax.devices()[0].platform)
@@ -166,9 +177,25 @@ class JaxAdapter(Adapter):
         return jax.block_until_ready(value)
 
     def run(self, concept: str, *arrays: np.ndarray, **params: Any) -> np.ndarray:
-        function = self.native_callable(concept)
         native = (self.to_native(a) for a in arrays)
-        return self.to_numpy(function(*native, **{k: _hashable(v) for k, v in params.items()}))
+        if self.mode != "jit" or concept not in self._jitted:
+            return self.to_numpy(self.table[concept](*native, **params))
+        return self.to_numpy(self._program(concept, params)(*native))
+
+    def _program(self, concept: str, params: Mapping[str, Any]) -> Callable[..., Any]:
+        """``concept`` under ``jax.jit`` with ``params`` closed over, one per distinct set of
+        parameters. Not ``static_argnames``: JAX looks a static value up by equality, so a
+        program compiled for ``0.0`` answered a later call with ``-0.0`` (and ``1`` one with
+        ``1.0``); :func:`_distinct` tells those apart."""
+        import jax
+
+        key = (concept, _distinct(sorted(params.items())))
+        program = self._programs.get(key)
+        if program is None:
+            frozen = {k: _hashable(v) for k, v in params.items()}
+            program = jax.jit(functools.partial(self.table[concept], **frozen))
+            self._programs[key] = program
+        return program
 
 
 class JaxEagerAdapter(JaxAdapter):

@@ -27,6 +27,8 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from dlspec.numerics import distinct_key
+
 from . import conventions
 from .base import Adapter, Limit, gradient_entries
 
@@ -55,16 +57,6 @@ def _listen_to_compilations(jax: Any) -> None:
         if not _listener_installed:
             jax.monitoring.register_event_duration_secs_listener(_count_compilation)
             _listener_installed = True
-
-
-def _distinct(value: Any) -> Any:
-    """A key that tells apart values Python finds equal: ``-0.0`` from ``0.0``, ``1.0`` from
-    ``1`` and ``True``."""
-    if isinstance(value, list | tuple):
-        return tuple(_distinct(v) for v in value)
-    if isinstance(value, float):
-        return (float, value.hex())
-    return (type(value), value)
 
 
 def _hashable(value: Any) -> Any:
@@ -186,10 +178,10 @@ class JaxAdapter(Adapter):
         """``concept`` under ``jax.jit`` with ``params`` closed over, one per distinct set of
         parameters. Not ``static_argnames``: JAX looks a static value up by equality, so a
         program compiled for ``0.0`` answered a later call with ``-0.0`` (and ``1`` one with
-        ``1.0``); :func:`_distinct` tells those apart."""
+        ``1.0``); :func:`~dlspec.numerics.distinct_key` tells those apart."""
         import jax
 
-        key = (concept, _distinct(sorted(params.items())))
+        key = (concept, distinct_key(sorted(params.items())))
         program = self._programs.get(key)
         if program is None:
             frozen = {k: _hashable(v) for k, v in params.items()}

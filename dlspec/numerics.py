@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Final
+from typing import Any, Final
 
 import mpmath
 import numpy as np
@@ -167,3 +167,14 @@ def measure_errors(
             absolute == 0.0, 0.0, np.where(magnitude > 0, absolute / magnitude, np.inf)
         )
     return Errors(absolute=absolute, in_ulps=in_ulps, relative=relative)
+
+
+def distinct_key(value: Any) -> Any:
+    """A key for a parameter value that tells apart values Python finds equal, and which a
+    framework may treat differently: ``-0.0`` from ``0.0``, ``1.0`` from ``1`` and ``True``.
+    Lists and tuples key element by element."""
+    if isinstance(value, list | tuple):
+        return tuple(distinct_key(v) for v in value)
+    if isinstance(value, float):
+        return (float, value.hex())
+    return (type(value), value)

@@ -16,7 +16,7 @@ import mpmath
 import numpy as np
 
 from dlspec import catalogue, reference
-from dlspec.numerics import double_double, float_format, round_mpf
+from dlspec.numerics import distinct_key, double_double, float_format, round_mpf
 
 CACHE_SIZE = 4096
 
@@ -63,7 +63,7 @@ def _key(
     return (
         concept_id,
         tuple((a.dtype.str, a.shape, a.tobytes()) for a in arrays),
-        tuple(sorted(params.items())),
+        distinct_key(sorted(params.items())),
         bits,
     )
 

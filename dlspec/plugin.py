@@ -129,8 +129,17 @@ def freeze_hypothesis_constants() -> None:
     ``tests/test_harness.py`` checks that draws stay put when a module is imported."""
     from hypothesis.internal import constants_ast
     from hypothesis.internal.conjecture import providers
+    from hypothesis.internal.floats import float_to_int
+    from sortedcontainers import SortedSet
 
-    pool = constants_ast.Constants()
+    # sorted, as Hypothesis keeps its own: a set of strings iterates in an order that changes
+    # with each process's hash seed
+    pool = constants_ast.Constants(
+        integers=SortedSet(),
+        floats=SortedSet(key=float_to_int),
+        bytes=SortedSet(),
+        strings=SortedSet(),
+    )
     for module in _own_modules():
         pool |= constants_ast.constants_from_module(module)
     providers._get_local_constants = lambda: pool
@@ -160,7 +169,12 @@ def one_thread_per_worker(config: pytest.Config) -> None:
             os.environ.setdefault(variable, "1")
 
 
+STASH_PROFILE_BEFORE = pytest.StashKey[str]()
+
+
+@pytest.hookimpl(tryfirst=True)  # before Hypothesis' plugin loads --hypothesis-profile
 def pytest_configure(config: pytest.Config) -> None:
+    config.stash[STASH_PROFILE_BEFORE] = settings.get_current_profile_name()
     one_thread_per_worker(config)
     config.addinivalue_line("markers", "concept(id): the catalogue concept a test checks")
     config.addinivalue_line(
@@ -176,6 +190,16 @@ def pytest_configure(config: pytest.Config) -> None:
     names = config.getoption("backend") or ([] if config.getoption("adapter") else ["numpy"])
     config.stash[STASH_BACKENDS] = registry.select(names, config.getoption("adapter"))
     config.pluginmanager.register(ReportCollector(config), "dlspec-report-collector")
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """Put back the Hypothesis profile that was current before this session: Hypothesis' plugin
+    loads ``--hypothesis-profile`` process-wide, so a nested session at the ``mutants`` profile
+    left every later test of the outer session drawing with targeting and without shrinking
+    (the jax-float64 accuracy tests showed their divergence or not by which xdist worker had
+    run a meta test first)."""
+    if STASH_PROFILE_BEFORE in config.stash:
+        settings.load_profile(config.stash[STASH_PROFILE_BEFORE])
 
 
 def _session_seed(config: pytest.Config) -> int:
@@ -240,7 +264,6 @@ def pytest_collection_modifyitems(
 ) -> None:
     wanted = set(config.getoption("concept"))
     cat = catalogue.load()
-    seed = config.stash[STASH_SEED]
     kept, dropped = [], []
     for item in items:
         concept_id = _concept_of(item)
@@ -254,9 +277,6 @@ def pytest_collection_modifyitems(
             dropped.append(item)
             continue
         kept.append(item)
-        function = getattr(item, "obj", None)
-        if function is not None and is_hypothesis_test(function):
-            hypothesis_seed(seed)(function)
     if dropped:
         config.hook.pytest_deselected(items=dropped)
         items[:] = kept
@@ -337,10 +357,23 @@ def _compile_seconds(item: pytest.Item) -> float:
         return 0.0
 
 
+def seed_the_test(item: pytest.Item) -> None:
+    """Seed a Hypothesis test with the session's seed just before it runs, not once at
+    collection: ``hypothesis.seed`` marks the function object, which a nested session (the
+    suite's tests of itself run the conformance modules in process) shares and marks with its
+    own seed, so a test seeded at collection drew the nested session's inputs once one had run
+    before it in the same process."""
+    function = getattr(item, "obj", None)
+    function = getattr(function, "__func__", function)
+    if function is not None and is_hypothesis_test(function):
+        hypothesis_seed(item.config.stash[STASH_SEED])(function)
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
     """Record what the test observed; a test that passes where a written-up divergence showed
     (its region, its values) is reported as that divergence (an expected failure)."""
+    seed_the_test(item)
     started, compiled = time.perf_counter(), _compile_seconds(item)
     with recording.recording() as recorder:
         try:

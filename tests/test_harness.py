@@ -598,6 +598,60 @@ def test_a_seed_draws_the_same_inputs_whatever_was_imported_before(tmp_path, mon
     assert _seeded_draws() == before
 
 
+NESTED_SESSION = """
+import os
+
+import pytest
+
+
+def test_a_nested_session():
+    os.environ["DRAWS"] = "nested.txt"
+    try:
+        code = pytest.main(
+            ["test_b_draws.py", "-q", "-p", "no:cacheprovider", "--hypothesis-profile", "dev",
+             "--dlspec-seed", "0"]
+        )
+    finally:
+        os.environ["DRAWS"] = "outer.txt"
+    assert code == 0
+"""
+
+RECORDED_DRAWS = """
+import os
+
+from hypothesis import given, settings, strategies as st
+
+
+@given(st.floats(-1e3, 1e3))
+def test_b_draws(x):
+    with open(os.environ.get("DRAWS", "outer.txt"), "a") as seen:
+        seen.write(f"{settings.get_current_profile_name()} {x!r}\\n")
+"""
+
+
+def _outer_draws(pytester, *files: str) -> str:
+    result = pytester.runpytest_subprocess(
+        *files, "-p", "no:cacheprovider", "--hypothesis-profile", "ci", "--dlspec-seed", "7"
+    )
+    assert result.ret == pytest.ExitCode.OK, result.stdout.str()
+    draws = pytester.path / "outer.txt"
+    text = draws.read_text()
+    draws.unlink()
+    return text
+
+
+def test_a_nested_session_leaves_the_outer_sessions_seed_and_profile_alone(pytester):
+    """The suite's tests of itself run the conformance modules in nested sessions, in process.
+    Such a session once re-seeded the outer session's test functions (which it shares) and left
+    its own Hypothesis profile loaded, so a test drew other inputs after a meta test had run in
+    its xdist worker, and a divergence showed or not by the schedule."""
+    pytester.makepyfile(test_a_nested=NESTED_SESSION, test_b_draws=RECORDED_DRAWS)
+    alone = _outer_draws(pytester, "test_b_draws.py")
+    assert alone.startswith("ci ") and len(alone.splitlines()) == 40
+    assert _outer_draws(pytester, "test_a_nested.py", "test_b_draws.py") == alone
+    assert (pytester.path / "nested.txt").read_text().startswith("dev ")
+
+
 def test_xdist_workers_merge_into_the_same_report(pytester, tmp_path):
     """Under ``pytest -n``, the workers' results reach the controller, which writes one report,
     the same as a run in one process."""

@@ -157,7 +157,11 @@ def measure(
     for row in rows:
         numpy_time = by_numpy.get((row["concept"], row["dtype"], row["elements"]))
         row["speedup_over_numpy"] = numpy_time / row["median_seconds"] if numpy_time else None
-    return {"memory_bandwidth_bytes_per_second": bandwidth, "rows": rows}
+    return {
+        "memory_bandwidth_bytes_per_second": bandwidth,
+        "bandwidth_copy_bytes": BANDWIDTH_BYTES,
+        "rows": rows,
+    }
 
 
 def _prepared(backend: Any, case: Case, arrays: tuple[np.ndarray, ...]) -> Callable[[], Any]:

@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -25,8 +25,9 @@ ENTRY_POINT_GROUP = "dlspec.adapters"
 @dataclass
 class StandIn:
     """Takes the place of a backend that cannot be used, so that its tests still run to a
-    clear outcome (a skip or a failure) and the report still lists it."""
+    clear outcome (a skip or a failure) and the report still lists it, as not available."""
 
+    available: ClassVar[bool] = False
     name: str
     device: str = "-"
     dtypes: tuple[str, ...] = ("float32", "float64")

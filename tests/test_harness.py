@@ -4,6 +4,7 @@ and worked values, backend selection, markers and determinism."""
 import importlib
 import json
 import math
+import re
 import tomllib
 from importlib import resources
 from pathlib import Path
@@ -534,7 +535,7 @@ def _seeded_report(pytester, out, *extra):
 
 
 def validated(document):
-    """The report, checked against its published schema (``dlspec/report.schema.json``)."""
+    """The report, checked against its published schema (``dlspec/report/schema.json``)."""
     jsonschema = pytest.importorskip("jsonschema")
     schema = json.loads(report.SCHEMA_FILE.read_text(encoding="utf-8"))
     jsonschema.Draft202012Validator.check_schema(schema)
@@ -860,7 +861,9 @@ def test_benchmarks_time_conforming_cells_only_into_a_valid_report(monkeypatch, 
     assert "## Speed" in (tmp_path / "README.md").read_text()
     page = (tmp_path / "report.html").read_text()
     assert page.count("<svg") == 3  # errors in float32 and float64, relu's speed per size
-    assert "<polyline" in page and "src=" not in page and "href=" not in page  # self-contained
+    assert "<polyline" in page and "src=" not in page and "://" not in page  # self-contained
+    headings = re.findall(r"^## (.+)$", (tmp_path / "README.md").read_text(), re.MULTILINE)
+    assert headings and all(f"<h2>{h}</h2>" in page for h in headings)  # one page, two formats
 
 
 # ---------------------------------------------------------------- packaging
@@ -894,7 +897,7 @@ def test_the_wheel_carries_every_module_spec_page_and_the_catalogue(tmp_path):
         f"dlspec/spec/{p.relative_to(root / 'spec').as_posix()}"
         for p in (root / "spec").rglob("*.md")
     }
-    wanted |= {"dlspec/spec/catalogue.toml", "dlspec/report.schema.json"}
+    wanted |= {"dlspec/spec/catalogue.toml", "dlspec/report/schema.json"}
     assert not wanted - names, sorted(wanted - names)
 
 

@@ -1,4 +1,5 @@
-"""The report as one self-contained HTML page (``report.html``): the tables of ``README.md`` and
+"""The report page as one self-contained HTML file (``report.html``): the blocks of
+:mod:`dlspec.report.sections` (the same tables as ``README.md``, cells coloured by status) and
 two kinds of chart drawn as inline SVG, so that it opens in a browser with no network.
 
 Charts: the largest error found per concept, per backend, over its allowance (log scale; one chart
@@ -11,9 +12,25 @@ from __future__ import annotations
 
 import html
 import math
+import re
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
+
+from tabulate import tabulate
+
+from dlspec.report.blocks import (
+    Block,
+    Bullets,
+    Cell,
+    Chart,
+    Heading,
+    Inline,
+    Link,
+    Paragraph,
+    Preformatted,
+    Table,
+)
 
 COLOURS = ("#1b6ca8", "#d1495b", "#2e8540", "#edae49", "#6a4c93", "#00798c", "#8d6a9f")
 STATUS_COLOURS = {
@@ -32,23 +49,16 @@ th { background: #f3f3f3; }
 svg text { font-size: 11px; font-family: system-ui, sans-serif; }
 .legend span { display: inline-block; margin-right: 1em; }
 .legend i { display: inline-block; width: 10px; height: 10px; margin-right: 4px; }
+pre { background: #f6f6f6; padding: 0.6em; overflow-x: auto; font-size: 12px; }
 """
+STYLE += "".join(
+    f"td .status-{status} {{ display: block; background: {colour}; }}\n"
+    for status, colour in STATUS_COLOURS.items()
+)
 
 
 def _e(value: Any) -> str:
     return html.escape(str(value))
-
-
-def _table(headers: Sequence[str], rows: Iterable[Sequence[Any]], styles: Any = None) -> str:
-    head = "".join(f"<th>{_e(h)}</th>" for h in headers)
-    body = []
-    for i, row in enumerate(rows):
-        cells = []
-        for j, cell in enumerate(row):
-            style = styles(i, j, cell) if styles else ""
-            cells.append(f"<td{style}>{_e(cell)}</td>")
-        body.append("<tr>" + "".join(cells) + "</tr>")
-    return f"<table><tr>{head}</tr>{''.join(body)}</table>"
 
 
 def _finite(value: Any) -> float | None:
@@ -57,11 +67,6 @@ def _finite(value: Any) -> float | None:
     except (TypeError, ValueError):
         return None
     return number if math.isfinite(number) else None
-
-
-def _short(value: Any) -> str:
-    number = _finite(value)
-    return str(value) if number is None else f"{number:.3g}"
 
 
 def _legend(names: Sequence[str]) -> str:
@@ -166,113 +171,66 @@ def speed_chart(rows: Sequence[Mapping[str, Any]], backends: Sequence[str]) -> s
     return "".join(parts)
 
 
-def render(document: Mapping[str, Any]) -> str:
-    """The whole page."""
-    env = document["environment"]
+def inline(parts: Sequence[Inline]) -> str:
+    """Running text: links as anchors, `backticks` as code, everything else escaped."""
+    out = []
+    for part in parts:
+        if isinstance(part, Link):
+            out.append(f'<a href="{_e(part.href)}">{_e(part.label)}</a>')
+        else:
+            out.append(re.sub(r"`([^`]+)`", r"<code>\1</code>", _e(part)))
+    return "".join(out)
+
+
+def _cell(value: Cell) -> str:
+    text = inline(value.parts)
+    return f'<span class="status-{value.status}">{text}</span>' if value.status else text
+
+
+def _table(value: Table) -> str:
+    rows = [[_cell(c) for c in row] for row in value.rows]
+    return tabulate(rows, headers=[_e(h) for h in value.headers], tablefmt="unsafehtml")
+
+
+def _charts(value: Chart, document: Mapping[str, Any]) -> str:
     backends = [b["name"] for b in document["backends"]]
-    matrix = {(r["concept"], r["backend"]): r for r in document["matrix"]}
-    concepts = sorted({c for c, _ in matrix})
-    accuracy = document["accuracy"]
-    sections = [
-        "<h1>dlspec conformance report</h1>",
-        f"<p>Generated {_e(document['created'])}, seed <code>{_e(document['seed'])}</code>, "
-        f"Hypothesis profile <code>{_e(document['profile'])}</code>.</p>",
-        _table(
-            ["", ""],
-            [
-                [k, ", ".join(f"{a}={b}" for a, b in v.items()) if isinstance(v, dict) else v]
-                for k, v in sorted(env.items())
-            ],
-        ),
-        "<h2>Backends</h2>",
-        _table(
-            ["backend", "device", "available", "versions", "limits"],
-            [
-                [
-                    b["name"],
-                    b["device"],
-                    "yes" if b["available"] else f"no: {b['reason']}",
-                    ", ".join(f"{k} {v}" for k, v in sorted(b["versions"].items())),
-                    "; ".join(b.get("limits", [])),
-                ]
-                for b in document["backends"]
-            ],
-        ),
-        "<h2>Conformance matrix</h2>",
-        _table(
-            ["concept", *backends],
-            [
-                [c]
-                + [
-                    f"{matrix[(c, b)]['status']} ({matrix[(c, b)]['implementation']})"
-                    if (c, b) in matrix
-                    else "-"
-                    for b in backends
-                ]
-                for c in concepts
-            ],
-            styles=lambda _i, j, cell: (
-                f' style="background:{STATUS_COLOURS.get(str(cell).split(" ")[0], "#fff")}"'
-                if j
-                else ""
-            ),
-        ),
-        "<h2>Largest error per concept</h2>",
-        "<p>The largest error the search found against the exact reference, over the allowance "
-        "of that element (the catalogue's ulps plus the error model's term; log scale, exact "
-        "results and anything below 1e-3 drawn at 1e-3). Past the red line at 1 a backend fails, "
-        "or diverges as written up. The error in ulps is in the accuracy table.</p>",
-        _legend(backends),
-        '<div class="charts">',
-        *(
-            f"<div><h3>{dtype}</h3>{error_chart(accuracy, backends, dtype)}</div>"
+    if value.kind == "errors":
+        charts = [
+            f"<div><h3>{dtype}</h3>{error_chart(document['accuracy'], backends, dtype)}</div>"
             for dtype in ("float32", "float64")
-        ),
-        "</div>",
-    ]
-    speed = document.get("speed")
-    if speed:
-        groups: dict[tuple[str, str], list[Mapping[str, Any]]] = defaultdict(list)
-        for row in speed["rows"]:
-            groups[(row["concept"], row["dtype"])].append(row)
-        sections += [
-            "<h2>Speed per size</h2>",
-            f"<p>Measured memory bandwidth: "
-            f"{speed['memory_bandwidth_bytes_per_second'] / 1e9:.1f} GB/s.</p>",
-            _legend(backends),
-            '<div class="charts">',
-            *(speed_chart(rows, backends) for _, rows in sorted(groups.items())),
-            "</div>",
         ]
-    sections += [
-        "<h2>Accuracy</h2>",
-        _table(
-            [
-                "concept",
-                "backend",
-                "dtype",
-                "kind",
-                "examples",
-                "max ulps",
-                "p99 ulps",
-                "max rel",
-                "max/allowed",
-            ],
-            [
-                [
-                    a["concept"],
-                    a["backend"],
-                    a["dtype"],
-                    a["kind"],
-                    a["examples"],
-                    *(_short(a[k]) for k in ("max_ulps", "p99_ulps", "max_relative")),
-                    _short(a["max_budget_fraction"]),
-                ]
-                for a in accuracy
-            ],
-        ),
-    ]
-    body = "\n".join(sections)
+    elif value.kind == "speed":
+        groups: dict[tuple[str, str], list[Mapping[str, Any]]] = defaultdict(list)
+        for row in document["speed"]["rows"]:
+            groups[(row["concept"], row["dtype"])].append(row)
+        charts = [speed_chart(rows, backends) for _, rows in sorted(groups.items())]
+    else:
+        raise ValueError(f"html: no chart of kind {value.kind!r}")
+    return (
+        f"<h2>{_e(value.title)}</h2><p>{inline(value.intro)}</p>{_legend(backends)}"
+        f'<div class="charts">{"".join(charts)}</div>'
+    )
+
+
+def block(value: Block, document: Mapping[str, Any]) -> str:
+    if isinstance(value, Heading):
+        return f"<h{value.level}>{_e(value.text)}</h{value.level}>"
+    if isinstance(value, Paragraph):
+        return f"<p>{inline(value.parts)}</p>"
+    if isinstance(value, Table):
+        return _table(value)
+    if isinstance(value, Bullets):
+        return "<ul>" + "".join(f"<li>{inline(item)}</li>" for item in value.items) + "</ul>"
+    if isinstance(value, Preformatted):
+        return f"<pre>{_e(value.text)}</pre>"
+    if isinstance(value, Chart):
+        return _charts(value, document)
+    raise TypeError(f"html: no rendering for {type(value).__name__}")
+
+
+def render(blocks: Sequence[Block], document: Mapping[str, Any]) -> str:
+    """The whole page: the blocks, with the charts drawn from ``document``."""
+    body = "\n".join(block(b, document) for b in blocks)
     return (
         '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
         f"<title>dlspec conformance report</title><style>{STYLE}</style></head>"

@@ -1,0 +1,50 @@
+"""The conformance report: from the results the plugin gathered to the files a reader opens.
+
+- :mod:`~dlspec.report.document`: the results -> one JSON document (``report.json``, schema
+  ``dlspec-report``: ``schema.json``), the record every other view is made from;
+- :mod:`~dlspec.report.sections`: the document -> the page, built once as format-free
+  :mod:`~dlspec.report.blocks`;
+- :mod:`~dlspec.report.markdown` and :mod:`~dlspec.report.html`: the page -> ``README.md`` and
+  the self-contained ``report.html`` (which adds charts);
+- :mod:`~dlspec.report.compare`: what changed between two documents (``dlspec report
+  --compare``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from dlspec.report import html, sections
+from dlspec.report import markdown as _markdown
+from dlspec.report.document import SCHEMA, SCHEMA_FILE, SCHEMA_VERSION, build
+
+__all__ = ["SCHEMA", "SCHEMA_FILE", "SCHEMA_VERSION", "build", "markdown", "rewrite", "write"]
+
+
+def markdown(document: Mapping[str, Any]) -> str:
+    """The report as Markdown (``README.md``)."""
+    return _markdown.render(sections.page(document))
+
+
+def write(directory: str | os.PathLike[str], **fields: Any) -> Path:
+    """Build the document from ``fields`` (see :func:`build`) and write it into ``directory``;
+    return the Markdown's path."""
+    return rewrite(Path(directory), build(**fields))
+
+
+def rewrite(out: Path, document: Mapping[str, Any]) -> Path:
+    """Write ``document`` (a report, perhaps grown since: ``speed``) into the folder ``out``:
+    ``report.json``, ``README.md`` and ``report.html``; return the Markdown's path."""
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "report.json").write_text(
+        json.dumps(document, indent=2, sort_keys=True) + "\n", encoding="utf-8"
+    )
+    page = sections.page(document)
+    (out / "report.html").write_text(html.render(page, document), encoding="utf-8")
+    path = out / "README.md"
+    path.write_text(_markdown.render(page), encoding="utf-8")
+    return path

@@ -18,7 +18,7 @@ import numpy as np
 from hypothesis import currently_in_test_context, reject, target
 
 from dlspec import catalogue, oracle, recording
-from dlspec.error_models import MODELS, UNDERFLOW
+from dlspec.budgets import allowance
 from dlspec.numerics import (
     FORMATS,
     Errors,
@@ -192,42 +192,6 @@ def run_backend(concept_id: str, backend: Any, *arrays: np.ndarray, **params: An
             f"was given\n  input: {describe_inputs(concept, arrays, params)}"
         )
     return out
-
-
-def allowance(
-    concept: catalogue.Concept,
-    fmt: FloatFormat,
-    inputs: Mapping[str, np.ndarray],
-    params: Mapping[str, Any],
-    result: np.ndarray,
-    *,
-    flushed: bool = False,
-) -> np.ndarray:
-    """Allowed absolute error per element: the budget in ulps plus the error model's term.
-
-    An underflowing operation loses up to half the smallest subnormal (gradual underflow), or,
-    where the backend flushes subnormals, up to the smallest normal number: the result's own
-    flush, plus each intermediate's times its amplification (the ``UNDERFLOW`` model).
-    """
-    result = np.asarray(result, dtype=np.float64)
-    derived = MODELS[concept.error_model](inputs, params, result)
-    underflow = UNDERFLOW.get(concept.error_model)
-    amplified = np.asarray(
-        0.0 if underflow is None else underflow(inputs, params, result), dtype=np.float64
-    )
-    # half the smallest subnormal is not a float64: halve the amplification instead
-    lost = (
-        fmt.smallest_normal * (1 + amplified)
-        if flushed
-        else fmt.smallest_subnormal * (0.5 * amplified)
-    )
-    with np.errstate(invalid="ignore", over="ignore"):
-        allowed = (
-            concept.budget.ulps[fmt.name] * ulp(result, fmt)
-            + fmt.unit_roundoff * np.asarray(derived, dtype=np.float64)
-            + lost
-        )
-    return np.broadcast_to(np.nan_to_num(allowed, nan=0.0, posinf=np.inf), np.shape(result))
 
 
 def _ratio(absolute: np.ndarray, allowed: np.ndarray) -> np.ndarray:

@@ -16,7 +16,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from dlspec import catalogue, checks, error_models, oracle, reference, registry, report
+from dlspec import budgets, catalogue, checks, oracle, reference, registry, report
 from dlspec.numerics import FORMATS, measure_errors, round_mpf, ulp
 
 pytestmark = pytest.mark.meta
@@ -74,7 +74,7 @@ def test_every_concept_has_reference_page_model_and_budget_reason():
     for concept in cat.concepts.values():
         assert oracle.has_reference(concept.id), concept.id
         assert spec.joinpath(concept.page).is_file(), concept.page
-        assert concept.error_model in error_models.MODELS, concept.error_model
+        assert concept.error_model in budgets.MODELS, concept.error_model
         assert concept.budget.reason.strip(), concept.id
         for variant in concept.variants.values():
             assert variant.default in variant.values

@@ -1,0 +1,32 @@
+"""Where the error models register: by the name the catalogue gives (``error_model``)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import numpy as np
+
+Inputs = Mapping[str, np.ndarray]
+ErrorModel = Callable[[Inputs, Mapping[str, Any], np.ndarray], np.ndarray]
+
+MODELS: dict[str, ErrorModel] = {}
+UNDERFLOW: dict[str, ErrorModel] = {}
+r"""Gradual underflow: each operation may also add an absolute error of half the smallest
+subnormal, :math:`\mathrm{fl}(a \circ b) = (a \circ b)(1 + \delta) + \eta` (Higham §2.1). Where an
+underflowing intermediate is amplified on its way to the result (``x * sigmoid(x)`` at
+``x = -100`` in float32), the model named here gives the amplification ``a``, and the allowance
+adds :math:`\eta_{min} a`; elsewhere the ulp of a subnormal result covers it."""
+
+
+def error_model(function: ErrorModel) -> ErrorModel:
+    MODELS[function.__name__] = function
+    return function
+
+
+def underflow_model(name: str) -> Callable[[ErrorModel], ErrorModel]:
+    def register(function: ErrorModel) -> ErrorModel:
+        UNDERFLOW[name] = function
+        return function
+
+    return register

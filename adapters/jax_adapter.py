@@ -11,8 +11,8 @@ Compilation: every new input shape costs XLA a compilation. Array functions run 
 ``jax.jit``, one cached program per concept and set of parameters (closed over, and told apart
 by their bits: ``-0.0`` is not ``0.0``), so a shape seen once is compiled once per run; optimizers and schedules run eagerly, where JAX caches each primitive per
 shape and those caches are shared across all concepts (the two optax transformations that branch
-with ``lax.cond`` have their ``update`` jitted once per settings instead: ``jax_ops.compiled``; a
-schedule takes all its counts in one ``jax.vmap``, padded to a power of two: ``jax_ops.rates``).
+with ``lax.cond`` have their ``update`` jitted once per settings instead: ``jax_ops.optimizers.compiled``; a
+schedule takes all its counts in one ``jax.vmap``, padded to a power of two: ``jax_ops.schedules.rates``).
 ``compile_seconds`` reports the time XLA spent compiling (``jax.monitoring``), which the report
 shows apart from the test time. ``DLSPEC_JAX_MODE=eager`` runs everything op by op instead.
 """

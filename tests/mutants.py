@@ -1492,7 +1492,7 @@ def _j_adam_eps_root(
     from dlspec.adapters import jax_ops
 
     transform = optax.adam(lr, b1=beta1, b2=beta2, eps=0.0, eps_root=eps)
-    return jax_ops.drive(transform, params, gradients)
+    return jax_ops.optimizers.drive(transform, params, gradients)
 
 
 def _j_adamw_coupled(
@@ -1512,7 +1512,7 @@ def _j_adamw_coupled(
     transform = optax.chain(
         optax.add_decayed_weights(weight_decay), optax.adam(lr, b1=beta1, b2=beta2, eps=eps)
     )
-    return jax_ops.drive(transform, params, gradients)
+    return jax_ops.optimizers.drive(transform, params, gradients)
 
 
 def _j_accumulation_summed(params, micro_gradients, *, lr, accumulation_steps):
@@ -1522,7 +1522,7 @@ def _j_accumulation_summed(params, micro_gradients, *, lr, accumulation_steps):
     every = optax.MultiSteps(
         optax.sgd(lr), every_k_schedule=accumulation_steps, use_grad_mean=False
     )
-    trajectory = jax_ops.drive(every, params, micro_gradients)
+    trajectory = jax_ops.optimizers.drive(every, params, micro_gradients)
     return trajectory[accumulation_steps - 1 :: accumulation_steps]
 
 
@@ -1542,14 +1542,16 @@ def _j_frozen_by_zero_gradients(params, gradients, *, frozen, lr, momentum=0.0, 
     transform = optax.chain(
         optax.add_decayed_weights(weight_decay), optax.sgd(lr, momentum or None)
     )
-    return jax_ops.drive(transform, params, gradients * ~mask)  # decay still moves them
+    return jax_ops.optimizers.drive(transform, params, gradients * ~mask)  # decay still moves them
 
 
 def _j_step_lr_continuous(base_lr, *, step_size, gamma=0.1, steps):
     import optax
     from dlspec.adapters import jax_ops
 
-    return jax_ops.rates(base_lr, steps, optax.exponential_decay(base_lr, step_size, gamma))
+    return jax_ops.schedules.rates(
+        base_lr, steps, optax.exponential_decay(base_lr, step_size, gamma)
+    )
 
 
 def _j_multistep_dict(base_lr, *, milestones, gamma=0.1, steps):
@@ -1557,7 +1559,9 @@ def _j_multistep_dict(base_lr, *, milestones, gamma=0.1, steps):
     from dlspec.adapters import jax_ops
 
     scales = dict.fromkeys(milestones, gamma)  # a repeated milestone decays once
-    return jax_ops.rates(base_lr, steps, optax.piecewise_constant_schedule(base_lr, scales))
+    return jax_ops.schedules.rates(
+        base_lr, steps, optax.piecewise_constant_schedule(base_lr, scales)
+    )
 
 
 def _j_exponential_from_one(base_lr, *, gamma, steps):
@@ -1565,7 +1569,7 @@ def _j_exponential_from_one(base_lr, *, gamma, steps):
     from dlspec.adapters import jax_ops
 
     schedule = optax.exponential_decay(base_lr, 1, gamma)
-    return jax_ops.rates(base_lr, steps, lambda count: schedule(count + 1))
+    return jax_ops.schedules.rates(base_lr, steps, lambda count: schedule(count + 1))
 
 
 def _j_cosine_decay_steps_plus_one(base_lr, *, t_max, eta_min=0.0, steps):
@@ -1573,7 +1577,7 @@ def _j_cosine_decay_steps_plus_one(base_lr, *, t_max, eta_min=0.0, steps):
     from dlspec.adapters import jax_ops
 
     schedule = optax.cosine_decay_schedule(base_lr, t_max + 1, alpha=eta_min / base_lr)
-    return jax_ops.rates(base_lr, steps, schedule)
+    return jax_ops.schedules.rates(base_lr, steps, schedule)
 
 
 def _j_linear_end_factor_ignored(
@@ -1583,7 +1587,7 @@ def _j_linear_end_factor_ignored(
     from dlspec.adapters import jax_ops
 
     schedule = optax.linear_schedule(base_lr * start_factor, base_lr, total_steps)
-    return jax_ops.rates(base_lr, steps, schedule)
+    return jax_ops.schedules.rates(base_lr, steps, schedule)
 
 
 def _j_warmup_cosine_keras_horizon(
@@ -1595,7 +1599,7 @@ def _j_warmup_cosine_keras_horizon(
     schedule = optax.warmup_cosine_decay_schedule(
         start_lr, base_lr, warmup_steps, decay_steps + warmup_steps, end_value=end_lr
     )
-    return jax_ops.rates(base_lr, steps, schedule)
+    return jax_ops.schedules.rates(base_lr, steps, schedule)
 
 
 def _j_plateau_patience_plus_one(base_lr, metrics, *, patience=10, **settings):

@@ -1,0 +1,89 @@
+"""Losses: the jax backends' entries of its concepts (see :mod:`..jax_ops`)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+Array = Any
+
+
+def table(jax: Any, optax: Any) -> dict[str, Callable[..., Any]]:
+    jnp = jax.numpy
+    special = jax.scipy.special
+    losses = optax.losses
+
+    def reduce(terms: Array, reduction: str) -> Array:
+        if reduction == "none":
+            return terms
+        return jnp.sum(terms) if reduction == "sum" else jnp.mean(terms)
+
+    def mse_loss(prediction: Array, target: Array, *, reduction: str = "mean") -> Array:
+        return reduce(losses.squared_error(prediction, target), reduction)
+
+    def mae_loss(prediction: Array, target: Array, *, reduction: str = "mean") -> Array:
+        return reduce(jnp.abs(prediction - target), reduction)
+
+    def huber_loss(
+        prediction: Array, target: Array, *, delta: float = 1.0, reduction: str = "mean"
+    ) -> Array:
+        return reduce(losses.huber_loss(prediction, target, delta=delta), reduction)
+
+    def binary_cross_entropy(
+        probability: Array, target: Array, *, reduction: str = "mean"
+    ) -> Array:
+        # optax has BCE on logits only; on probabilities it is xlogy and xlog1py, unguarded.
+        terms = -(special.xlogy(target, probability) + special.xlog1py(1 - target, -probability))
+        return reduce(terms, reduction)
+
+    def binary_cross_entropy_with_logits(
+        logits: Array, target: Array, *, pos_weight: float = 1.0, reduction: str = "mean"
+    ) -> Array:
+        if pos_weight == 1.0:
+            return reduce(losses.sigmoid_binary_cross_entropy(logits, target), reduction)
+        # optax has no positive-class weight: the same terms with the weight on the first
+        terms = -(
+            pos_weight * target * jax.nn.log_sigmoid(logits)
+            + (1 - target) * jax.nn.log_sigmoid(-logits)
+        )
+        return reduce(terms, reduction)
+
+    def softmax_cross_entropy(
+        logits: Array, target: Array, *, label_smoothing: float = 0.0, reduction: str = "mean"
+    ) -> Array:
+        classes = logits.shape[-1]
+        if target.shape != logits.shape:  # class indices
+            if label_smoothing == 0.0:
+                return reduce(
+                    losses.softmax_cross_entropy_with_integer_labels(logits, target), reduction
+                )
+            target = jax.nn.one_hot(target, classes, dtype=logits.dtype)
+        if label_smoothing:
+            target = optax.smooth_labels(target, label_smoothing)
+        return reduce(losses.softmax_cross_entropy(logits, target), reduction)
+
+    single_target = {
+        "mse": mse_loss,
+        "mae": mae_loss,
+        "huber": huber_loss,
+        "bce_with_logits": binary_cross_entropy_with_logits,
+    }
+
+    def multi_target_loss(
+        prediction: Array, target: Array, *, losses: Sequence[str], weights: Sequence[float]
+    ) -> Array:
+        per_target = [
+            single_target[name](prediction[:, t], target[:, t]) for t, name in enumerate(losses)
+        ]
+        total = sum(w * loss for w, loss in zip(weights, per_target, strict=True))
+        return jnp.stack([total, *per_target])
+
+    return {
+        "mse_loss": mse_loss,
+        "mae_loss": mae_loss,
+        "huber_loss": huber_loss,
+        "binary_cross_entropy": binary_cross_entropy,
+        "binary_cross_entropy_with_logits": binary_cross_entropy_with_logits,
+        "softmax_cross_entropy": softmax_cross_entropy,
+        "multi_target_loss": multi_target_loss,
+    }

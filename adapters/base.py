@@ -14,7 +14,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
-from typing import Any, ClassVar, Protocol, runtime_checkable
+from typing import Any, ClassVar, Literal, Protocol, runtime_checkable
 
 import numpy as np
 
@@ -107,13 +107,18 @@ class Backend(Protocol):
     def versions(self) -> Mapping[str, str]: ...
 
 
+ALL: Literal["all"] = "all"
+"""``Adapter.composed`` of a framework with no deep-learning functions: it composes every concept."""
+
+
 class Adapter:
     """Base class for table-driven adapters; see ``adapters/numpy_adapter.py`` for the template.
 
     Subclasses set ``name`` (the ``--backend`` name), ``device``, ``dtypes`` and ``conventions``,
-    name their ``framework`` where the catalogue records which concepts it composes from its
-    operations (``[implementations.<framework>]``) or else list them in ``composed``, declare
-    the parameter values their framework cannot express in ``limits``, and implement
+    list in ``composed`` the concepts their framework has no function for, so that the adapter
+    builds them from the framework's operations (``ALL`` where it has no deep-learning functions
+    at all; the report shows native or composed per cell), declare the parameter values their
+    framework cannot express in ``limits``, and implement
     :meth:`implementations`. Framework imports belong inside the methods, so that
     listing adapters imports no framework.
     """
@@ -123,7 +128,7 @@ class Adapter:
     dtypes: ClassVar[tuple[str, ...]] = ("float32", "float64")
     conventions: ClassVar[Mapping[str, str]] = {}
     framework: ClassVar[str | None] = None
-    composed: ClassVar[frozenset[str]] = frozenset()
+    composed: ClassVar[frozenset[str] | Literal["all"]] = frozenset()
     limits: ClassVar[tuple[Limit, ...]] = ()
 
     @classmethod
@@ -156,11 +161,11 @@ class Adapter:
         gradient is native where its concept is (the framework's autodiff of its own function)."""
         from dlspec import catalogue
 
+        if self.composed == ALL:
+            return False
         cat = catalogue.load()
-        recorded = cat.composed.get(self.framework or "")
-        composed = self.composed if recorded is None else recorded
         of = cat.concepts[concept].of if concept in cat.concepts else None
-        return concept not in composed and (of is None or of not in composed)
+        return concept not in self.composed and (of is None or of not in self.composed)
 
     def unsupported(self, concept: str, params: Mapping[str, Any]) -> str | None:
         """Why this backend cannot run ``concept`` with ``params`` (a declared :class:`Limit`)."""

@@ -1,5 +1,5 @@
 """The conventions frameworks follow, for every variant the spec names (``"<concept>.<variant>"``
-to a value of ``spec/catalogue.toml``), verified against the framework's source or behaviour on
+to a value of ``spec/catalogue/``), verified against the framework's source or behaviour on
 each concept's spec page. Adapters declare one of these, or their own."""
 
 from __future__ import annotations

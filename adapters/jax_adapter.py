@@ -1,7 +1,7 @@
 """The JAX backend, ``jax``: every concept through JAX's own libraries where they have it
 (``jax.nn``, ``jax.numpy``, ``jax.scipy.special``, optax's losses, transformations and schedules,
 ``optax.contrib.reduce_on_plateau``), composed from ``jax.numpy`` where they have not
-(``[implementations.jax]`` in the catalogue). It runs on whatever device JAX finds.
+(``JaxAdapter.composed``). It runs on whatever device JAX finds.
 
 float64 is real float64: the adapter turns on ``jax_enable_x64`` (without it JAX silently computes
 in float32). Optimizers and schedules are driven as optax is used: ``init``, then per step
@@ -70,7 +70,28 @@ class JaxAdapter(Adapter):
     """``mode="jit"`` (the default) or ``"eager"``; both are held to the same budgets."""
 
     name: ClassVar[str] = "jax"
-    framework: ClassVar[str] = "jax"  # the concepts it composes: spec/catalogue.toml
+    framework: ClassVar[str] = "jax"
+    composed: ClassVar[frozenset[str]] = frozenset(
+        {
+            "entropy",  # jax.scipy.special.entr, summed
+            "cross_entropy",  # jax.scipy.special.xlogy, summed
+            "kl_divergence",  # jax.scipy.special.rel_entr, summed
+            "mae_loss",  # optax has no absolute error
+            "binary_cross_entropy",  # optax has BCE on logits only: xlogy and xlog1py
+            "multi_target_loss",  # optax squared_error, huber_loss, sigmoid_binary_cross_entropy, weighted
+            "l1_penalty",
+            "l2_penalty",  # optax.l2_loss, summed
+            "min_max_scale",
+            "batch_norm",  # no layer in JAX (Flax has one): jax.nn.standardize, the batch's statistics
+            "minibatches",  # jax.random.permutation
+            "train_val_test_split",  # jax.random.permutation
+            "early_stopping",
+            "accuracy",
+        }
+    )
+    """The concepts JAX and optax have no function for. binary_cross_entropy_with_logits is
+    optax's sigmoid_binary_cross_entropy; with pos_weight != 1, which optax lacks, the adapter
+    composes the weighted terms from jax.nn.log_sigmoid."""
     conventions: ClassVar[Mapping[str, str]] = conventions.JAX
     limits: ClassVar[tuple[Limit, ...]] = (
         Limit(

@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping
 from typing import Any, ClassVar
 
 from . import conventions
-from .base import Adapter
+from .base import ALL, Adapter
 from .numpy_ops import (
     activations,
     augmentation,
@@ -41,7 +41,8 @@ GROUP_MODULES = (
 
 class NumpyAdapter(Adapter):
     name = "numpy"
-    framework = "numpy"  # composes every concept (spec/catalogue.toml, implementations)
+    framework = "numpy"
+    composed = ALL  # NumPy has no deep-learning functions
     conventions: ClassVar[Mapping[str, str]] = conventions.PYTORCH
 
     def implementations(self) -> Mapping[str, Callable[..., Any]]:

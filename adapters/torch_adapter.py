@@ -1,7 +1,7 @@
 """The PyTorch backends, ``torch-cpu`` and ``torch-cuda``: every concept through PyTorch's own
 implementation where it has one (``torch.nn.functional``, ``torch.optim``,
 ``torch.optim.lr_scheduler``, ``torch.nn.utils``, ``torch.utils.data``), composed from torch
-operations where it has none (``[implementations.torch]`` in the catalogue).
+operations where it has none (``TorchAdapter.composed``).
 
 Optimizers and schedulers are driven as a user drives them: construct, set ``.grad``, ``step()``,
 ``scheduler.step()``. TF32 and other reduced-precision modes are switched off and recorded.
@@ -23,7 +23,21 @@ class TorchAdapter(Adapter):
 
     name: ClassVar[str] = "torch-cpu"
     device: ClassVar[str] = "cpu"
-    framework: ClassVar[str] = "torch"  # the concepts it composes: spec/catalogue.toml
+    framework: ClassVar[str] = "torch"
+    composed: ClassVar[frozenset[str]] = frozenset(
+        {
+            "entropy",  # torch.special.entr, summed
+            "cross_entropy",  # torch.special.xlogy, summed
+            "multi_target_loss",  # F.mse_loss, F.l1_loss, F.huber_loss, F.binary_cross_entropy_with_logits, weighted
+            "l1_penalty",
+            "l2_penalty",
+            "min_max_scale",  # amin, amax
+            "standardize",  # torch.var_mean
+            "warmup_cosine",  # LambdaLR
+            "early_stopping",
+            "accuracy",
+        }
+    )
     conventions: ClassVar[Mapping[str, str]] = conventions.PYTORCH
 
     @classmethod

@@ -1,4 +1,8 @@
-"""The machine-readable catalogue (``spec/catalogue.toml``), loaded once and typed.
+"""The machine-readable catalogue (``spec/catalogue/``), loaded once and typed.
+
+``groups.toml`` holds the groups, the floating-point environment and the finite-difference
+check; ``<group>.toml`` one block per concept of that group: the concept, its variants and budget,
+its gradient concept and their divergences. :func:`merge` makes one document of the files.
 
 Every fact the tests and reports need about a concept lives there and only there: its group,
 arguments, parameters and defaults, dtypes, variants, error model and budget with its reason.
@@ -124,7 +128,6 @@ class Catalogue:
     groups: Mapping[str, Group]
     concepts: Mapping[str, Concept]
     divergences: tuple[Divergence, ...] = ()
-    composed: Mapping[str, frozenset[str]] = dataclasses.field(default_factory=dict)
     """Per framework, the concepts its adapter composes from the framework's operations."""
     floating_point: Mapping[str, Variant] = dataclasses.field(default_factory=dict)
     """Variants of the floating-point environment that hold for every concept (``subnormals``);
@@ -273,21 +276,11 @@ def parse(document: Mapping[str, Any]) -> Catalogue:
             )
         )
     floating_point = _variants(document.get("floating_point", {}))
-    composed = {}
-    for framework, entry in document.get("implementations", {}).items():
-        listed = set(concepts) if entry["composed"] == "all" else set(entry["composed"])
-        unknown = sorted(listed - set(concepts))
-        if unknown:
-            raise ValueError(
-                f"catalogue: implementations.{framework} lists unknown concepts {unknown}"
-            )
-        composed[framework] = frozenset(listed)
     return Catalogue(
         schema_version=SCHEMA_VERSION,
         groups=groups,
         concepts=concepts,
         divergences=tuple(divergences),
-        composed=composed,
         floating_point=floating_point,
         finite_differences={
             k: float(v) for k, v in document.get("finite_differences", {}).items() if k != "reason"
@@ -295,8 +288,70 @@ def parse(document: Mapping[str, Any]) -> Catalogue:
     )
 
 
+CATALOGUE = "catalogue"
+"""The catalogue's folder in the package data of ``dlspec.spec``."""
+
+COMMON = "groups.toml"
+"""The file of the groups and of what holds for every concept."""
+
+
+def _file_of(concept_id: str, concepts: Mapping[str, Any]) -> str:
+    """The file a concept belongs in: its group's, a gradient concept its forward's."""
+    entry = concepts[concept_id]
+    forward = concepts.get(entry.get("of", concept_id), entry)
+    return f"{forward.get('group')}.toml"
+
+
+def merge(files: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
+    """One catalogue document from its files (name -> parsed TOML): tables merged, divergences
+    concatenated in file order, concepts ordered by group (as the groups are listed) and, in a
+    group, as written. A key defined twice, or a concept outside its group's file, is refused."""
+    document: dict[str, Any] = {"divergences": []}
+    where: dict[tuple[str, str], str] = {}
+    for name, part in files.items():
+        for key, value in part.items():
+            if key == "divergences":
+                document["divergences"] += value
+            elif isinstance(value, Mapping):
+                for item in value:
+                    if (key, item) in where:
+                        raise ValueError(
+                            f"catalogue: {key}.{item} is in both {where[key, item]} and {name}"
+                        )
+                    where[key, item] = name
+                document.setdefault(key, {}).update(value)
+            else:
+                document[key] = value
+    concepts = document.get("concepts", {})
+    for cid in concepts:
+        wanted = _file_of(cid, concepts)
+        if where["concepts", cid] != wanted:
+            raise ValueError(
+                f"catalogue: concept {cid!r} is in {where['concepts', cid]}, not {wanted}"
+            )
+    order = list(document.get("groups", {}))
+    rank = {g: k for k, g in enumerate(order)}
+    document["concepts"] = dict(
+        sorted(concepts.items(), key=lambda item: rank.get(item[1].get("group"), len(order)))
+    )
+    return document
+
+
 @functools.cache
 def load() -> Catalogue:
-    """The installed catalogue (package data ``dlspec.spec/catalogue.toml``)."""
-    text = resources.files("dlspec.spec").joinpath("catalogue.toml").read_text(encoding="utf-8")
-    return parse(tomllib.loads(text))
+    """The installed catalogue (package data ``dlspec.spec/catalogue/``): ``groups.toml``, then
+    each group's file in the order the groups are listed."""
+    folder = resources.files("dlspec.spec").joinpath(CATALOGUE)
+    common = tomllib.loads(folder.joinpath(COMMON).read_text(encoding="utf-8"))
+    names = [COMMON] + [f"{g}.toml" for g in common.get("groups", {})]
+    present = sorted(p.name for p in folder.iterdir() if p.name.endswith(".toml"))
+    unknown = sorted(set(present) - set(names))
+    if unknown:
+        raise ValueError(f"catalogue: {unknown} name no group listed in {COMMON}")
+    files = {COMMON: common}
+    files |= {
+        n: tomllib.loads(folder.joinpath(n).read_text(encoding="utf-8"))
+        for n in names[1:]
+        if n in present
+    }
+    return parse(merge(files))

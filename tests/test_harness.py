@@ -141,15 +141,6 @@ BAD_CATALOGUES = [
         },
         "divergence for unknown concept 'nosuch'",
     ),
-    (
-        {
-            "schema_version": 1,
-            "groups": {},
-            "concepts": {},
-            "implementations": {"torch": {"composed": ["nosuch"]}},
-        },
-        "implementations.torch lists unknown concepts ['nosuch']",
-    ),
     *(
         (
             {
@@ -194,6 +185,49 @@ def test_catalogue_rejects_malformed_documents(document, message):
 
 
 # ---------------------------------------------------------------- reference
+
+
+def test_the_catalogue_files_merge_by_group_and_refuse_a_misplaced_or_doubled_entry():
+    group = {"title": "T", "description": "D"}
+    relu = {"group": "activations", "title": "ReLU"}
+    relu_grad = {"group": "gradients", "title": "ReLU: derivative", "of": "relu"}
+    common = {"schema_version": 1, "groups": {"activations": group, "gradients": group}}
+    merged = catalogue.merge(
+        {
+            "groups.toml": common,
+            "activations.toml": {"concepts": {"relu_grad": relu_grad, "relu": relu}},
+        }
+    )
+    assert list(merged["concepts"]) == ["relu", "relu_grad"]  # by group, as the groups are listed
+    with pytest.raises(
+        ValueError, match=r"concept 'relu_grad' is in losses\.toml, not activations"
+    ):
+        catalogue.merge(
+            {
+                "groups.toml": common,
+                "activations.toml": {"concepts": {"relu": relu}},
+                "losses.toml": {"concepts": {"relu_grad": relu_grad}},
+            }
+        )
+    with pytest.raises(ValueError, match=r"concepts\.relu is in both activations\.toml and losses"):
+        catalogue.merge(
+            {
+                "groups.toml": common,
+                "activations.toml": {"concepts": {"relu": relu}},
+                "losses.toml": {"concepts": {"relu": relu}},
+            }
+        )
+
+
+def test_every_adapter_composes_only_concepts_the_catalogue_knows():
+    """What a framework composes is its adapter's fact (``composed``); a name there that is no
+    concept would mark nothing and hide a typo."""
+    from importlib.metadata import entry_points
+
+    known = set(catalogue.load().concepts)
+    for entry in entry_points(group=registry.ENTRY_POINT_GROUP):
+        composed = entry.load().composed
+        assert composed == "all" or set(composed) <= known, (entry.name, set(composed) - known)
 
 
 def test_reference_reproduces_the_seed_worked_values():
@@ -897,7 +931,10 @@ def test_the_wheel_carries_every_module_spec_page_and_the_catalogue(tmp_path):
         f"dlspec/spec/{p.relative_to(root / 'spec').as_posix()}"
         for p in (root / "spec").rglob("*.md")
     }
-    wanted |= {"dlspec/spec/catalogue.toml", "dlspec/report/schema.json"}
+    wanted |= {
+        f"dlspec/spec/catalogue/{p.name}" for p in (root / "spec" / "catalogue").glob("*.toml")
+    }
+    wanted |= {"dlspec/spec/catalogue/groups.toml", "dlspec/report/schema.json"}
     assert not wanted - names, sorted(wanted - names)
 
 
@@ -960,8 +997,12 @@ def test_a_divergence_signature_excuses_its_region_and_values_only():
 
 
 def test_the_catalogue_rejects_a_divergence_without_its_signature_or_example():
-    text = resources.files("dlspec.spec").joinpath("catalogue.toml").read_text(encoding="utf-8")
-    document = tomllib.loads(text)
+    folder = resources.files("dlspec.spec").joinpath("catalogue")
+    files = {
+        n: tomllib.loads(folder.joinpath(n).read_text())
+        for n in ("groups.toml", "activations.toml")
+    }
+    document = catalogue.merge(files)
     entry = next(d for d in document["divergences"] if d["concept"] == "sigmoid")
     for key in ("where", "example"):
         broken = {**document, "divergences": [{k: v for k, v in entry.items() if k != key}]}

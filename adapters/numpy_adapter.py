@@ -15,7 +15,6 @@ from .base import ALL, Adapter
 from .numpy_ops import (
     activations,
     augmentation,
-    gradients,
     information,
     losses,
     normalization,
@@ -35,7 +34,6 @@ GROUP_MODULES = (
     normalization,
     training,
     augmentation,
-    gradients,
 )
 
 

@@ -1,63 +1,76 @@
-"""The dlspec reference: every concept in pure Python, evaluated exactly with mpmath.
+r"""The dlspec reference: every concept in pure Python, evaluated exactly with mpmath.
 
 Installed as ``dlspec.reference``. One module per concept group; the same id names the spec page,
-the catalogue entry, the function here and the adapter entry.
+the catalogue entry, the function here and the adapter entry. Each group's module holds its
+concepts and, after them, their gradients (``<concept>_grad``): the analytic derivative as a
+vector-Jacobian product, :math:`\bar g^\top \partial f / \partial a` for the concept ``f``, its
+argument ``a`` named by the catalogue's ``wrt``, and the cotangent :math:`\bar g` of ``f``'s
+result's shape (a number for a reduced loss): what reverse-mode autodiff hands to the layer below.
+Each derivative is written out from the textbook formula (no automatic differentiation) and
+evaluated like the rest at ``PRECISION_BITS``; where a concept has a kink (ReLU at 0, ``|x|`` at 0)
+the value taken there is a variant, and the forward's guard regions (the BCE clamp, softplus'
+linear region) hold for its gradient too. Spec pages: the concept's, section "Gradient".
 """
 
 from ._core import DISTRIBUTION_TOLERANCE, PRECISION_BITS, DomainError, Tensor, as_tensor
 from .activations import (
     elu,
-    gelu,
-    leaky_relu,
-    log_softmax,
-    relu,
-    sigmoid,
-    silu,
-    softmax,
-    softplus,
-    tanh,
-)
-from .augmentation import horizontal_flip, rot90, vertical_flip
-from .gradients import (
-    batch_norm_grad,
-    binary_cross_entropy_grad,
-    binary_cross_entropy_with_logits_grad,
-    cross_entropy_grad,
     elu_grad,
-    entropy_grad,
+    gelu,
     gelu_grad,
-    huber_loss_grad,
-    kl_divergence_grad,
-    l1_penalty_grad,
-    l2_penalty_grad,
-    layer_norm_grad,
+    leaky_relu,
     leaky_relu_grad,
+    log_softmax,
     log_softmax_grad,
-    mae_loss_grad,
-    mse_loss_grad,
-    multi_target_loss_grad,
+    relu,
     relu_grad,
+    sigmoid,
     sigmoid_grad,
+    silu,
     silu_grad,
-    softmax_cross_entropy_grad,
+    softmax,
     softmax_grad,
+    softplus,
     softplus_grad,
-    standardize_grad,
+    tanh,
     tanh_grad,
 )
-from .information import cross_entropy, entropy, kl_divergence
+from .augmentation import horizontal_flip, rot90, vertical_flip
+from .information import (
+    cross_entropy,
+    cross_entropy_grad,
+    entropy,
+    entropy_grad,
+    kl_divergence,
+    kl_divergence_grad,
+)
 from .losses import (
     binary_cross_entropy,
+    binary_cross_entropy_grad,
     binary_cross_entropy_with_logits,
+    binary_cross_entropy_with_logits_grad,
     huber_loss,
+    huber_loss_grad,
     mae_loss,
+    mae_loss_grad,
     mse_loss,
+    mse_loss_grad,
     multi_target_loss,
+    multi_target_loss_grad,
     softmax_cross_entropy,
+    softmax_cross_entropy_grad,
 )
-from .normalization import batch_norm, layer_norm, min_max_scale, standardize
+from .normalization import (
+    batch_norm,
+    batch_norm_grad,
+    layer_norm,
+    layer_norm_grad,
+    min_max_scale,
+    standardize,
+    standardize_grad,
+)
 from .optimizers import adam, adamw, clip_grad_norm, frozen_parameters, gradient_accumulation, sgd
-from .regularization import l1_penalty, l2_penalty
+from .regularization import l1_penalty, l1_penalty_grad, l2_penalty, l2_penalty_grad
 from .schedules import (
     cosine_annealing_lr,
     exponential_lr,

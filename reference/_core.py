@@ -270,3 +270,42 @@ def rows(x: Tensor) -> list[list[mpf]]:
     """The rows of a 2-D tensor, as lists."""
     width = x.shape[1]
     return [list(x.values[i * width : (i + 1) * width]) for i in range(x.shape[0])]
+
+
+# ---------------------------------------------------------------- gradients: shared pieces
+
+
+AT_ZERO: Final = ("zero", "one")
+
+
+def checked_cotangent(concept: str, cotangent: Any, shape: tuple[int, ...]) -> Tensor:
+    """The checked cotangent: the shape of the concept's result."""
+    cotangent = as_tensor(cotangent)
+    if cotangent.shape != shape:
+        raise DomainError(
+            concept,
+            "cotangent",
+            f"must have the result's shape {shape}, got {cotangent.shape}",
+        )
+    if any(mpmath.isnan(v) for v in cotangent.values):
+        raise DomainError(concept, "cotangent", "must not contain NaN")
+    return cotangent
+
+
+def kinked_sign(v: mpf, at_zero: str) -> mpf:
+    """sign(v), with the value ``at_zero`` names at 0 (``"zero"``: 0, ``"one"``: 1)."""
+    if v == 0:
+        return mpf(0) if at_zero == "zero" else mpf(1)
+    return mpf(1) if v > 0 else mpf(-1)
+
+
+def lanewise(
+    x: Tensor, g: Tensor, axis: int, function: Callable[[list[mpf], list[mpf]], list[mpf]]
+) -> Tensor:
+    """``function(x_lane, g_lane)`` on every lane along ``axis``."""
+    out: list[mpf] = list(x.values)
+    for lane in x.lanes(axis):
+        result = function([x.values[i] for i in lane], [g.values[i] for i in lane])
+        for i, value in zip(lane, result, strict=True):
+            out[i] = value
+    return Tensor(x.shape, tuple(out))

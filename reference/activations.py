@@ -7,20 +7,25 @@ the form that does not, so that every digit it returns is right.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, Final
 
 import mpmath
 from mpmath import fsum, mpf
 
 from ._core import (
+    AT_ZERO,
     Tensor,
     along_axis,
     as_tensor,
     check_axis,
     check_choice,
     check_tensor,
+    checked_cotangent,
     elementwise,
     exact,
+    guarded,
+    lanewise,
     require,
 )
 
@@ -31,14 +36,14 @@ def relu(x: Any) -> Tensor:
     return elementwise("relu", x, lambda v: max(mpf(0), v))
 
 
-def _sigmoid(v: mpf) -> mpf:
+def logistic(v: mpf) -> mpf:
     return 1 / (1 + mpmath.exp(-v))
 
 
 @exact
 def sigmoid(x: Any) -> Tensor:
     r"""Logistic sigmoid :math:`\sigma(x) = 1 / (1 + e^{-x})`, in (0, 1); ``sigmoid(0) == 1/2``."""
-    return elementwise("sigmoid", x, _sigmoid)
+    return elementwise("sigmoid", x, logistic)
 
 
 @exact
@@ -112,13 +117,13 @@ def gelu(x: Any, *, approximate: str | None = None, default_form: str = "none") 
         return elementwise("gelu", x, lambda v: v / 2 * mpmath.erfc(-v / mpmath.sqrt(2)))
     scale, cubic = mpmath.sqrt(2 / mpmath.pi), GELU_CUBIC
     # 1 + tanh(y) = 2 sigma(2y), again without cancellation.
-    return elementwise("gelu", x, lambda v: v * _sigmoid(2 * scale * (v + cubic * v**3)))
+    return elementwise("gelu", x, lambda v: v * logistic(2 * scale * (v + cubic * v**3)))
 
 
 @exact
 def silu(x: Any) -> Tensor:
     r"""Sigmoid linear unit (swish) :math:`x \sigma(x)`; ``silu([0]) == [0]``."""
-    return elementwise("silu", x, lambda v: v * _sigmoid(v))
+    return elementwise("silu", x, lambda v: v * logistic(v))
 
 
 @exact
@@ -207,3 +212,193 @@ def log_softmax(x: Any, *, axis: int = -1) -> Tensor:
     check_tensor("log_softmax", "x", x, min_ndim=1)
     check_axis("log_softmax", x, axis)
     return along_axis(log_softmax_lane, x, axis)
+
+
+# ---------------------------------------------------------------- gradients
+
+
+def _pointwise(concept: str, x: Any, cotangent: Any, derivative: Callable[[mpf], mpf]) -> Tensor:
+    """``cotangent * f'(x)`` elementwise: the VJP of an elementwise function."""
+    x = as_tensor(x)
+    check_tensor(concept, "x", x)
+    g = checked_cotangent(concept, cotangent, x.shape)
+    return Tensor(
+        x.shape, tuple(gi * derivative(v) for v, gi in zip(x.values, g.values, strict=True))
+    )
+
+
+@exact
+def relu_grad(x: Any, cotangent: Any, *, at_zero: str = "zero") -> Tensor:
+    r""":math:`\mathrm{ReLU}'(x) = [x > 0]`; at 0 (and -0), where there is none, ``at_zero``:
+    0 (every framework) or 1."""
+    check_choice("relu_grad", "at_zero", at_zero, AT_ZERO)
+    at = mpf(0) if at_zero == "zero" else mpf(1)
+    return _pointwise(
+        "relu_grad", x, cotangent, lambda v: mpf(1) if v > 0 else at if v == 0 else mpf(0)
+    )
+
+
+@exact
+def leaky_relu_grad(
+    x: Any, cotangent: Any, *, negative_slope: float = 0.01, at_zero: str = "negative_slope"
+) -> Tensor:
+    r"""1 for :math:`x > 0`, the slope ``a`` for :math:`x < 0`; at 0 ``at_zero``: ``a``
+    (PyTorch) or 1 (JAX)."""
+    check_choice("leaky_relu_grad", "at_zero", at_zero, ("negative_slope", "one"))
+    slope = mpf(negative_slope)
+    at = slope if at_zero == "negative_slope" else mpf(1)
+    return _pointwise(
+        "leaky_relu_grad", x, cotangent, lambda v: mpf(1) if v > 0 else at if v == 0 else slope
+    )
+
+
+@exact
+def sigmoid_grad(x: Any, cotangent: Any) -> Tensor:
+    r""":math:`\sigma'(x) = \sigma(x)(1 - \sigma(x)) = \sigma(x)\sigma(-x)`."""
+    return _pointwise("sigmoid_grad", x, cotangent, lambda v: logistic(v) * logistic(-v))
+
+
+@exact
+def tanh_grad(x: Any, cotangent: Any) -> Tensor:
+    r""":math:`\tanh'(x) = 1 - \tanh^2 x = \mathrm{sech}^2 x`."""
+    return _pointwise("tanh_grad", x, cotangent, lambda v: mpmath.sech(v) ** 2)
+
+
+@exact
+def softplus_grad(
+    x: Any,
+    cotangent: Any,
+    *,
+    beta: float = 1.0,
+    threshold: float = 20.0,
+    linear_region: str = "linear_above_threshold",
+) -> Tensor:
+    r""":math:`\sigma(\beta x)`, independent of :math:`\beta`'s scale; where the forward is the
+    identity (``linear_region="linear_above_threshold"`` and :math:`\beta x >` ``threshold``),
+    exactly 1."""
+    require("softplus_grad", "beta", beta, beta > 0, "positive")
+    check_choice("softplus_grad", "linear_region", linear_region, SOFTPLUS_THRESHOLDS)
+    b = mpf(beta)
+
+    def derivative(v: mpf) -> mpf:
+        if linear_region == "linear_above_threshold" and b * v > threshold:
+            return mpf(1)
+        return logistic(b * v)
+
+    return _pointwise("softplus_grad", x, cotangent, derivative)
+
+
+@exact
+@guarded
+def gelu_grad(
+    x: Any, cotangent: Any, *, approximate: str | None = None, default_form: str = "none"
+) -> Tensor:
+    r"""Exact form: :math:`\Phi(x) + x\varphi(x)`. Tanh form, with
+    :math:`u = \sqrt{2/\pi}(x + c x^3)` and :math:`c = 0.044715`:
+    :math:`\tfrac12(1 + \tanh u) + \tfrac12 x (1 - \tanh^2 u)\sqrt{2/\pi}(1 + 3 c x^2)`."""
+    check_choice("gelu_grad", "default_form", default_form, GELU_APPROXIMATIONS)
+    approximate = default_form if approximate is None else approximate
+    check_choice("gelu_grad", "approximate", approximate, GELU_APPROXIMATIONS)
+    root_two_over_pi = mpmath.sqrt(2 / mpmath.pi)
+
+    def exact_form(v: mpf) -> mpf:
+        cdf = mpmath.erfc(-v / mpmath.sqrt(2)) / 2  # no 1 + erf cancellation
+        pdf = mpmath.exp(-(v**2) / 2) / mpmath.sqrt(2 * mpmath.pi)
+        return cdf + v * pdf
+
+    def tanh_form(v: mpf) -> mpf:
+        u = root_two_over_pi * (v + GELU_CUBIC * v**3)
+        # (1 + tanh u)/2 = sigma(2u) and 1 - tanh^2 u = sech^2 u, without cancellation
+        return logistic(2 * u) + v / 2 * mpmath.sech(u) ** 2 * root_two_over_pi * (
+            1 + 3 * GELU_CUBIC * v**2
+        )
+
+    return _pointwise("gelu_grad", x, cotangent, exact_form if approximate == "none" else tanh_form)
+
+
+@exact
+@guarded
+def silu_grad(x: Any, cotangent: Any) -> Tensor:
+    r""":math:`\frac{d}{dx} x\sigma(x) = \sigma(x)(1 + x(1 - \sigma(x)))`."""
+
+    def derivative(v: mpf) -> mpf:
+        s = logistic(v)
+        return s * (1 + v * logistic(-v))
+
+    return _pointwise("silu_grad", x, cotangent, derivative)
+
+
+@exact
+def elu_grad(x: Any, cotangent: Any, *, alpha: float = 1.0, at_zero: str = "alpha") -> Tensor:
+    r"""1 for :math:`x > 0`, :math:`\alpha e^x` for :math:`x < 0`; at 0 ``at_zero``:
+    :math:`\alpha` (the exponential branch, PyTorch and JAX) or 1."""
+    check_choice("elu_grad", "at_zero", at_zero, ("alpha", "one"))
+    a = mpf(alpha)
+    at = a if at_zero == "alpha" else mpf(1)
+    return _pointwise(
+        "elu_grad", x, cotangent, lambda v: mpf(1) if v > 0 else at if v == 0 else a * mpmath.exp(v)
+    )
+
+
+def _softmax_family(concept: str, x: Any, cotangent: Any, axis: int) -> tuple[Tensor, Tensor]:
+    x = as_tensor(x)
+    check_tensor(concept, "x", x, min_ndim=1)
+    check_axis(concept, x, axis)
+    return x, checked_cotangent(concept, cotangent, x.shape)
+
+
+@exact
+@guarded
+def softmax_grad(x: Any, cotangent: Any, *, axis: int = -1) -> Tensor:
+    r"""With :math:`s = \mathrm{softmax}(x)`, :math:`\partial s_i / \partial x_j = s_i(\delta_{ij} - s_j)`,
+    so the VJP is :math:`s \odot (\bar g - \langle \bar g, s\rangle)` per lane.
+
+    Evaluated as :math:`s_i \sum_j s_j (\bar g_i - \bar g_j)` (the same, as :math:`\sum_j s_j = 1`):
+    :math:`\bar g_i - \langle \bar g, s\rangle` cancels where one :math:`s_j` is within the
+    working precision of 1 (``softmax_grad([0, -300], [1, 0])[0]`` is 5.1e-131, not 0), while each
+    difference :math:`\bar g_i - \bar g_j` of two floats is exact. Each term
+    :math:`w_j(\bar g_i - \bar g_j)` is taken as :func:`weighted_difference` takes
+    it (the weights :math:`w = W s`), so nearly equal logits do not cancel it either."""
+    x, g = _softmax_family("softmax_grad", x, cotangent, axis)
+
+    def lane(z: list[mpf], gl: list[mpf]) -> list[mpf]:
+        w, e, total = softmax_weights(z)
+        return [
+            w[i]
+            / (total * total)
+            * fsum(
+                part
+                for j in range(len(z))
+                for part in weighted_difference(w[j], e[j], gl[i], w[j], e[j], gl[j])
+            )
+            for i in range(len(z))
+        ]
+
+    return lanewise(x, g, axis, lane)
+
+
+@exact
+@guarded
+def log_softmax_grad(x: Any, cotangent: Any, *, axis: int = -1) -> Tensor:
+    r""":math:`\partial \log s_i / \partial x_j = \delta_{ij} - s_j`, so the VJP is
+    :math:`\bar g - s \sum_i \bar g_i` per lane.
+
+    Evaluated as :math:`\sum_j (\bar g_i s_j - s_i \bar g_j)` (the same, as
+    :math:`\sum_j s_j = 1`): :math:`\bar g_i - s_i \sum \bar g` cancels where :math:`s_i` is
+    within the working precision of 1; each term :math:`\bar g_i w_j - w_i \bar g_j` (the weights
+    :math:`w = W s`) is taken as :func:`weighted_difference` takes it."""
+    x, g = _softmax_family("log_softmax_grad", x, cotangent, axis)
+
+    def lane(z: list[mpf], gl: list[mpf]) -> list[mpf]:
+        w, e, total = softmax_weights(z)
+        return [
+            fsum(
+                part
+                for j in range(len(z))
+                for part in weighted_difference(w[j], e[j], gl[i], w[i], e[i], gl[j])
+            )
+            / total
+            for i in range(len(z))
+        ]
+
+    return lanewise(x, g, axis, lane)

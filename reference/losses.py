@@ -14,6 +14,7 @@ import mpmath
 from mpmath import fsum, mpf
 
 from ._core import (
+    AT_ZERO,
     DomainError,
     Tensor,
     as_tensor,
@@ -21,11 +22,15 @@ from ._core import (
     check_in_unit_interval,
     check_same_shape,
     check_tensor,
+    checked_cotangent,
     exact,
+    exact_product,
+    guarded,
+    kinked_sign,
     require,
     rows,
 )
-from .activations import log_softmax_lane
+from .activations import log_softmax_lane, logistic, softmax_weights, weighted_difference
 
 Reduction = Literal["none", "mean", "sum"]
 REDUCTIONS: Final = ("none", "mean", "sum")
@@ -304,3 +309,266 @@ def multi_target_loss(
     ]
     total = fsum(mpf(w) * loss for w, loss in zip(weights, per_target, strict=True))
     return Tensor((n_targets + 1,), (total, *per_target))
+
+
+# ---------------------------------------------------------------- gradients
+
+
+def _reduction_scale(
+    concept: str, cotangent: Any, shape: tuple[int, ...], reduction: str
+) -> list[mpf]:
+    """Per element of a loss's terms, the cotangent reaching it through the reduction: the
+    cotangent itself (``"none"``), the scalar cotangent (``"sum"``) or that over n (``"mean"``)."""
+    check_choice(concept, "reduction", reduction, REDUCTIONS)
+    n = 1
+    for side in shape:
+        n *= side
+    if reduction == "none":
+        return list(checked_cotangent(concept, cotangent, shape).values)
+    (g,) = checked_cotangent(concept, cotangent, ()).values
+    return [g / n if reduction == "mean" else g] * n
+
+
+def _loss_grad(
+    concept: str,
+    first: str,
+    a: Any,
+    target: Any,
+    cotangent: Any,
+    reduction: str,
+    derivative: Callable[[mpf, mpf], mpf],
+) -> Tensor:
+    """The VJP of a reduced elementwise loss: ``scale_i * d term(a_i, t_i) / d a_i``."""
+    a, target = checked_pair(concept, first, a, target)
+    scales = _reduction_scale(concept, cotangent, a.shape, reduction)
+    return Tensor(
+        a.shape,
+        tuple(
+            s * derivative(v, t) for v, t, s in zip(a.values, target.values, scales, strict=True)
+        ),
+    )
+
+
+@exact
+def mse_loss_grad(
+    prediction: Any, target: Any, cotangent: Any, *, reduction: str = "mean"
+) -> Tensor:
+    r""":math:`\partial (p - t)^2 / \partial p = 2(p - t)`, through the reduction (``/n`` for
+    the mean)."""
+    return _loss_grad(
+        "mse_loss_grad",
+        "prediction",
+        prediction,
+        target,
+        cotangent,
+        reduction,
+        lambda p, t: 2 * (p - t),
+    )
+
+
+@exact
+def mae_loss_grad(
+    prediction: Any, target: Any, cotangent: Any, *, reduction: str = "mean", at_zero: str = "zero"
+) -> Tensor:
+    r""":math:`\mathrm{sign}(p - t)` through the reduction; at :math:`p = t` ``at_zero``: 0
+    (PyTorch, NumPy's sign) or 1 (JAX's abs)."""
+    check_choice("mae_loss_grad", "at_zero", at_zero, AT_ZERO)
+    return _loss_grad(
+        "mae_loss_grad",
+        "prediction",
+        prediction,
+        target,
+        cotangent,
+        reduction,
+        lambda p, t: kinked_sign(p - t, at_zero),
+    )
+
+
+def _huber_derivative(difference: mpf, delta: mpf) -> mpf:
+    """``d`` inside ``|d| <= delta``, ``delta sign(d)`` outside: continuous at ``|d| = delta``
+    (Huber is C1), so the kink needs no convention."""
+    return difference if abs(difference) <= delta else delta * mpmath.sign(difference)
+
+
+@exact
+@guarded
+def huber_loss_grad(
+    prediction: Any, target: Any, cotangent: Any, *, delta: float = 1.0, reduction: str = "mean"
+) -> Tensor:
+    r""":math:`p - t` for :math:`|p - t| \le \delta`, :math:`\delta\,\mathrm{sign}(p - t)`
+    beyond, through the reduction. Both branches give :math:`\pm\delta` at the kink."""
+    require("huber_loss_grad", "delta", delta, delta > 0, "positive")
+    return _loss_grad(
+        "huber_loss_grad",
+        "prediction",
+        prediction,
+        target,
+        cotangent,
+        reduction,
+        lambda p, t: _huber_derivative(p - t, mpf(delta)),
+    )
+
+
+BCE_GRADIENT_GUARDS: Final = ("clamp_denominator_1e-12f", "none")
+
+
+BCE_DENOMINATOR_CLAMP: Final = mpf(float.fromhex("0x1.197998p-40"))
+"""``1e-12`` rounded to float32, as PyTorch's ``constexpr float EPSILON = 1e-12``."""
+
+
+def _bce_derivative(p: mpf, y: mpf, guard: str) -> mpf:
+    if guard == "clamp_denominator_1e-12f":
+        return (p - y) / max(p * (1 - p), BCE_DENOMINATOR_CLAMP)
+    # the bare derivative -y/p + (1 - y)/(1 - p); a zero weight contributes 0 (0 log 0 = 0)
+    positive = mpf(0) if y == 0 else (-y / p if p > 0 else mpf("-inf"))
+    negative = mpf(0) if y == 1 else ((1 - y) / (1 - p) if p < 1 else mpf("inf"))
+    return positive + negative
+
+
+@exact
+@guarded
+def binary_cross_entropy_grad(
+    probability: Any,
+    target: Any,
+    cotangent: Any,
+    *,
+    reduction: str = "mean",
+    guard: str = "clamp_denominator_1e-12f",
+) -> Tensor:
+    r""":math:`\partial / \partial p\,[-(y \log p + (1 - y)\log(1 - p))] = (p - y) / (p(1 - p))`,
+    through the reduction. ``guard``: ``"clamp_denominator_1e-12f"`` (PyTorch) divides by
+    :math:`\max(p(1 - p), \epsilon)` with :math:`\epsilon` = 1e-12 rounded to float32;
+    ``"none"`` is the bare derivative, :math:`\mp\infty` at ``p`` in {0, 1}."""
+    concept = "binary_cross_entropy_grad"
+    check_choice(concept, "guard", guard, BCE_GRADIENT_GUARDS)
+    probability, target = checked_pair(concept, "probability", probability, target)
+    check_in_unit_interval(concept, "probability", probability)
+    check_in_unit_interval(concept, "target", target)
+    return _loss_grad(
+        concept,
+        "probability",
+        probability,
+        target,
+        cotangent,
+        reduction,
+        lambda p, y: _bce_derivative(p, y, guard),
+    )
+
+
+def _logit_loss_derivative(z: mpf, a: mpf, b: mpf) -> mpf:
+    """``a sigmoid(z) - b sigmoid(-z)`` for ``a, b >= 0``, as ``-a expm1(log(b/a) - z)
+    sigmoid(z)``: no cancellation but in ``z - log(b/a)``, which is exact where the root is 0."""
+    sigmoid = logistic
+    if a == 0 or b == 0:
+        return a * sigmoid(z) - b * sigmoid(-z)
+    return -a * mpmath.expm1(mpmath.log(b / a) - z) * sigmoid(z)
+
+
+@exact
+@guarded
+def binary_cross_entropy_with_logits_grad(
+    logits: Any,
+    target: Any,
+    cotangent: Any,
+    *,
+    pos_weight: float = 1.0,
+    reduction: str = "mean",
+) -> Tensor:
+    r""":math:`(1 - y)\sigma(z) - w y (1 - \sigma(z))`, which is :math:`\sigma(z) - y` for
+    :math:`w = 1`, through the reduction.
+
+    Evaluated as :math:`-A\,\mathrm{expm1}(z^* - z)\,\sigma(z)` with :math:`A = 1 - y`,
+    :math:`B = w y` and the root :math:`z^* = \log(B / A)` (the plain difference where
+    :math:`A` or :math:`B` is 0): the two sigmoid terms cancel near the root, without bound where
+    it is rational (:math:`z^* = 0` for ``y = 1/2``, ``w = 1``: the gradient is
+    :math:`\tanh(z/2)/2`).
+    """
+    concept = "binary_cross_entropy_with_logits_grad"
+    logits, target = checked_pair(concept, "logits", logits, target)
+    check_in_unit_interval(concept, "target", target)
+    require(concept, "pos_weight", pos_weight, pos_weight >= 0, "non-negative")
+    w = mpf(pos_weight)
+    return _loss_grad(
+        concept,
+        "logits",
+        logits,
+        target,
+        cotangent,
+        reduction,
+        lambda z, y: _logit_loss_derivative(z, mpf(1) - y, exact_product(w, y)),
+    )
+
+
+@exact
+@guarded
+def softmax_cross_entropy_grad(
+    logits: Any,
+    target: Any,
+    cotangent: Any,
+    *,
+    label_smoothing: float = 0.0,
+    reduction: str = "mean",
+) -> Tensor:
+    r""":math:`\partial \ell / \partial z_c = s_c \sum_j y'_j - y'_c` per sample, with
+    :math:`s = \mathrm{softmax}(z)`, through the reduction over samples (``/N`` for the mean).
+
+    This is the VJP of the forward as written, :math:`-\sum_c y'_c \log s_c`, for any target:
+    the familiar :math:`s - y'` holds only where :math:`y'` sums to exactly 1, and a target may
+    miss 1 by ``DISTRIBUTION_TOLERANCE`` (torch and JAX differentiate the forward, so they give
+    :math:`s \sum y' - y'`). Evaluated as :math:`\sum_j (s_c y'_j - y'_c s_j)` (the same, as
+    :math:`\sum_j s_j = 1`), which does not cancel where :math:`s_c` is within the working
+    precision of 1 and :math:`y'_c = 1`."""
+    concept = "softmax_cross_entropy_grad"
+    logits, samples, targets = classification(concept, logits, target, label_smoothing)
+    scales = _reduction_scale(concept, cotangent, logits.shape[:-1], reduction)
+    out: list[mpf] = []
+    for z, y, scale in zip(samples, targets, scales, strict=True):
+        # each term w_c y_j - y_c w_j (w = W s) as weighted_difference takes it: logits
+        # [8.8e-110, 0] with target [1/2, 1/2] give 2.2e-110, which rounded weights lose
+        w, e, total = softmax_weights(z)
+        out += [
+            scale
+            * fsum(
+                part
+                for j in range(len(z))
+                for part in weighted_difference(w[c], e[c], y[j], w[j], e[j], y[c])
+            )
+            / total
+            for c in range(len(z))
+        ]
+    return Tensor(logits.shape, tuple(out))
+
+
+@exact
+@guarded
+def multi_target_loss_grad(
+    prediction: Any,
+    target: Any,
+    cotangent: Any,
+    *,
+    losses: Sequence[str],
+    weights: Sequence[float],
+    at_zero: str = "zero",
+) -> Tensor:
+    r"""Column ``t`` receives :math:`(w_t \bar g_0 + \bar g_t)\,\partial L_t / \partial p_{:,t}`:
+    the total :math:`L = \sum_t w_t L_t` and the logged :math:`L_t` both depend on it. Each
+    :math:`L_t` is a mean, so each column's derivative is its single loss's over ``n``."""
+    concept = "multi_target_loss_grad"
+    check_choice(concept, "at_zero", at_zero, AT_ZERO)
+    prediction, target = check_multi_target(concept, prediction, target, losses, weights)
+    n, n_targets = prediction.shape
+    g = checked_cotangent(concept, cotangent, (n_targets + 1,)).values
+    one = mpf(1)
+    single = {
+        "mse": lambda p, t: mse_loss_grad(p, t, one),
+        "mae": lambda p, t: mae_loss_grad(p, t, one, at_zero=at_zero),
+        "huber": lambda p, t: huber_loss_grad(p, t, one),
+        "bce_with_logits": lambda p, t: binary_cross_entropy_with_logits_grad(p, t, one),
+    }
+    columns = list(zip(*rows(prediction), strict=True)), list(zip(*rows(target), strict=True))
+    out = [[mpf(0)] * n_targets for _ in range(n)]
+    for t, (name, p, y) in enumerate(zip(losses, *columns, strict=True)):
+        upstream = mpf(weights[t]) * g[0] + g[t + 1]
+        for i, d in enumerate(single[name](list(p), list(y)).values):
+            out[i][t] = upstream * d
+    return Tensor((n, n_targets), tuple(v for row in out for v in row))

@@ -12,11 +12,11 @@ import numpy as np
 from dlspec.adapters.numpy_adapter import NumpyAdapter
 from dlspec.adapters.numpy_ops import activations as act
 from dlspec.adapters.numpy_ops import augmentation as aug
-from dlspec.adapters.numpy_ops import gradients as grad
 from dlspec.adapters.numpy_ops import information as info
 from dlspec.adapters.numpy_ops import losses as loss
 from dlspec.adapters.numpy_ops import normalization as norm
 from dlspec.adapters.numpy_ops import optimizers as opt
+from dlspec.adapters.numpy_ops import regularization as reg
 from dlspec.adapters.numpy_ops import schedules as sched
 from dlspec.adapters.numpy_ops import training as train
 
@@ -425,7 +425,7 @@ def _rot90_clockwise(image, *, k=1):
 
 
 def _sigmoid_grad_sign_flipped(x, cotangent):
-    return -grad.sigmoid_grad(x, cotangent)
+    return -act.sigmoid_grad(x, cotangent)
 
 
 def _tanh_grad_ignoring_cotangent(x, cotangent):
@@ -434,12 +434,12 @@ def _tanh_grad_ignoring_cotangent(x, cotangent):
 
 
 def _mse_grad_without_two(prediction, target, cotangent, *, reduction="mean"):
-    return grad.mse_loss_grad(prediction, target, cotangent, reduction=reduction) / 2
+    return loss.mse_loss_grad(prediction, target, cotangent, reduction=reduction) / 2
 
 
 def _softmax_ce_grad_summed(logits, target, cotangent, *, label_smoothing=0.0, reduction="mean"):
     summed = "sum" if reduction == "mean" else reduction
-    return grad.softmax_cross_entropy_grad(
+    return loss.softmax_cross_entropy_grad(
         logits, target, cotangent, label_smoothing=label_smoothing, reduction=summed
     )
 
@@ -459,13 +459,13 @@ def _leaky_relu_grad_one_at_zero(x, cotangent, *, negative_slope=0.01):
 
 def _mae_grad_one_at_zero(prediction, target, cotangent, *, reduction="mean"):
     sign = np.where(prediction >= target, 1, -1).astype(prediction.dtype)
-    return grad._per_term(cotangent, prediction.shape, reduction) * sign
+    return loss._per_term(cotangent, prediction.shape, reduction) * sign
 
 
 def _bce_grad_unclamped(probability, target, cotangent, *, reduction="mean"):
     with np.errstate(divide="ignore", invalid="ignore"):
         derivative = (probability - target) / ((1 - probability) * probability)
-    return grad._per_term(cotangent, probability.shape, reduction) * derivative
+    return loss._per_term(cotangent, probability.shape, reduction) * derivative
 
 
 def _batch_norm_grad_statistics_constant(x, weight, bias, cotangent, *, eps=1e-5):
@@ -474,29 +474,29 @@ def _batch_norm_grad_statistics_constant(x, weight, bias, cotangent, *, eps=1e-5
 
 
 def _layer_norm_grad_without_weight(x, weight, bias, cotangent, *, eps=1e-5):
-    return grad.layer_norm_grad(x, np.ones_like(weight), bias, cotangent, eps=eps)
+    return norm.layer_norm_grad(x, np.ones_like(weight), bias, cotangent, eps=eps)
 
 
 def _entropy_grad_without_one(p, cotangent, *, base=None, axis=-1):
     g = np.expand_dims(cotangent, axis % p.ndim)
-    return grad._in_base(-g * np.log(p), base)
+    return info._in_base(-g * np.log(p), base)
 
 
 def _l2_grad_full_scale(weights, cotangent, *, strength):
-    return 2 * grad.l2_penalty_grad(weights, cotangent, strength=strength)
+    return 2 * reg.l2_penalty_grad(weights, cotangent, strength=strength)
 
 
 def _gelu_grad_tanh_always(x, cotangent, *, approximate=None):
-    return grad.gelu_grad(x, cotangent, approximate="tanh")
+    return act.gelu_grad(x, cotangent, approximate="tanh")
 
 
 def _cross_entropy_grad_in_nats_only(p, q, cotangent, *, base=None, axis=-1):
-    return grad.cross_entropy_grad(p, q, cotangent, axis=axis)  # the 1/log b factor left out
+    return info.cross_entropy_grad(p, q, cotangent, axis=axis)  # the 1/log b factor left out
 
 
 def _kl_grad_in_p(p, q, cotangent, *, base=None, axis=-1):
     g = np.expand_dims(cotangent, axis % p.ndim)
-    return grad._in_base(g * (np.log(p / q) + 1), base)
+    return info._in_base(g * (np.log(p / q) + 1), base)
 
 
 def _softmax_grad_diagonal_only(x, cotangent, *, axis=-1):
@@ -504,7 +504,7 @@ def _softmax_grad_diagonal_only(x, cotangent, *, axis=-1):
 
 
 def _softplus_grad_without_beta(x, cotangent, *, beta=1.0, threshold=20.0):
-    return grad.softplus_grad(x, cotangent, beta=1.0, threshold=threshold)
+    return act.softplus_grad(x, cotangent, beta=1.0, threshold=threshold)
 
 
 def _silu_grad_product_rule_forgotten(x, cotangent):
@@ -512,22 +512,22 @@ def _silu_grad_product_rule_forgotten(x, cotangent):
 
 
 def _elu_grad_without_alpha(x, cotangent, *, alpha=1.0):
-    return grad.elu_grad(x, cotangent, alpha=1.0)
+    return act.elu_grad(x, cotangent, alpha=1.0)
 
 
 def _huber_grad_clipped_at_one(prediction, target, cotangent, *, delta=1.0, reduction="mean"):
-    return grad.huber_loss_grad(prediction, target, cotangent, delta=1.0, reduction=reduction)
+    return loss.huber_loss_grad(prediction, target, cotangent, delta=1.0, reduction=reduction)
 
 
 def _bce_logits_grad_weight_on_both(logits, target, cotangent, *, pos_weight=1.0, reduction="mean"):
     derivative = logits.dtype.type(pos_weight) * (act.sigmoid(logits) - target)
-    return grad._per_term(cotangent, logits.shape, reduction) * derivative
+    return loss._per_term(cotangent, logits.shape, reduction) * derivative
 
 
 def _multi_target_grad_total_only(prediction, target, cotangent, *, losses, weights):
     only_total = cotangent.copy()
     only_total[1:] = 0
-    return grad.multi_target_loss_grad(
+    return loss.multi_target_loss_grad(
         prediction, target, only_total, losses=losses, weights=weights
     )
 
@@ -537,7 +537,7 @@ def _l1_grad_without_strength(weights, cotangent, *, strength):
 
 
 def _standardize_grad_biased_always(x, cotangent, *, axis=0, ddof=0, epsilon=0.0):
-    return grad.standardize_grad(x, cotangent, axis=axis, ddof=0, epsilon=epsilon)
+    return norm.standardize_grad(x, cotangent, axis=axis, ddof=0, epsilon=epsilon)
 
 
 def _mutant(name: str, concept: str, function: Callable[..., Any], doc: str) -> type[Mutant]:

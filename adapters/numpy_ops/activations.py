@@ -8,15 +8,25 @@ import numpy as np
 
 __all__ = [
     "elu",
+    "elu_grad",
     "gelu",
+    "gelu_grad",
     "leaky_relu",
+    "leaky_relu_grad",
     "log_softmax",
+    "log_softmax_grad",
     "relu",
+    "relu_grad",
     "sigmoid",
+    "sigmoid_grad",
     "silu",
+    "silu_grad",
     "softmax",
+    "softmax_grad",
     "softplus",
+    "softplus_grad",
     "tanh",
+    "tanh_grad",
 ]  # the concepts; the adapter's table
 
 
@@ -74,3 +84,68 @@ def softmax(x: np.ndarray, *, axis: int = -1) -> np.ndarray:
 def log_softmax(x: np.ndarray, *, axis: int = -1) -> np.ndarray:
     shifted = x - np.max(x, axis=axis, keepdims=True)
     return shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
+
+
+# ---------------------------------------------------------------- gradients
+
+
+def relu_grad(x: np.ndarray, cotangent: np.ndarray) -> np.ndarray:
+    return np.where(x > 0, cotangent, 0).astype(x.dtype)
+
+
+def leaky_relu_grad(
+    x: np.ndarray, cotangent: np.ndarray, *, negative_slope: float = 0.01
+) -> np.ndarray:
+    return np.where(x > 0, cotangent, cotangent * x.dtype.type(negative_slope))
+
+
+def sigmoid_grad(x: np.ndarray, cotangent: np.ndarray) -> np.ndarray:
+    y = sigmoid(x)
+    return cotangent * (1 - y) * y
+
+
+def tanh_grad(x: np.ndarray, cotangent: np.ndarray) -> np.ndarray:
+    t = np.tanh(x)
+    return cotangent * (1 - t * t)
+
+
+def softplus_grad(
+    x: np.ndarray, cotangent: np.ndarray, *, beta: float = 1.0, threshold: float = 20.0
+) -> np.ndarray:
+    z = x * x.dtype.type(beta)
+    return np.where(z > threshold, cotangent, cotangent * sigmoid(z))
+
+
+def gelu_grad(
+    x: np.ndarray, cotangent: np.ndarray, *, approximate: str | None = None
+) -> np.ndarray:
+    if approximate == "tanh":
+        k, c = np.sqrt(2 / np.pi), 0.044715
+        t = np.tanh(k * (x + c * x**3))
+        derivative = 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * k * (1 + 3 * c * x * x)
+    else:
+        cdf = 0.5 * _erfc(-x / np.sqrt(2)).astype(np.float64)
+        derivative = cdf + x * np.exp(-0.5 * x.astype(np.float64) ** 2) / np.sqrt(2 * np.pi)
+    return (cotangent * derivative).astype(x.dtype)
+
+
+def silu_grad(x: np.ndarray, cotangent: np.ndarray) -> np.ndarray:
+    s = sigmoid(x)
+    return cotangent * s * (1 + x * (1 - s))
+
+
+def elu_grad(x: np.ndarray, cotangent: np.ndarray, *, alpha: float = 1.0) -> np.ndarray:
+    with np.errstate(over="ignore"):
+        return np.where(
+            x > 0, cotangent, cotangent * x.dtype.type(alpha) * np.exp(np.minimum(x, 0))
+        )
+
+
+def softmax_grad(x: np.ndarray, cotangent: np.ndarray, *, axis: int = -1) -> np.ndarray:
+    y = softmax(x, axis=axis)
+    return y * (cotangent - np.sum(cotangent * y, axis=axis, keepdims=True))
+
+
+def log_softmax_grad(x: np.ndarray, cotangent: np.ndarray, *, axis: int = -1) -> np.ndarray:
+    y = np.exp(log_softmax(x, axis=axis))
+    return cotangent - y * np.sum(cotangent, axis=axis, keepdims=True)

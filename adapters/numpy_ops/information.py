@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["cross_entropy", "entropy", "kl_divergence"]  # the concepts; the adapter's table
+__all__ = [
+    "cross_entropy",
+    "cross_entropy_grad",
+    "entropy",
+    "entropy_grad",
+    "kl_divergence",
+    "kl_divergence_grad",
+]  # the concepts; the adapter's table
 
 
 def xlogy(x: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -35,3 +42,32 @@ def kl_divergence(
         ratio = np.where(p == 0, 1, p / np.where(q == 0, 1, q))
         terms = np.where(p == 0, 0, np.where(q == 0, np.inf, p * np.log(ratio)))
     return in_base(np.sum(terms, axis=axis), base)
+
+
+# ---------------------------------------------------------------- gradients
+
+
+def _in_base(gradient: np.ndarray, base: float | None) -> np.ndarray:
+    return gradient if base is None else gradient / gradient.dtype.type(np.log(base))
+
+
+def entropy_grad(
+    p: np.ndarray, cotangent: np.ndarray, *, base: float | None = None, axis: int = -1
+) -> np.ndarray:
+    g = np.expand_dims(cotangent, axis % p.ndim)
+    return _in_base(-g * (np.log(p) + 1), base)
+
+
+def cross_entropy_grad(
+    p: np.ndarray,
+    q: np.ndarray,
+    cotangent: np.ndarray,
+    *,
+    base: float | None = None,
+    axis: int = -1,
+) -> np.ndarray:
+    g = np.expand_dims(cotangent, axis % p.ndim)
+    return _in_base(-g * (p / q), base)
+
+
+kl_divergence_grad = cross_entropy_grad

@@ -6,16 +6,23 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from .activations import log_softmax
+from .activations import log_softmax, sigmoid, softmax
 
 __all__ = [
     "binary_cross_entropy",
+    "binary_cross_entropy_grad",
     "binary_cross_entropy_with_logits",
+    "binary_cross_entropy_with_logits_grad",
     "huber_loss",
+    "huber_loss_grad",
     "mae_loss",
+    "mae_loss_grad",
     "mse_loss",
+    "mse_loss_grad",
     "multi_target_loss",
+    "multi_target_loss_grad",
     "softmax_cross_entropy",
+    "softmax_cross_entropy_grad",
 ]  # the concepts; the adapter's table
 
 
@@ -103,3 +110,111 @@ def multi_target_loss(
         prediction.dtype.type(w) * loss for w, loss in zip(weights, per_target, strict=True)
     )
     return np.array([total, *per_target], dtype=prediction.dtype)
+
+
+# ---------------------------------------------------------------- gradients
+
+
+BCE_DENOMINATOR_CLAMP = np.float32(1e-12)  # PyTorch's constexpr float EPSILON
+
+
+def _per_term(cotangent: np.ndarray, shape: tuple[int, ...], reduction: str) -> np.ndarray:
+    """The cotangent each term of a reduced loss receives."""
+    if reduction == "none":
+        return cotangent
+    n = int(np.prod(shape))
+    scale = cotangent / cotangent.dtype.type(n) if reduction == "mean" else cotangent
+    return np.broadcast_to(scale, shape)
+
+
+def _loss(
+    derivative: Callable[[np.ndarray, np.ndarray], np.ndarray],
+) -> Callable[..., np.ndarray]:
+    def gradient(
+        a: np.ndarray, target: np.ndarray, cotangent: np.ndarray, *, reduction: str = "mean"
+    ) -> np.ndarray:
+        return _per_term(cotangent, a.shape, reduction) * derivative(a, target)
+
+    return gradient
+
+
+mse_loss_grad = _loss(lambda p, t: 2 * (p - t))
+
+
+mae_loss_grad = _loss(lambda p, t: np.sign(p - t))
+
+
+def huber_loss_grad(
+    prediction: np.ndarray,
+    target: np.ndarray,
+    cotangent: np.ndarray,
+    *,
+    delta: float = 1.0,
+    reduction: str = "mean",
+) -> np.ndarray:
+    d = prediction - target
+    delta_ = prediction.dtype.type(delta)
+    return _per_term(cotangent, d.shape, reduction) * np.clip(d, -delta_, delta_)
+
+
+def binary_cross_entropy_grad(
+    probability: np.ndarray, target: np.ndarray, cotangent: np.ndarray, *, reduction: str = "mean"
+) -> np.ndarray:
+    p = probability
+    clamp = p.dtype.type(BCE_DENOMINATOR_CLAMP)
+    derivative = (p - target) / np.maximum((1 - p) * p, clamp)
+    return _per_term(cotangent, p.shape, reduction) * derivative
+
+
+def binary_cross_entropy_with_logits_grad(
+    logits: np.ndarray,
+    target: np.ndarray,
+    cotangent: np.ndarray,
+    *,
+    pos_weight: float = 1.0,
+    reduction: str = "mean",
+) -> np.ndarray:
+    s = sigmoid(logits)
+    w = logits.dtype.type(pos_weight)
+    derivative = (1 - target) * s - w * target * sigmoid(-logits)
+    return _per_term(cotangent, logits.shape, reduction) * derivative
+
+
+def softmax_cross_entropy_grad(
+    logits: np.ndarray,
+    target: np.ndarray,
+    cotangent: np.ndarray,
+    *,
+    label_smoothing: float = 0.0,
+    reduction: str = "mean",
+) -> np.ndarray:
+    smoothed = smoothed_targets(logits, target, label_smoothing)
+    upstream = _per_term(cotangent, logits.shape[:-1], reduction)[..., None]
+    return upstream * (softmax(logits, axis=-1) - smoothed)
+
+
+SINGLE_TARGET_GRADIENT: dict[str, Callable[..., np.ndarray]] = {
+    "mse": mse_loss_grad,
+    "mae": mae_loss_grad,
+    "huber": huber_loss_grad,
+    "bce_with_logits": binary_cross_entropy_with_logits_grad,
+}
+
+
+def multi_target_loss_grad(
+    prediction: np.ndarray,
+    target: np.ndarray,
+    cotangent: np.ndarray,
+    *,
+    losses: Sequence[str],
+    weights: Sequence[float],
+) -> np.ndarray:
+    columns = [
+        SINGLE_TARGET_GRADIENT[name](
+            prediction[:, t],
+            target[:, t],
+            prediction.dtype.type(w) * cotangent[0] + cotangent[t + 1],
+        )
+        for t, (name, w) in enumerate(zip(losses, weights, strict=True))
+    ]
+    return np.stack(columns, axis=-1)

@@ -6,9 +6,12 @@ import numpy as np
 
 __all__ = [
     "batch_norm",
+    "batch_norm_grad",
     "layer_norm",
+    "layer_norm_grad",
     "min_max_scale",
     "standardize",
+    "standardize_grad",
 ]  # the concepts; the adapter's table
 
 
@@ -70,3 +73,37 @@ def layer_norm(
     x: np.ndarray, weight: np.ndarray, bias: np.ndarray, *, eps: float = 1e-5
 ) -> np.ndarray:
     return _normalized(x, -1, 0, eps) * weight + bias
+
+
+# ---------------------------------------------------------------- gradients
+
+
+def _standardized_vjp(
+    x: np.ndarray, g: np.ndarray, axis: int, ddof: int, epsilon: float
+) -> np.ndarray:
+    """(g - mean(g) - z <g, z> / (n - ddof)) / sd along ``axis``."""
+    n = x.shape[axis]
+    mean = np.mean(x, axis=axis, keepdims=True)
+    variance = np.sum((x - mean) ** 2, axis=axis, keepdims=True) / x.dtype.type(n - ddof)
+    sd = np.sqrt(variance + x.dtype.type(epsilon))
+    z = (x - mean) / sd
+    projection = np.sum(g * z, axis=axis, keepdims=True) / x.dtype.type(n - ddof)
+    return (g - np.mean(g, axis=axis, keepdims=True) - z * projection) / sd
+
+
+def standardize_grad(
+    x: np.ndarray, cotangent: np.ndarray, *, axis: int = 0, ddof: int = 0, epsilon: float = 0.0
+) -> np.ndarray:
+    return _standardized_vjp(x, cotangent, axis, ddof, epsilon)
+
+
+def layer_norm_grad(
+    x: np.ndarray, weight: np.ndarray, bias: np.ndarray, cotangent: np.ndarray, *, eps: float = 1e-5
+) -> np.ndarray:
+    return _standardized_vjp(x, cotangent * weight, -1, 0, eps)
+
+
+def batch_norm_grad(
+    x: np.ndarray, weight: np.ndarray, bias: np.ndarray, cotangent: np.ndarray, *, eps: float = 1e-5
+) -> np.ndarray:
+    return _standardized_vjp(x, cotangent * weight, 0, 0, eps)

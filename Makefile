@@ -50,9 +50,19 @@ sweep: $(STAMP)
 	$(BIN)/python -m dlspec.sweep --seeds $(SEEDS) --first $(FIRST_SEED) --profile $(PROFILE) \
 		--out sweep -- --backend all -n auto
 
+# mypy checks the package as it is installed, dlspec with adapters/ and reference/ inside it
+# (setuptools' package-dir, which mypy cannot follow): a tree of links laid out that way.
+TYPED := $(VENV)/typed
+
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	rm -rf $(TYPED) && mkdir -p $(TYPED)/dlspec
+	ln -s $(abspath dlspec)/* $(TYPED)/dlspec/
+	ln -s $(abspath adapters) $(TYPED)/dlspec/adapters
+	ln -s $(abspath reference) $(TYPED)/dlspec/reference
+	ln -s $(abspath spec) $(TYPED)/dlspec/spec
+	cd $(TYPED) && $(abspath $(BIN))/mypy --config-file $(abspath pyproject.toml) -p dlspec
 
 clean:
 	rm -rf $(VENV) $(TEST_REPORT_DIR) .hypothesis .pytest_cache

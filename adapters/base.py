@@ -124,7 +124,7 @@ class Adapter:
     """
 
     name: ClassVar[str]
-    device: ClassVar[str] = "cpu"
+    device: str = "cpu"
     dtypes: ClassVar[tuple[str, ...]] = ("float32", "float64")
     conventions: ClassVar[Mapping[str, str]] = {}
     framework: ClassVar[str | None] = None

@@ -145,14 +145,15 @@ class JaxAdapter(Adapter):
         import jaxlib
         import optax
 
+        config: Any = jax.config  # its options are attributes made at run time
         return {
             "jax": jax.__version__,
             "jaxlib": jaxlib.__version__,
             "optax": optax.__version__,
             "device": ", ".join(str(d) for d in jax.devices()),
-            "x64": str(jax.config.jax_enable_x64),
+            "x64": str(config.jax_enable_x64),
             "mode": self.mode,
-            "compilation cache": "persistent" if jax.config.jax_compilation_cache_dir else "off",
+            "compilation cache": "persistent" if config.jax_compilation_cache_dir else "off",
         }
 
     def compile_seconds(self) -> float:

@@ -22,7 +22,7 @@ class TorchAdapter(Adapter):
     """Shared by the CPU and CUDA backends; ``device`` picks where tensors live."""
 
     name: ClassVar[str] = "torch-cpu"
-    device: ClassVar[str] = "cpu"
+    device = "cpu"
     framework: ClassVar[str] = "torch"
     composed: ClassVar[frozenset[str]] = frozenset(
         {

@@ -294,7 +294,9 @@ def _explained(comparison: Comparison, beyond: np.ndarray) -> np.ndarray:
         mine = beyond & divergence.signature.explained(comparison.names, beyond.shape)
         if mine.any():
             explained |= mine
-            recording.current().divergence_seen(divergence, lambda m=mine: evidence(comparison, m))
+            recording.current().divergence_seen(
+                divergence, functools.partial(evidence, comparison, mine)
+            )
     return explained
 
 
@@ -454,12 +456,11 @@ def _property_explained(backend: Any, dtype: str, inputs: str | InputText) -> bo
         if region.any() and bool(
             np.all(divergence.signature.explained(comparison.names, shape) | ~region)
         ):
-            recording.current().divergence_seen(
-                divergence,
-                lambda r=region: (
-                    "a property fails on an input in its region: " + evidence(comparison, r)
-                ),
-            )
+
+            def seen(r: np.ndarray = region) -> str:
+                return "a property fails on an input in its region: " + evidence(comparison, r)
+
+            recording.current().divergence_seen(divergence, seen)
             return True
     return False
 

@@ -406,10 +406,10 @@ class ReportCollector:
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         props = dict(report.user_properties)
-        item = props.get("dlspec_item")
+        item: dict[str, Any] | None = props.get("dlspec_item")  # type: ignore[assignment]
         if item is None or (report.when != "call" and report.outcome == "passed"):
             return
-        message, outcome = "", report.outcome
+        message, outcome = "", str(report.outcome)
         divergence = props.get("dlspec_divergence")
         if hasattr(report, "wasxfail"):
             # a known divergence: "diverged" when it showed, "passed" (and noted) when it did not

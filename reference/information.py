@@ -133,7 +133,7 @@ def entropy_grad(p: Any, cotangent: Any, *, base: float | None = None, axis: int
 
 
 def _broadcast_lanes(
-    x: Tensor, g: Tensor, axis: int, term: Callable[[mpf, mpf], mpf], *others: Tensor
+    x: Tensor, g: Tensor, axis: int, term: Callable[..., mpf], *others: Tensor
 ) -> Tensor:
     """``term(x_i, g_lane, *others_i)`` where ``g`` has one value per lane along ``axis``."""
     out: list[mpf] = list(x.values)

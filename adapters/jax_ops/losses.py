@@ -62,7 +62,7 @@ def table(jax: Any, optax: Any) -> dict[str, Callable[..., Any]]:
             target = optax.smooth_labels(target, label_smoothing)
         return reduce(losses.softmax_cross_entropy(logits, target), reduction)
 
-    single_target = {
+    single_target: dict[str, Callable[..., Array]] = {
         "mse": mse_loss,
         "mae": mae_loss,
         "huber": huber_loss,

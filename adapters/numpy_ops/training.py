@@ -19,7 +19,7 @@ __all__ = [
 PADDING = -1
 
 
-def padded(groups: Sequence[np.ndarray], width: int) -> np.ndarray:
+def padded(groups: Sequence[Sequence[int] | np.ndarray], width: int) -> np.ndarray:
     out = np.full((len(groups), width), PADDING, dtype=np.int64)
     for row, group in zip(out, groups, strict=True):
         row[: len(group)] = group

@@ -108,11 +108,10 @@ def matrix(document: Mapping[str, Any]) -> list[Block]:
     names = [b["name"] for b in document["backends"]]
     cells = {(r["concept"], r["backend"]): r for r in document["matrix"]}
     concepts = [c for c in cat.concepts if any((c, b) in cells for b in names)]
-    rows: list[list[Cell | Inline]] = [
-        [Link(c, SPEC + page_of(cat.concept(c))), cat.concept(c).group]
-        + [_matrix_cell(cells[(c, b)]) if (c, b) in cells else "-" for b in names]
-        for c in concepts
-    ]
+    rows: list[list[Cell | Inline]] = []
+    for c in concepts:
+        row: list[Cell | Inline] = [Link(c, SPEC + page_of(cat.concept(c))), cat.concept(c).group]
+        rows.append(row + [_matrix_cell(cells[(c, b)]) if (c, b) in cells else "-" for b in names])
     return [
         Heading(2, "Conformance matrix"),
         paragraph(

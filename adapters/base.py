@@ -12,6 +12,8 @@ framework follows for each variant the spec names.
 from __future__ import annotations
 
 import functools
+import importlib
+import types
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar, Literal, Protocol, runtime_checkable
@@ -105,6 +107,21 @@ class Backend(Protocol):
     def run(self, concept: str, *arrays: np.ndarray, **params: Any) -> np.ndarray: ...
 
     def versions(self) -> Mapping[str, str]: ...
+
+
+def group_modules(package: str) -> list[types.ModuleType]:
+    """The modules ``<package>.<group>`` of the concept groups that have one, in the catalogue's
+    order of groups: a framework's entries, one module per group."""
+    from dlspec import catalogue
+
+    modules = []
+    for group in catalogue.load().groups:
+        try:
+            modules.append(importlib.import_module(f"{package}.{group}"))
+        except ModuleNotFoundError as missing:
+            if missing.name != f"{package}.{group}":
+                raise
+    return modules
 
 
 ALL: Literal["all"] = "all"

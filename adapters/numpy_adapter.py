@@ -11,30 +11,7 @@ from collections.abc import Callable, Mapping
 from typing import Any, ClassVar
 
 from . import conventions
-from .base import ALL, Adapter
-from .numpy_ops import (
-    activations,
-    augmentation,
-    information,
-    losses,
-    normalization,
-    optimizers,
-    regularization,
-    schedules,
-    training,
-)
-
-GROUP_MODULES = (
-    information,
-    activations,
-    losses,
-    regularization,
-    optimizers,
-    schedules,
-    normalization,
-    training,
-    augmentation,
-)
+from .base import ALL, Adapter, group_modules
 
 
 class NumpyAdapter(Adapter):
@@ -45,4 +22,5 @@ class NumpyAdapter(Adapter):
 
     def implementations(self) -> Mapping[str, Callable[..., Any]]:
         """The concepts each group module lists in ``__all__``, by name (the concept id)."""
-        return {name: getattr(module, name) for module in GROUP_MODULES for name in module.__all__}
+        modules = group_modules(f"{__package__}.numpy_ops")
+        return {name: getattr(module, name) for module in modules for name in module.__all__}

@@ -14,30 +14,7 @@ import inspect
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from . import (
-    activations,
-    augmentation,
-    information,
-    losses,
-    normalization,
-    optimizers,
-    regularization,
-    schedules,
-    training,
-)
-
-GROUPS = (
-    information,
-    activations,
-    losses,
-    regularization,
-    optimizers,
-    schedules,
-    normalization,
-    training,
-    augmentation,
-)
-
+from ..base import group_modules
 
 Array = Any
 
@@ -108,4 +85,4 @@ def vjp(jax: Any) -> Callable[[Callable[..., Any], int], Callable[..., Any]]:
 
 def table(jax: Any, optax: Any) -> Mapping[str, Callable[..., Any]]:
     """Every concept's entry, group by group."""
-    return {k: v for group in GROUPS for k, v in group.table(jax, optax).items()}
+    return {k: v for group in group_modules(__name__) for k, v in group.table(jax, optax).items()}

@@ -12,30 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from . import (
-    activations,
-    augmentation,
-    information,
-    losses,
-    normalization,
-    optimizers,
-    regularization,
-    schedules,
-    training,
-)
-
-GROUPS = (
-    information,
-    activations,
-    losses,
-    regularization,
-    optimizers,
-    schedules,
-    normalization,
-    training,
-    augmentation,
-)
-
+from ..base import group_modules
 
 Tensor = Any
 
@@ -59,4 +36,6 @@ def vjp(torch: Any) -> Callable[[Callable[..., Any], int], Callable[..., Any]]:
 
 def table(torch: Any, device: str) -> Mapping[str, Callable[..., Any]]:
     """Every concept's entry, group by group."""
-    return {k: v for group in GROUPS for k, v in group.table(torch, device).items()}
+    return {
+        k: v for group in group_modules(__name__) for k, v in group.table(torch, device).items()
+    }

@@ -107,7 +107,7 @@ FRAMEWORKS = {
     "jax": ("jax_imported", "jax_mutants", JAX_MUTANT_SPECS),
 }
 """Per framework backend: the fixture that imports the framework, the builder of its mutants in
-``mutants.py`` and their specs (optimizers, schedules and gradients)."""
+``mutants/`` and their specs (optimizers, schedules and gradients)."""
 
 
 @functools.cache

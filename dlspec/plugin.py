@@ -126,7 +126,7 @@ def freeze_hypothesis_constants() -> None:
     two xdist schedules (``test_standardize_along_any_axis_of_a_3d_input[jax-*]`` showed its
     divergence under one and passed under the other). The pool is frozen here, in every process,
     to the constants of dlspec's own modules, whatever is imported later. A private interface:
-    ``tests/test_harness.py`` checks that draws stay put when a module is imported."""
+    ``tests/meta/test_plugin.py`` checks that draws stay put when a module is imported."""
     from hypothesis.internal import constants_ast
     from hypothesis.internal.conjecture import providers
     from hypothesis.internal.floats import float_to_int

@@ -8,7 +8,7 @@ pytest_plugins = ["pytester"]
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    # here, not in pyproject.toml: the suite's nested sessions (tests/test_mutants.py) run from
+    # here, not in pyproject.toml: the suite's nested sessions (tests/meta/test_mutants.py) run from
     # a folder without it, and import the modules that carry the mark
     config.addinivalue_line(
         "markers",

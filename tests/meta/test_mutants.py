@@ -7,12 +7,12 @@ import json
 from pathlib import Path
 
 import pytest
+from helpers import validated
 from mutants import BROKEN, JAX_MUTANT_SPECS, MUTANTS, TORCH_MUTANT_SPECS
-from test_harness import validated
 
 from dlspec.catalogue import load
 
-TESTS = Path(__file__).parent
+TESTS = Path(__file__).parent.parent
 pytestmark = pytest.mark.meta
 
 

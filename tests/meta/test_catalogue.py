@@ -1,0 +1,125 @@
+"""The catalogue: its loader, its validation, and the spec pages it names."""
+
+from importlib import resources
+
+import pytest
+
+from dlspec import budgets, catalogue, oracle
+
+pytestmark = pytest.mark.meta
+
+
+def test_every_concept_has_reference_page_model_and_budget_reason():
+    cat = catalogue.load()
+    spec = resources.files("dlspec.spec")
+    for concept in cat.concepts.values():
+        assert oracle.has_reference(concept.id), concept.id
+        assert spec.joinpath(concept.page).is_file(), concept.page
+        assert concept.error_model in budgets.MODELS, concept.error_model
+        assert concept.budget.reason.strip(), concept.id
+        for variant in concept.variants.values():
+            assert variant.default in variant.values
+
+
+def test_spec_index_lists_every_concept_as_the_catalogue_has_it():
+    """One row per concept with its group, its variants (default first) and its page: the index
+    repeats the catalogue for readers, so it must agree with it."""
+    index = resources.files("dlspec.spec").joinpath("README.md").read_text()
+    rows = {
+        cells[0]: cells[1:]
+        for line in index.splitlines()
+        if line.startswith("| ")
+        and len(cells := [c.strip() for c in line.strip("|").split(" | ")]) == 4
+    }
+    for concept in catalogue.load().concepts.values():
+        assert concept.id in rows, f"{concept.id} is missing from spec/README.md"
+        group, variants, page = rows[concept.id]
+        assert group == concept.group, concept.id
+        section = "#gradient" if concept.of else ""  # a gradient: its concept page's section
+        assert f"({concept.page}{section})" in page, concept.id
+        listed = (
+            [part.split("`: ")[0].strip("`") for part in variants.split("; ")]
+            if variants != "—"
+            else []
+        )
+        assert listed == list(concept.variants), (concept.id, variants)
+        for variant in concept.variants.values():
+            values = variants.split(f"`{variant.name}`: ")[1].split(";")[0]
+            assert [v.strip(" `") for v in values.split("\\|")] == list(variant.values), concept.id
+            assert variant.values[0] == variant.default, (
+                f"{concept.id}.{variant.name}: default first"
+            )
+
+
+BAD_CATALOGUES = [
+    ({"schema_version": 99, "groups": {}, "concepts": {}}, "schema_version"),
+    (
+        {"schema_version": 1, "groups": {}, "concepts": {"x": {"group": "nope"}}},
+        "unknown group",
+    ),
+    (
+        {
+            "schema_version": 1,
+            "groups": {"g": {"title": "G", "description": ""}},
+            "concepts": {
+                "x": {
+                    "group": "g",
+                    "title": "X",
+                    "arguments": ["x"],
+                    "error_model": "exact",
+                    "budget": {"float32": 1, "reason": "r"},
+                }
+            },
+        },
+        "no budget for ['float64']",
+    ),
+    (
+        {
+            "schema_version": 1,
+            "groups": {},
+            "concepts": {},
+            "divergences": [{"concept": "nosuch"}],
+        },
+        "divergence for unknown concept 'nosuch'",
+    ),
+    *(
+        (
+            {
+                "schema_version": 1,
+                "groups": {"g": {"title": "G", "description": ""}},
+                "concepts": {
+                    "f": {
+                        "group": "g",
+                        "title": "F",
+                        "arguments": ["x"],
+                        "error_model": "exact",
+                        "budget": {"float32": 0, "float64": 0, "reason": "r"},
+                    },
+                    "f_grad": {
+                        "group": "g",
+                        "title": "F'",
+                        "arguments": ["x", "cotangent"],
+                        "error_model": "exact",
+                        "budget": {"float32": 0, "float64": 0, "reason": "r"},
+                        **gradient,
+                    },
+                },
+            },
+            message,
+        )
+        for gradient, message in [
+            ({"of": "nosuch", "wrt": "x"}, "gradient 'f_grad' differentiates unknown 'nosuch'"),
+            ({"of": "f", "wrt": "y"}, "gradient 'f_grad' has wrt='y', not one of ['x']"),
+            (
+                {"of": "f", "wrt": "x", "inherits": ["v"]},
+                "gradient 'f_grad' inherits unknown ['v']",
+            ),
+        ]
+    ),
+]
+
+
+@pytest.mark.parametrize(("document", "message"), BAD_CATALOGUES)
+def test_catalogue_rejects_malformed_documents(document, message):
+    with pytest.raises(ValueError, match=message.replace("[", r"\[").replace("]", r"\]")):
+        catalogue.parse(document)

@@ -344,12 +344,7 @@ def check_oracle(
         _check_exact(concept, backend, dtype_name, out, exact.rounded(dtype), kind, input_text)
         return out
     comparison = compare(concept, backend, arrays, params, out, exact)
-    fmt, errors, allowed, ratio = (
-        comparison.fmt,
-        comparison.errors,
-        comparison.allowed,
-        comparison.ratio,
-    )
+    fmt, errors, ratio = comparison.fmt, comparison.errors, comparison.ratio
     beyond = ratio > 1.0
     explained = _explained(comparison, beyond) if beyond.any() else beyond
     unexplained_ratio = np.where(explained, 0.0, ratio)
@@ -368,25 +363,42 @@ def check_oracle(
         # steers the worst-case search (the thorough profile's targeting phase)
         target(min(worst_ratio, 1e9), label=f"{concept_id} [{backend.name}]: error / allowed")
     if failed:
-        beyond_count = int(np.count_nonzero(beyond & ~explained))
-        budget = concept.budget.ulps[fmt.name]
-        with np.errstate(over="ignore"):
-            allowed_ulps = float(allowed[worst] / ulp(exact.hi[worst], fmt))
-        derived_ulps = max(allowed_ulps - budget, 0.0)
-        exact_value = exact.values[int(np.ravel_multi_index(worst, exact.shape))]
-        known = int(np.count_nonzero(explained))
-        raise ConformanceFailure(
-            f"{head} {beyond_count} of {out.size} elements beyond budget "
-            f"({budget:g} ulp + error model '{concept.error_model}'; spec/{concept.page})"
-            + (f", besides {known} a written-up divergence explains" if known else "")
-            + "\n"
-            f"  worst {_index_text(tuple(int(i) for i in worst))} = {float(out[worst])!r}, "
-            f"reference {mpmath.nstr(exact_value, 20)}: "
-            f"{_fmt(errors.in_ulps[worst])} ulp, rel {_fmt(errors.relative[worst])}; "
-            f"allowed {_fmt(allowed_ulps)} ulp ({budget:g} + {_fmt(derived_ulps)} derived)\n"
-            f"  input: {input_text()}"
-        )
+        raise _beyond_budget(head, concept, comparison, out, exact, explained, worst, input_text)
     return out
+
+
+def _beyond_budget(
+    head: str,
+    concept: catalogue.Concept,
+    comparison: Comparison,
+    out: np.ndarray,
+    exact: oracle.ExactResult,
+    explained: np.ndarray,
+    worst: tuple[Any, ...],
+    input_text: InputText,
+) -> ConformanceFailure:
+    """The failure of an oracle test: how many elements are beyond their allowance (besides those
+    a divergence explains), and the worst one: its value, the exact one, its error in ulps and
+    relative terms, the allowance (the budget and the derived part), and the input."""
+    fmt, errors = comparison.fmt, comparison.errors
+    beyond_count = int(np.count_nonzero((comparison.ratio > 1.0) & ~explained))
+    budget = concept.budget.ulps[fmt.name]
+    with np.errstate(over="ignore"):
+        allowed_ulps = float(comparison.allowed[worst] / ulp(exact.hi[worst], fmt))
+    derived_ulps = max(allowed_ulps - budget, 0.0)
+    exact_value = exact.values[int(np.ravel_multi_index(worst, exact.shape))]
+    known = int(np.count_nonzero(explained))
+    return ConformanceFailure(
+        f"{head} {beyond_count} of {out.size} elements beyond budget "
+        f"({budget:g} ulp + error model '{concept.error_model}'; spec/{concept.page})"
+        + (f", besides {known} a written-up divergence explains" if known else "")
+        + "\n"
+        f"  worst {_index_text(tuple(int(i) for i in worst))} = {float(out[worst])!r}, "
+        f"reference {mpmath.nstr(exact_value, 20)}: "
+        f"{_fmt(errors.in_ulps[worst])} ulp, rel {_fmt(errors.relative[worst])}; "
+        f"allowed {_fmt(allowed_ulps)} ulp ({budget:g} + {_fmt(derived_ulps)} derived)\n"
+        f"  input: {input_text()}"
+    )
 
 
 def _ulps_by_step(concept: catalogue.Concept, in_ulps: np.ndarray) -> list[float]:

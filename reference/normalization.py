@@ -120,6 +120,53 @@ def _affine(values: list[mpf], weight: mpf, bias: mpf) -> list[mpf]:
     return [v * weight + bias for v in values]
 
 
+def _batch_norm_arguments(
+    x: Any,
+    running_mean: Any,
+    running_variance: Any,
+    weight: Any,
+    bias: Any,
+    training: bool,
+    momentum: float,
+    eps: float,
+    running_var: str,
+    momentum_convention: str,
+) -> tuple[Tensor, dict[str, tuple[mpf, ...]]]:
+    """``x`` and the per-channel statistics, checked against batch norm's domain."""
+    concept = "batch_norm"
+    check_choice(concept, "running_var", running_var, RUNNING_VARIANCES)
+    check_choice(concept, "momentum_convention", momentum_convention, MOMENTUM_CONVENTIONS)
+    require(concept, "momentum", momentum, 0 <= momentum <= 1, "in [0, 1]")
+    require(concept, "eps", eps, eps > 0, "positive")
+    x = as_tensor(x)
+    check_tensor(concept, "x", x)
+    check_ndim(concept, "x", x, 2)
+    channels = x.shape[1]
+    statistics: dict[str, tuple[mpf, ...]] = {}
+    for name, value in (
+        ("running_mean", running_mean),
+        ("running_variance", running_variance),
+        ("weight", weight),
+        ("bias", bias),
+    ):
+        tensor = as_tensor(value)
+        check_tensor(concept, name, tensor)
+        if tensor.shape != (channels,):
+            raise DomainError(concept, name, f"must have shape ({channels},), got {tensor.shape}")
+        statistics[name] = tensor.values
+    if training and running_var == "unbiased":
+        require(
+            concept,
+            "x",
+            f"shape {x.shape}",
+            x.shape[0] >= 2,
+            "at least 2 samples per channel in training",
+        )
+    if any(v < 0 for v in statistics["running_variance"]):
+        raise DomainError(concept, "running_variance", "must be non-negative")
+    return x, statistics
+
+
 @exact
 def batch_norm(
     x: Any,
@@ -147,37 +194,18 @@ def batch_norm(
 
     Returns shape ``(N + 2, C)``: the ``N`` output rows, then the new running mean and variance.
     """
-    concept = "batch_norm"
-    check_choice(concept, "running_var", running_var, RUNNING_VARIANCES)
-    check_choice(concept, "momentum_convention", momentum_convention, MOMENTUM_CONVENTIONS)
-    require(concept, "momentum", momentum, 0 <= momentum <= 1, "in [0, 1]")
-    require(concept, "eps", eps, eps > 0, "positive")
-    x = as_tensor(x)
-    check_tensor(concept, "x", x)
-    check_ndim(concept, "x", x, 2)
-    channels = x.shape[1]
-    statistics = {}
-    for name, value in (
-        ("running_mean", running_mean),
-        ("running_variance", running_variance),
-        ("weight", weight),
-        ("bias", bias),
-    ):
-        tensor = as_tensor(value)
-        check_tensor(concept, name, tensor)
-        if tensor.shape != (channels,):
-            raise DomainError(concept, name, f"must have shape ({channels},), got {tensor.shape}")
-        statistics[name] = tensor.values
-    if training and running_var == "unbiased":
-        require(
-            concept,
-            "x",
-            f"shape {x.shape}",
-            x.shape[0] >= 2,
-            "at least 2 samples per channel in training",
-        )
-    if any(v < 0 for v in statistics["running_variance"]):
-        raise DomainError(concept, "running_variance", "must be non-negative")
+    x, statistics = _batch_norm_arguments(
+        x,
+        running_mean,
+        running_variance,
+        weight,
+        bias,
+        training,
+        momentum,
+        eps,
+        running_var,
+        momentum_convention,
+    )
     n = x.shape[0]
     m = mpf(momentum)
     new_weight, old_weight = (m, 1 - m) if momentum_convention == "weights_batch" else (1 - m, m)
@@ -198,7 +226,7 @@ def batch_norm(
         new_means.append(mean)
         new_variances.append(variance)
     out_rows = [list(row) for row in zip(*out_columns, strict=True)] + [new_means, new_variances]
-    return Tensor((n + 2, channels), tuple(v for row in out_rows for v in row))
+    return Tensor((n + 2, x.shape[1]), tuple(v for row in out_rows for v in row))
 
 
 @exact

@@ -175,6 +175,25 @@ def warmup_cosine(
     return _schedule(concept, base_lr, steps, rate)
 
 
+def _check_plateau_settings(
+    mode: str,
+    threshold_mode: str,
+    patience_rule: str,
+    small_decrease: str,
+    factor: float,
+    patience: int,
+) -> None:
+    concept = "reduce_lr_on_plateau"
+    check_choice(concept, "mode", mode, ("min", "max"))
+    check_choice(concept, "threshold_mode", threshold_mode, ("rel", "abs"))
+    check_choice(concept, "patience_rule", patience_rule, PATIENCE_RULES)
+    check_choice(concept, "small_decrease", small_decrease, SMALL_DECREASES)
+    require(concept, "factor", factor, 0 < factor < 1, "in (0, 1)")
+    require(concept, "patience", patience, patience >= 0, "a non-negative integer")
+    if patience_rule == "reaches_patience":
+        require(concept, "patience", patience, patience >= 1, "at least 1 under reaches_patience")
+
+
 @exact
 def reduce_lr_on_plateau(
     base_lr: Any,
@@ -207,14 +226,7 @@ def reduce_lr_on_plateau(
     by at most ``eps``; ``"applied"`` (optax, which has no ``eps``) makes every one.
     """
     concept = "reduce_lr_on_plateau"
-    check_choice(concept, "mode", mode, ("min", "max"))
-    check_choice(concept, "threshold_mode", threshold_mode, ("rel", "abs"))
-    check_choice(concept, "patience_rule", patience_rule, PATIENCE_RULES)
-    check_choice(concept, "small_decrease", small_decrease, SMALL_DECREASES)
-    require(concept, "factor", factor, 0 < factor < 1, "in (0, 1)")
-    require(concept, "patience", patience, patience >= 0, "a non-negative integer")
-    if patience_rule == "reaches_patience":
-        require(concept, "patience", patience, patience >= 1, "at least 1 under reaches_patience")
+    _check_plateau_settings(mode, threshold_mode, patience_rule, small_decrease, factor, patience)
     require(concept, "cooldown", cooldown, cooldown >= 0, "a non-negative integer")
     metrics = as_tensor(metrics)
     check_tensor(concept, "metrics", metrics)

@@ -50,3 +50,10 @@ def test_errors_are_measured_against_the_exact_value():
     assert math.isinf(nan.in_ulps[0])
     overflow = measure_errors(np.array([np.inf], np.float32), np.array([1e300]), np.zeros(1), F32)
     assert overflow.absolute[0] == 0.0
+
+
+def test_the_float_formats_are_numpys():
+    for name, fmt in FORMATS.items():
+        info = np.finfo(np.dtype(name))
+        facts = (int(info.nmant) + 1, int(info.minexp), int(info.maxexp) - 1)
+        assert (fmt.significand_bits, fmt.min_exponent, fmt.max_exponent) == facts, name

@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from dlspec.budgets import _shared as shared
+import dlspec.budgets._shared as shared
 from dlspec.budgets._registry import Inputs, error_model, underflow_model
 
 

@@ -251,22 +251,36 @@ def test_a_reduced_result_keeps_its_exact_value_beyond_float64():
 
 
 @pytest.mark.parametrize(
-    ("theta", "gradients", "lr", "eps", "lands_at"),
+    ("theta", "gradients", "settings", "lands_at"),
     [
         # make report's thorough runs found both: an Adam step that cancels by the problem's own
         # nature, 2**-61 of its terms (0.4995 - 0.4995...) and 2**-229 (g - lr g / (g + eps)
         # with lr = eps, which is g^2 / (g + eps)): no fixed working precision keeps 120 bits
         # of such a result, and it moves as much when its inputs move by that precision's
         # rounding, so the precision-doubling check does not take it for a lossy formula
-        (0.999, [0.999, 0.999], 0.5, 1e-3, -8.6649437625041514e-19),
-        (2.2037564199455144e-72, [2.2037564199455144e-72], 1e-3, 1e-3, 4.8565423584510705e-141),
+        (0.999, [0.999, 0.999], {"lr": 0.5, "eps": 1e-3}, -8.6649437625041514e-19),
+        (
+            2.2037564199455144e-72,
+            [2.2037564199455144e-72],
+            {"lr": 1e-3, "eps": 1e-3},
+            4.8565423584510705e-141,
+        ),
+        # the seed sweep's thorough seed 2: with L2 coupling, theta (1 - lr wd / eps), and
+        # lr wd / eps = 0.1 * 0.01 / 0.001 is one ulp from 1: the result is 1e-17 of theta,
+        # through the parameters, which the sensitivity moves as it moves the inputs
+        (
+            9.370084500382116e-222,
+            [2.0741276862433623e-257],
+            {"lr": 0.1, "eps": 1e-3, "weight_decay": 0.01},
+            -5.201441777503766e-238,
+        ),
     ],
 )
 def test_a_step_that_cancels_by_the_problem_is_not_a_reference_defect(
-    theta, gradients, lr, eps, lands_at
+    theta, gradients, settings, lands_at
 ):
     arrays = [np.array([theta]), np.array([[g] for g in gradients])]
-    params = {"lr": lr, "beta1": 0.9, "beta2": 0.999, "eps": eps}
+    params = {"beta1": 0.9, "beta2": 0.999, **settings}
     assert oracle.precision_disagreement("adam", arrays, params) is None
     # right to within the rounding of its terms, not to 120 bits of itself
     assert abs(oracle.exact_result("adam", arrays, params).hi[-1] - lands_at) <= 2**-150 * theta

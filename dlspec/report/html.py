@@ -19,18 +19,7 @@ from typing import Any
 
 from tabulate import tabulate
 
-from dlspec.report.blocks import (
-    Block,
-    Bullets,
-    Cell,
-    Chart,
-    Heading,
-    Inline,
-    Link,
-    Paragraph,
-    Preformatted,
-    Table,
-)
+from dlspec.report import blocks
 
 COLOURS = ("#1b6ca8", "#d1495b", "#2e8540", "#edae49", "#6a4c93", "#00798c", "#8d6a9f")
 STATUS_COLOURS = {
@@ -171,28 +160,28 @@ def speed_chart(rows: Sequence[Mapping[str, Any]], backends: Sequence[str]) -> s
     return "".join(parts)
 
 
-def inline(parts: Sequence[Inline]) -> str:
+def inline(parts: Sequence[blocks.Inline]) -> str:
     """Running text: links as anchors, `backticks` as code, everything else escaped."""
     out = []
     for part in parts:
-        if isinstance(part, Link):
+        if isinstance(part, blocks.Link):
             out.append(f'<a href="{_e(part.href)}">{_e(part.label)}</a>')
         else:
             out.append(re.sub(r"`([^`]+)`", r"<code>\1</code>", _e(part)))
     return "".join(out)
 
 
-def _cell(value: Cell) -> str:
+def _cell(value: blocks.Cell) -> str:
     text = inline(value.parts)
     return f'<span class="status-{value.status}">{text}</span>' if value.status else text
 
 
-def _table(value: Table) -> str:
+def _table(value: blocks.Table) -> str:
     rows = [[_cell(c) for c in row] for row in value.rows]
     return tabulate(rows, headers=[_e(h) for h in value.headers], tablefmt="unsafehtml")
 
 
-def _charts(value: Chart, document: Mapping[str, Any]) -> str:
+def _charts(value: blocks.Chart, document: Mapping[str, Any]) -> str:
     backends = [b["name"] for b in document["backends"]]
     if value.kind == "errors":
         charts = [
@@ -212,25 +201,25 @@ def _charts(value: Chart, document: Mapping[str, Any]) -> str:
     )
 
 
-def block(value: Block, document: Mapping[str, Any]) -> str:
-    if isinstance(value, Heading):
+def block(value: blocks.Block, document: Mapping[str, Any]) -> str:
+    if isinstance(value, blocks.Heading):
         return f"<h{value.level}>{_e(value.text)}</h{value.level}>"
-    if isinstance(value, Paragraph):
+    if isinstance(value, blocks.Paragraph):
         return f"<p>{inline(value.parts)}</p>"
-    if isinstance(value, Table):
+    if isinstance(value, blocks.Table):
         return _table(value)
-    if isinstance(value, Bullets):
+    if isinstance(value, blocks.Bullets):
         return "<ul>" + "".join(f"<li>{inline(item)}</li>" for item in value.items) + "</ul>"
-    if isinstance(value, Preformatted):
+    if isinstance(value, blocks.Preformatted):
         return f"<pre>{_e(value.text)}</pre>"
-    if isinstance(value, Chart):
+    if isinstance(value, blocks.Chart):
         return _charts(value, document)
     raise TypeError(f"html: no rendering for {type(value).__name__}")
 
 
-def render(blocks: Sequence[Block], document: Mapping[str, Any]) -> str:
+def render(page: Sequence[blocks.Block], document: Mapping[str, Any]) -> str:
     """The whole page: the blocks, with the charts drawn from ``document``."""
-    body = "\n".join(block(b, document) for b in blocks)
+    body = "\n".join(block(b, document) for b in page)
     return (
         '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
         f"<title>dlspec conformance report</title><style>{STYLE}</style></head>"

@@ -109,6 +109,18 @@ class Backend(Protocol):
     def versions(self) -> Mapping[str, str]: ...
 
 
+@runtime_checkable
+class Timed(Backend, Protocol):
+    """A backend the benchmarks can time: its native function for a concept, called on native
+    arrays, and a barrier that waits for a result (a framework that dispatches asynchronously)."""
+
+    def to_native(self, array: np.ndarray) -> Any: ...
+
+    def native_callable(self, concept: str) -> Callable[..., Any]: ...
+
+    def barrier(self, value: Any) -> Any: ...
+
+
 def group_modules(package: str) -> list[types.ModuleType]:
     """The modules ``<package>.<group>`` of the concept groups that have one, in the catalogue's
     order of groups: a framework's entries, one module per group."""

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from dlspec.adapters.base import Timed
 
 from dlspec import registry, report
 
@@ -116,11 +117,11 @@ def time_call(call: Callable[[], Any]) -> dict[str, float]:
 
 
 def measure(
-    backends: list[Any], statuses: Mapping[tuple[str, str], str], dtypes: tuple[str, ...]
+    backends: list[Timed], statuses: Mapping[tuple[str, str], str], dtypes: tuple[str, ...]
 ) -> dict[str, Any]:
     """The speed section of the report for ``backends``, timing conforming cells only."""
     bandwidth = memory_bandwidth()
-    rows = []
+    rows: list[dict[str, Any]] = []
     for case in CASES:
         for dtype_name in dtypes:
             dtype = np.dtype(dtype_name)
@@ -164,7 +165,7 @@ def measure(
     }
 
 
-def _prepared(backend: Any, case: Case, arrays: tuple[np.ndarray, ...]) -> Callable[[], Any]:
+def _prepared(backend: Timed, case: Case, arrays: tuple[np.ndarray, ...]) -> Callable[[], Any]:
     """A call on inputs already converted to native arrays, ending at the backend's barrier."""
     native = [backend.to_native(a) for a in arrays]
     function = backend.native_callable(case.concept)
@@ -180,9 +181,7 @@ def main(argv: list[str] | None = None) -> int:
     document = json.loads(path.read_text(encoding="utf-8"))
     names = [b["name"] for b in document["backends"] if b["available"]]
     backends = [
-        b
-        for b in registry.select(names, [])
-        if callable(getattr(b, "native_callable", None)) and b.name != "reference"
+        b for b in registry.select(names, []) if isinstance(b, Timed) and b.name != "reference"
     ]
     statuses = {(r["concept"], r["backend"]): r["status"] for r in document["matrix"]}
     document["speed"] = measure(backends, statuses, ("float32", "float64"))

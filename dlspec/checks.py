@@ -11,7 +11,7 @@ import functools
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import mpmath
 import numpy as np
@@ -28,6 +28,9 @@ from dlspec.numerics import (
     measure_errors,
     ulp,
 )
+
+if TYPE_CHECKING:
+    from dlspec.adapters.base import Backend
 
 
 class ConformanceFailure(AssertionError):
@@ -97,11 +100,11 @@ def _dtype_name(concept: catalogue.Concept, arrays: Sequence[np.ndarray]) -> str
     return floating[0].name if floating else oracle.expected_dtype(concept, arrays).name
 
 
-def _header(concept_id: str, backend: Any, dtype: str) -> str:
+def _header(concept_id: str, backend: Backend, dtype: str) -> str:
     return f"{concept_id} [{getattr(backend, 'name', type(backend).__name__)} {dtype}]"
 
 
-def declared_conventions(concept: catalogue.Concept, backend: Any) -> dict[str, str]:
+def declared_conventions(concept: catalogue.Concept, backend: Backend) -> dict[str, str]:
     """The variant values ``backend`` declares for ``concept``, checked against the catalogue."""
     conventions = getattr(backend, "conventions", None) or {}
     chosen: dict[str, str] = {}
@@ -121,7 +124,7 @@ def declared_conventions(concept: catalogue.Concept, backend: Any) -> dict[str, 
     return chosen
 
 
-def subnormals(backend: Any) -> str:
+def subnormals(backend: Backend) -> str:
     """How ``backend`` declares it treats subnormals (``floating_point.subnormals``)."""
     variant = catalogue.load().floating_point["subnormals"]
     declared = (getattr(backend, "conventions", None) or {}).get("subnormals", variant.default)
@@ -133,24 +136,24 @@ def subnormals(backend: Any) -> str:
     return declared
 
 
-def as_read_by(backend: Any, array: np.ndarray) -> np.ndarray:
+def as_read_by(backend: Backend, array: np.ndarray) -> np.ndarray:
     """``array`` as ``backend`` reads it: with subnormals zeroed where it flushes them. Exact
     properties (``relu(x) - relu(-x) == x``) hold for the value read."""
     return array if subnormals(backend) == "preserved" else flush_subnormals(array)
 
 
-def reference_inputs(backend: Any, arrays: Sequence[np.ndarray]) -> list[np.ndarray]:
+def reference_inputs(backend: Backend, arrays: Sequence[np.ndarray]) -> list[np.ndarray]:
     """The inputs the reference is evaluated on: the spec asks for the function of the input
     as the backend reads it (:func:`as_read_by`)."""
     return [as_read_by(backend, a) for a in arrays]
 
 
-def declared_convention(concept_id: str, backend: Any, variant: str) -> str:
+def declared_convention(concept_id: str, backend: Backend, variant: str) -> str:
     """The value ``backend`` declares for one variant of ``concept_id`` (checked, as above)."""
     return declared_conventions(catalogue.load().concept(concept_id), backend)[variant]
 
 
-def _skip_unsupported(backend: Any, concept_id: str, params: Mapping[str, Any]) -> None:
+def _skip_unsupported(backend: Backend, concept_id: str, params: Mapping[str, Any]) -> None:
     """Leave out a parameter value the backend declares it cannot express (``Adapter.limits``):
     Hypothesis rejects that example and draws another; a plain test is skipped with the limit."""
     unsupported = getattr(backend, "unsupported", None)
@@ -164,7 +167,9 @@ def _skip_unsupported(backend: Any, concept_id: str, params: Mapping[str, Any]) 
     pytest.skip(f"backend {backend.name!r} declares a limit: {reason}")
 
 
-def run_backend(concept_id: str, backend: Any, *arrays: np.ndarray, **params: Any) -> np.ndarray:
+def run_backend(
+    concept_id: str, backend: Backend, *arrays: np.ndarray, **params: Any
+) -> np.ndarray:
     """The backend's result, held to the interface contract: an array of the inputs' dtype."""
     concept = catalogue.load().concept(concept_id)
     dtype = oracle.expected_dtype(concept, arrays)
@@ -212,7 +217,7 @@ class Comparison:
     signature reads (:data:`dlspec.divergences.NAMES`)."""
 
     concept: catalogue.Concept
-    backend: Any
+    backend: Backend
     fmt: FloatFormat
     out: np.ndarray
     exact: oracle.ExactResult
@@ -225,7 +230,7 @@ class Comparison:
 
 def compare(
     concept: catalogue.Concept,
-    backend: Any,
+    backend: Backend,
     arrays: Sequence[np.ndarray],
     params: Mapping[str, Any],
     out: np.ndarray,
@@ -270,7 +275,7 @@ def compare(
 
 
 def evaluate(
-    concept_id: str, backend: Any, arrays: Sequence[np.ndarray], params: Mapping[str, Any]
+    concept_id: str, backend: Backend, arrays: Sequence[np.ndarray], params: Mapping[str, Any]
 ) -> Comparison:
     """Run the backend on one input and compare it with the reference (a property's input, or
     a divergence's example)."""
@@ -316,7 +321,7 @@ def evidence(comparison: Comparison, elements: np.ndarray) -> str:
 
 
 def check_oracle(
-    concept_id: str, backend: Any, *arrays: np.ndarray, kind: str = "oracle", **params: Any
+    concept_id: str, backend: Backend, *arrays: np.ndarray, kind: str = "oracle", **params: Any
 ) -> np.ndarray:
     """Hold the backend to the exact reference, within the catalogue's budget; return its result.
 
@@ -418,7 +423,7 @@ COMPARED = {
 
 def _check_exact(
     concept: catalogue.Concept,
-    backend: Any,
+    backend: Backend,
     dtype_name: str,
     out: np.ndarray,
     expected: np.ndarray,
@@ -450,7 +455,7 @@ def _fmt(value: float) -> str:
     return f"{value:.3g}"
 
 
-def _property_explained(backend: Any, dtype: str, inputs: str | InputText) -> bool:
+def _property_explained(backend: Backend, dtype: str, inputs: str | InputText) -> bool:
     """Whether a failing property's input lies in the region of a written-up divergence of its
     concept, with the backend giving there what the divergence gives (recorded as seen)."""
     if not isinstance(inputs, InputText) or inputs.suffix:
@@ -479,7 +484,7 @@ def _property_explained(backend: Any, dtype: str, inputs: str | InputText) -> bo
 
 def check_relation(
     concept_id: str,
-    backend: Any,
+    backend: Backend,
     dtype: str,
     relation: str,
     holds: np.ndarray | bool,
@@ -505,7 +510,7 @@ def check_relation(
 
 def check_close(
     concept_id: str,
-    backend: Any,
+    backend: Backend,
     dtype: str,
     relation: str,
     actual: np.ndarray,
@@ -538,7 +543,11 @@ def check_close(
 
 
 def allowance_for(
-    concept_id: str, backend: Any, arrays: Sequence[np.ndarray], result: np.ndarray, **params: Any
+    concept_id: str,
+    backend: Backend,
+    arrays: Sequence[np.ndarray],
+    result: np.ndarray,
+    **params: Any,
 ) -> np.ndarray:
     """The oracle's allowance for ``result`` (a backend value standing in for the reference)."""
     concept = catalogue.load().concept(concept_id)
@@ -550,7 +559,7 @@ def allowance_for(
 
 
 def run_with_allowance(
-    concept_id: str, backend: Any, *arrays: np.ndarray, **params: Any
+    concept_id: str, backend: Backend, *arrays: np.ndarray, **params: Any
 ) -> tuple[np.ndarray, np.ndarray]:
     """The backend's result and the oracle's allowance for it, for properties that combine
     several results: their allowances add up."""
@@ -558,7 +567,7 @@ def run_with_allowance(
     return out, allowance_for(concept_id, backend, arrays, out, **params)
 
 
-def needs_concepts(backend: Any, *concept_ids: str) -> None:
+def needs_concepts(backend: Backend, *concept_ids: str) -> None:
     """Skip a property that relates several concepts where the backend lacks one of them."""
     import pytest
 

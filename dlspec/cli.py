@@ -18,7 +18,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
     report = commands.add_parser("report", help="work with conformance reports")
     report.add_argument(
-        "--compare", nargs=2, metavar=("OLD", "NEW"), required=True, help="two report.json files"
+        "--compare",
+        nargs=2,
+        metavar=("OLD", "NEW"),
+        required=True,
+        help="two report.json files (or the folders holding them)",
     )
     arguments = parser.parse_args(argv)
     old, new = (load(path) for path in arguments.compare)

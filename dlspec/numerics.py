@@ -58,14 +58,16 @@ def flush_subnormals(array: np.ndarray) -> np.ndarray:
     return np.where(np.abs(array) < tiny, np.copysign(0.0, array).astype(array.dtype), array)
 
 
-FORMATS: Final[dict[str, FloatFormat]] = {
-    "float32": FloatFormat("float32", 24, -126, 127),
-    "float64": FloatFormat("float64", 53, -1022, 1023),
-}
-"""IEEE 754 binary32 and binary64 (``tests/meta/test_numerics.py`` checks them against
-``np.finfo``). Written out, not derived: Hypothesis draws now and then from the numbers written
-in dlspec's modules, and these are among them, so deriving them would change the suite's draws;
-that change belongs with the float16 and bfloat16 formats, which change the draws anyway."""
+def _format_of(name: str) -> FloatFormat:
+    """The format NumPy describes for dtype ``name``: ``p = nmant + 1`` significand bits (the
+    implicit leading bit counted), exponents ``minexp`` to ``maxexp - 1`` (``np.finfo``'s ``maxexp``
+    is the first exponent that overflows)."""
+    info = np.finfo(np.dtype(name))
+    return FloatFormat(name, int(info.nmant) + 1, int(info.minexp), int(info.maxexp) - 1)
+
+
+FORMATS: Final[dict[str, FloatFormat]] = {name: _format_of(name) for name in ("float32", "float64")}
+"""IEEE 754 binary32 and binary64, as ``np.finfo`` describes them."""
 
 
 def float_format(dtype: str | np.dtype | type) -> FloatFormat:

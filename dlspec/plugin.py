@@ -25,7 +25,7 @@ import random
 import time
 import types
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from hypothesis import HealthCheck, Phase, is_hypothesis_test, settings
@@ -33,6 +33,9 @@ from hypothesis import seed as hypothesis_seed
 
 from dlspec import catalogue, recording, registry
 from dlspec.registry import Unavailable
+
+if TYPE_CHECKING:
+    from dlspec.adapters.base import Backend
 
 WITHOUT_TARGETING = [Phase.explicit, Phase.reuse, Phase.generate, Phase.shrink]
 
@@ -335,7 +338,7 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
         _skip(item, "unsupported", f"backend {backend.name!r} has no {dtype}")
 
 
-def _supports(backend: Any, concept_id: str) -> bool:
+def _supports(backend: Backend, concept_id: str) -> bool:
     """Whether to run ``concept_id`` on ``backend``; an adapter whose ``supports`` is missing or
     raises is run anyway, so that its failure is reported rather than hidden."""
     supports = getattr(backend, "supports", None)

@@ -55,133 +55,155 @@ def compiled(make: Callable[..., Any], *settings: Any) -> Any:
     return types.SimpleNamespace(init=transform.init, update=jax.jit(transform.update))
 
 
-def table(jax: Any, optax: Any) -> dict[str, Callable[..., Any]]:
+def sgd_transform(
+    lr: float, momentum: float, dampening: float, nesterov: bool, weight_decay: float
+) -> Any:
+    import optax
 
-    def sgd_transform(
-        lr: float, momentum: float, dampening: float, nesterov: bool, weight_decay: float
-    ) -> Any:
-        # optax.sgd has no dampening; scaling the gradient by (1 - dampening) before its trace
-        # (which starts at zero) is the dampened-buffer convention.
-        parts = [optax.add_decayed_weights(weight_decay)] if weight_decay else []
-        if momentum and dampening:
-            parts.append(optax.scale(1 - dampening))
-        parts.append(optax.sgd(lr, momentum=momentum or None, nesterov=nesterov))
-        return optax.chain(*parts)
+    # optax.sgd has no dampening; scaling the gradient by (1 - dampening) before its trace
+    # (which starts at zero) is the dampened-buffer convention.
+    parts = [optax.add_decayed_weights(weight_decay)] if weight_decay else []
+    if momentum and dampening:
+        parts.append(optax.scale(1 - dampening))
+    parts.append(optax.sgd(lr, momentum=momentum or None, nesterov=nesterov))
+    return optax.chain(*parts)
 
-    def sgd(
-        params: Array,
-        gradients: Array,
-        *,
-        lr: float,
-        momentum: float = 0.0,
-        dampening: float = 0.0,
-        nesterov: bool = False,
-        weight_decay: float = 0.0,
-    ) -> Array:
-        return drive(
-            sgd_transform(lr, momentum, dampening, nesterov, weight_decay), params, gradients
-        )
 
-    def adam_transform(
-        lr: float,
-        beta1: float,
-        beta2: float,
-        eps: float,
-        amsgrad: bool,
-        coupled_decay: float = 0.0,
-        decoupled_decay: float = 0.0,
-    ) -> Any:
-        scale_by = optax.scale_by_amsgrad if amsgrad else optax.scale_by_adam
-        return optax.chain(
-            *([optax.add_decayed_weights(coupled_decay)] if coupled_decay else []),
-            scale_by(b1=beta1, b2=beta2, eps=eps),
-            *([optax.add_decayed_weights(decoupled_decay)] if decoupled_decay else []),
-            optax.scale_by_learning_rate(lr),
-        )
+def sgd(
+    params: Array,
+    gradients: Array,
+    *,
+    lr: float,
+    momentum: float = 0.0,
+    dampening: float = 0.0,
+    nesterov: bool = False,
+    weight_decay: float = 0.0,
+) -> Array:
+    return drive(sgd_transform(lr, momentum, dampening, nesterov, weight_decay), params, gradients)
 
-    def adam(
-        params: Array,
-        gradients: Array,
-        *,
-        lr: float = 1e-3,
-        beta1: float = 0.9,
-        beta2: float = 0.999,
-        eps: float = 1e-8,
-        weight_decay: float = 0.0,
-        amsgrad: bool = False,
-    ) -> Array:
-        if not (weight_decay or amsgrad):
-            transform = optax.adam(lr, b1=beta1, b2=beta2, eps=eps)
-        else:  # optax.adam has neither: its own transformations, chained as optax.adam is
-            transform = adam_transform(lr, beta1, beta2, eps, amsgrad, coupled_decay=weight_decay)
-        return drive(transform, params, gradients)
 
-    def adamw(
-        params: Array,
-        gradients: Array,
-        *,
-        lr: float = 1e-3,
-        beta1: float = 0.9,
-        beta2: float = 0.999,
-        eps: float = 1e-8,
-        weight_decay: float = 1e-2,
-        amsgrad: bool = False,
-    ) -> Array:
-        if not amsgrad:
-            transform = optax.adamw(lr, b1=beta1, b2=beta2, eps=eps, weight_decay=weight_decay)
-        else:
-            transform = adam_transform(lr, beta1, beta2, eps, True, decoupled_decay=weight_decay)
-        return drive(transform, params, gradients)
+def adam_transform(
+    lr: float,
+    beta1: float,
+    beta2: float,
+    eps: float,
+    amsgrad: bool,
+    coupled_decay: float = 0.0,
+    decoupled_decay: float = 0.0,
+) -> Any:
+    import optax
 
-    def multi_steps_sgd(lr: float, every: int) -> Any:
-        return optax.MultiSteps(optax.sgd(lr), every_k_schedule=every)
+    scale_by = optax.scale_by_amsgrad if amsgrad else optax.scale_by_adam
+    return optax.chain(
+        *([optax.add_decayed_weights(coupled_decay)] if coupled_decay else []),
+        scale_by(b1=beta1, b2=beta2, eps=eps),
+        *([optax.add_decayed_weights(decoupled_decay)] if decoupled_decay else []),
+        optax.scale_by_learning_rate(lr),
+    )
 
-    def gradient_accumulation(
-        params: Array, micro_gradients: Array, *, lr: float, accumulation_steps: int
-    ) -> Array:
-        # optax.MultiSteps averages k micro-batch gradients, then applies the inner optimizer;
-        # between those steps its updates are zero. Only the k-th parameters are the trajectory.
-        every = compiled(multi_steps_sgd, lr, accumulation_steps)
-        trajectory = drive(every, params, micro_gradients)
-        return trajectory[accumulation_steps - 1 :: accumulation_steps]
 
-    def clip_grad_norm(gradients: Array, *, max_norm: float) -> Array:
-        updates, _ = optax.clip_by_global_norm(max_norm).update(gradients, optax.EmptyState())
-        return updates
+def adam(
+    params: Array,
+    gradients: Array,
+    *,
+    lr: float = 1e-3,
+    beta1: float = 0.9,
+    beta2: float = 0.999,
+    eps: float = 1e-8,
+    weight_decay: float = 0.0,
+    amsgrad: bool = False,
+) -> Array:
+    import optax
 
-    def frozen_parameters(
-        params: Array,
-        gradients: Array,
-        *,
-        frozen: Sequence[bool],
-        lr: float,
-        momentum: float = 0.0,
-        weight_decay: float = 0.0,
-    ) -> Array:
-        # Fine-tuning in optax: label the frozen leaf and give it set_to_zero.
-        mask, initial = np.asarray(frozen, dtype=bool), np.asarray(params)
-        tree = {
-            "trainable": jax.device_put(initial[~mask]),
-            "frozen": jax.device_put(initial[mask]),
-        }
-        transform = optax.multi_transform(
-            {
-                "train": sgd_transform(lr, momentum, 0.0, False, weight_decay),
-                "freeze": optax.set_to_zero(),
-            },
-            {"trainable": "train", "frozen": "freeze"},
-        )
-        state = transform.init(tree)
-        trajectory = []
-        for g in np.asarray(gradients):
-            grads = {"trainable": jax.device_put(g[~mask]), "frozen": jax.device_put(g[mask])}
-            updates, state = transform.update(grads, state, tree)
-            tree = optax.apply_updates(tree, updates)
-            row = np.empty(params.shape, dtype=params.dtype)
-            row[~mask], row[mask] = np.asarray(tree["trainable"]), np.asarray(tree["frozen"])
-            trajectory.append(row)
-        return np.stack(trajectory)
+    if not (weight_decay or amsgrad):
+        transform = optax.adam(lr, b1=beta1, b2=beta2, eps=eps)
+    else:  # optax.adam has neither: its own transformations, chained as optax.adam is
+        transform = adam_transform(lr, beta1, beta2, eps, amsgrad, coupled_decay=weight_decay)
+    return drive(transform, params, gradients)
 
+
+def adamw(
+    params: Array,
+    gradients: Array,
+    *,
+    lr: float = 1e-3,
+    beta1: float = 0.9,
+    beta2: float = 0.999,
+    eps: float = 1e-8,
+    weight_decay: float = 1e-2,
+    amsgrad: bool = False,
+) -> Array:
+    import optax
+
+    if not amsgrad:
+        transform = optax.adamw(lr, b1=beta1, b2=beta2, eps=eps, weight_decay=weight_decay)
+    else:
+        transform = adam_transform(lr, beta1, beta2, eps, True, decoupled_decay=weight_decay)
+    return drive(transform, params, gradients)
+
+
+def multi_steps_sgd(lr: float, every: int) -> Any:
+    import optax
+
+    return optax.MultiSteps(optax.sgd(lr), every_k_schedule=every)
+
+
+def gradient_accumulation(
+    params: Array, micro_gradients: Array, *, lr: float, accumulation_steps: int
+) -> Array:
+    # optax.MultiSteps averages k micro-batch gradients, then applies the inner optimizer;
+    # between those steps its updates are zero. Only the k-th parameters are the trajectory.
+    every = compiled(multi_steps_sgd, lr, accumulation_steps)
+    trajectory = drive(every, params, micro_gradients)
+    return trajectory[accumulation_steps - 1 :: accumulation_steps]
+
+
+def clip_grad_norm(gradients: Array, *, max_norm: float) -> Array:
+    import optax
+
+    updates, _ = optax.clip_by_global_norm(max_norm).update(gradients, optax.EmptyState())
+    return updates
+
+
+def frozen_parameters(
+    params: Array,
+    gradients: Array,
+    *,
+    frozen: Sequence[bool],
+    lr: float,
+    momentum: float = 0.0,
+    weight_decay: float = 0.0,
+) -> Array:
+    import jax
+    import optax
+
+    # Fine-tuning in optax: label the frozen leaf and give it set_to_zero.
+    mask, initial = np.asarray(frozen, dtype=bool), np.asarray(params)
+    tree = {
+        "trainable": jax.device_put(initial[~mask]),
+        "frozen": jax.device_put(initial[mask]),
+    }
+    transform = optax.multi_transform(
+        {
+            "train": sgd_transform(lr, momentum, 0.0, False, weight_decay),
+            "freeze": optax.set_to_zero(),
+        },
+        {"trainable": "train", "frozen": "freeze"},
+    )
+    state = transform.init(tree)
+    trajectory = []
+    for g in np.asarray(gradients):
+        grads = {"trainable": jax.device_put(g[~mask]), "frozen": jax.device_put(g[mask])}
+        updates, state = transform.update(grads, state, tree)
+        tree = optax.apply_updates(tree, updates)
+        row = np.empty(params.shape, dtype=params.dtype)
+        row[~mask], row[mask] = np.asarray(tree["trainable"]), np.asarray(tree["frozen"])
+        trajectory.append(row)
+    return np.stack(trajectory)
+
+
+def table(*_: Any) -> dict[str, Callable[..., Any]]:
+    """The group's entries; each imports optax (and jax) when it is called."""
     return {
         "sgd": sgd,
         "adam": adam,

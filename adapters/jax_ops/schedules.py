@@ -31,102 +31,123 @@ def rates(base_lr: Array, steps: int, schedule: Callable[[Array], Array]) -> Arr
     return np.asarray(jax.vmap(schedule)(counts))[: steps + 1].astype(base_lr.dtype)
 
 
-def table(jax: Any, optax: Any) -> dict[str, Callable[..., Any]]:
-    jnp = jax.numpy
+def step_lr(base_lr: Array, *, step_size: int, gamma: float = 0.1, steps: int) -> Array:
+    import optax
 
-    def step_lr(base_lr: Array, *, step_size: int, gamma: float = 0.1, steps: int) -> Array:
-        schedule = optax.exponential_decay(base_lr, step_size, gamma, staircase=True)
-        return rates(base_lr, steps, schedule)
+    schedule = optax.exponential_decay(base_lr, step_size, gamma, staircase=True)
+    return rates(base_lr, steps, schedule)
 
-    def multistep_lr(
-        base_lr: Array, *, milestones: Sequence[int], gamma: float = 0.1, steps: int
-    ) -> Array:
-        # a milestone listed twice decays twice (as PyTorch's MultiStepLR counts them)
-        scales = {m: gamma**count for m, count in Counter(milestones).items()}
-        return rates(base_lr, steps, optax.piecewise_constant_schedule(base_lr, scales))
 
-    def exponential_lr(base_lr: Array, *, gamma: float, steps: int) -> Array:
-        return rates(base_lr, steps, optax.exponential_decay(base_lr, 1, gamma))
+def multistep_lr(
+    base_lr: Array, *, milestones: Sequence[int], gamma: float = 0.1, steps: int
+) -> Array:
+    import optax
 
-    def cosine_annealing_lr(
-        base_lr: Array, *, t_max: int, eta_min: float = 0.0, steps: int
-    ) -> Array:
-        schedule = optax.cosine_decay_schedule(base_lr, t_max, alpha=eta_min / base_lr)
-        return rates(base_lr, steps, schedule)
+    # a milestone listed twice decays twice (as PyTorch's MultiStepLR counts them)
+    scales = {m: gamma**count for m, count in Counter(milestones).items()}
+    return rates(base_lr, steps, optax.piecewise_constant_schedule(base_lr, scales))
 
-    def linear_warmup(
-        base_lr: Array,
-        *,
-        start_factor: float = 1 / 3,
-        end_factor: float = 1.0,
-        total_steps: int = 5,
-        steps: int,
-    ) -> Array:
-        schedule = optax.linear_schedule(
-            base_lr * start_factor, base_lr * end_factor, transition_steps=total_steps
-        )
-        return rates(base_lr, steps, schedule)
 
-    def warmup_cosine(
-        base_lr: Array,
-        *,
-        warmup_steps: int,
-        decay_steps: int,
-        start_lr: float = 0.0,
-        end_lr: float = 0.0,
-        steps: int,
-    ) -> Array:
-        schedule = optax.warmup_cosine_decay_schedule(
-            start_lr, base_lr, warmup_steps, decay_steps, end_value=end_lr
-        )
-        return rates(base_lr, steps, schedule)
+def exponential_lr(base_lr: Array, *, gamma: float, steps: int) -> Array:
+    import optax
 
-    def plateau(
-        factor: float, patience: int, rtol: float, atol: float, cooldown: int, min_scale: float
-    ) -> Any:
-        return optax.contrib.reduce_on_plateau(
-            factor=factor,
-            patience=patience,
-            rtol=rtol,
-            atol=atol,
-            cooldown=cooldown,
-            min_scale=min_scale,
-        )
+    return rates(base_lr, steps, optax.exponential_decay(base_lr, 1, gamma))
 
-    def reduce_lr_on_plateau(
-        base_lr: Array,
-        metrics: Array,
-        *,
-        mode: str = "min",
-        factor: float = 0.1,
-        patience: int = 10,
-        threshold: float = 1e-4,
-        threshold_mode: str = "rel",
-        cooldown: int = 0,
-        min_lr: float = 0.0,
-        eps: float = 1e-8,
-    ) -> Array:
-        # optax scales the updates by state.scale; the rate is base_lr times it. It has no
-        # mode (a declared limit) and no eps.
-        del mode, eps
-        relative = threshold_mode == "rel"
-        transform = compiled(
-            plateau,
-            factor,
-            patience,
-            threshold if relative else 0.0,
-            0.0 if relative else threshold,
-            cooldown,
-            float(min_lr / base_lr),
-        )
-        params = jnp.zeros((), dtype=metrics.dtype)
-        state = transform.init(params)
-        out = []
-        for value in steps_of(metrics):
-            _, state = transform.update(params, state, params, value=value)
-            out.append(base_lr * state.scale)
-        return stacked(out).astype(metrics.dtype)
 
+def cosine_annealing_lr(base_lr: Array, *, t_max: int, eta_min: float = 0.0, steps: int) -> Array:
+    import optax
+
+    schedule = optax.cosine_decay_schedule(base_lr, t_max, alpha=eta_min / base_lr)
+    return rates(base_lr, steps, schedule)
+
+
+def linear_warmup(
+    base_lr: Array,
+    *,
+    start_factor: float = 1 / 3,
+    end_factor: float = 1.0,
+    total_steps: int = 5,
+    steps: int,
+) -> Array:
+    import optax
+
+    schedule = optax.linear_schedule(
+        base_lr * start_factor, base_lr * end_factor, transition_steps=total_steps
+    )
+    return rates(base_lr, steps, schedule)
+
+
+def warmup_cosine(
+    base_lr: Array,
+    *,
+    warmup_steps: int,
+    decay_steps: int,
+    start_lr: float = 0.0,
+    end_lr: float = 0.0,
+    steps: int,
+) -> Array:
+    import optax
+
+    schedule = optax.warmup_cosine_decay_schedule(
+        start_lr, base_lr, warmup_steps, decay_steps, end_value=end_lr
+    )
+    return rates(base_lr, steps, schedule)
+
+
+def plateau(
+    factor: float, patience: int, rtol: float, atol: float, cooldown: int, min_scale: float
+) -> Any:
+    import optax
+
+    return optax.contrib.reduce_on_plateau(
+        factor=factor,
+        patience=patience,
+        rtol=rtol,
+        atol=atol,
+        cooldown=cooldown,
+        min_scale=min_scale,
+    )
+
+
+def reduce_lr_on_plateau(
+    base_lr: Array,
+    metrics: Array,
+    *,
+    mode: str = "min",
+    factor: float = 0.1,
+    patience: int = 10,
+    threshold: float = 1e-4,
+    threshold_mode: str = "rel",
+    cooldown: int = 0,
+    min_lr: float = 0.0,
+    eps: float = 1e-8,
+) -> Array:
+    import jax.numpy as jnp
+
+    # optax scales the updates by state.scale; the rate is base_lr times it. It has no
+    # mode (a declared limit) and no eps.
+    del mode, eps
+    relative = threshold_mode == "rel"
+    transform = compiled(
+        plateau,
+        factor,
+        patience,
+        threshold if relative else 0.0,
+        0.0 if relative else threshold,
+        cooldown,
+        float(min_lr / base_lr),
+    )
+    params = jnp.zeros((), dtype=metrics.dtype)
+    state = transform.init(params)
+    out = []
+    for value in steps_of(metrics):
+        _, state = transform.update(params, state, params, value=value)
+        out.append(base_lr * state.scale)
+    return stacked(out).astype(metrics.dtype)
+
+
+def table(*_: Any) -> dict[str, Callable[..., Any]]:
+    """The group's entries; each imports optax (and jax) when it is called."""
     return {
         "step_lr": step_lr,
         "multistep_lr": multistep_lr,

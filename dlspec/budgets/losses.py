@@ -273,12 +273,19 @@ def multi_target_loss_grad(
 
 def _loss_upstream(inputs: Inputs, params: Mapping[str, Any], result: np.ndarray) -> np.ndarray:
     r"""A loss's cotangent over ``n`` may underflow before the product by the derivative ``d``
-    (``(g / n) * d``, up to 1e12 in the BCE clamp): :math:`4(1 + |d|)`."""
+    (``(g / n) * d``, up to 1e12 in the BCE clamp): :math:`4(1 + |d|)`, at most the largest
+    float64 ``M``. The cotangent loses at most one unit of the underflow (the smallest normal
+    where it flushes, half the smallest subnormal where it does not), the gradient ``d`` times
+    that, so any amplification of at least ``|d|`` covers it, and ``min(4(1 + |d|), M)`` is
+    that for every ``|d| <= M``: the Huber, MAE and BCE derivatives are bounded by ``delta``, 1
+    and the clamp, and MSE's ``2 |p - t|`` passes ``M`` only where ``|p - t| > M / 2``. Uncapped,
+    a float64 MSE gradient with ``|p - t|`` near ``M`` and a subnormal cotangent overflowed the
+    amplification (and a RuntimeWarning): an infinite allowance, which let any value pass."""
     first = next(iter(inputs))
     upstream = _through_reduction(inputs, params, np.shape(inputs[first]))
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         derivative = np.where(upstream > 0, np.abs(result) / upstream, 0.0)
-    return 4 * (1 + derivative)
+        return np.minimum(4 * (1 + derivative), np.finfo(np.float64).max)
 
 
 @underflow_model("binary_cross_entropy_grad")

@@ -23,10 +23,16 @@ SPEED_NOISE = 1.25
 
 
 def load(path: str) -> Mapping[str, Any]:
-    """A report document read from ``path``, refused if it is not one."""
-    document = json.loads(Path(path).read_text(encoding="utf-8"))
-    if document.get("schema") != SCHEMA:
-        raise SystemExit(f"{path}: not a dlspec report (schema {document.get('schema')!r})")
+    """A report document read from ``path`` (a ``report.json``, or the folder that holds one),
+    refused with the reason if it is not one."""
+    file = Path(path) / "report.json" if Path(path).is_dir() else Path(path)
+    try:
+        document = json.loads(file.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as unreadable:
+        raise SystemExit(f"dlspec report --compare: cannot read {file}: {unreadable}") from None
+    if not isinstance(document, dict) or document.get("schema") != SCHEMA:
+        schema = document.get("schema") if isinstance(document, dict) else None
+        raise SystemExit(f"{path}: not a dlspec report (schema {schema!r})")
     return document
 
 

@@ -16,12 +16,15 @@ from collections import defaultdict
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from dlspec import catalogue
 from dlspec.recording import merge_by_step
+
+if TYPE_CHECKING:
+    from dlspec.adapters.base import Backend
 
 SCHEMA = "dlspec-report"
 SCHEMA_VERSION = 1
@@ -81,7 +84,7 @@ def _safe(call: Any, default: Any) -> Any:
         return default
 
 
-def _backend_info(backend: Any) -> dict[str, Any]:
+def _backend_info(backend: Backend) -> dict[str, Any]:
     return {
         "name": backend.name,
         "device": getattr(backend, "device", "?"),
@@ -160,9 +163,11 @@ def _distinct(outcomes: list[dict[str, Any]], field: str, outcome: str) -> list[
     return sorted({r[field] for r in outcomes if r["outcome"] == outcome and r.get(field)})
 
 
-def _cell(concept: str, name: str, backend: Any, outcomes: list[dict[str, Any]]) -> dict[str, Any]:
+def _cell(
+    concept: str, name: str, backend: Backend | None, outcomes: list[dict[str, Any]]
+) -> dict[str, Any]:
     """One cell of the conformance matrix: its status, and the tests' evidence."""
-    native = _safe(lambda: backend.is_native(concept), False)
+    native = backend is not None and _safe(lambda: backend.is_native(concept), False)
     return {
         "concept": concept,
         "group": catalogue.load().concept(concept).group,

@@ -60,6 +60,26 @@ def test_a_range_below_the_smallest_normal_is_allowed_its_width_only_when_flushe
         assert np.all(np.isfinite(allowed)) and least <= allowed[1] <= most, (flushed, allowed)
 
 
+def test_a_subnormal_cotangent_on_a_huge_mse_gradient_is_allowed_a_finite_error():
+    """MSE's gradient 2 (p - t) g / n at p - t = 2^1022 with g = 2^-1074: the cotangent's
+    underflow amplification 4 (1 + |d|) at |d| = 2^1023 overflowed to an infinite allowance (any value passed);
+    capped at the largest float64 it is finite, yet covers the flushed cotangent's loss."""
+    concept = catalogue.load().concept("mse_loss_grad")
+    inputs = {
+        "prediction": np.array([2.0**1022]),
+        "target": np.array([0.0]),
+        "cotangent": np.array(5e-324),
+    }
+    exact = np.array([2.0**-51])  # 2 (p - t) g, n = 1
+    with np.errstate(over="raise"):
+        for flushed in (True, False):
+            allowed = checks.allowance(
+                concept, FORMATS["float64"], inputs, {"reduction": "mean"}, exact, flushed=flushed
+            )
+            assert np.all(np.isfinite(allowed)), (flushed, allowed)
+    assert allowed[0] >= 2.0**-52  # half the smallest subnormal times |d|, gradual
+
+
 def test_flushing_zeroes_subnormals_keeping_their_sign_and_nothing_else():
     from dlspec.numerics import flush_subnormals
 

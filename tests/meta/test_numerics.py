@@ -52,8 +52,9 @@ def test_errors_are_measured_against_the_exact_value():
     assert overflow.absolute[0] == 0.0
 
 
-def test_the_float_formats_are_numpys():
-    for name, fmt in FORMATS.items():
-        info = np.finfo(np.dtype(name))
-        facts = (int(info.nmant) + 1, int(info.minexp), int(info.maxexp) - 1)
-        assert (fmt.significand_bits, fmt.min_exponent, fmt.max_exponent) == facts, name
+def test_the_float_formats_are_ieee_754s():
+    """IEEE 754-2019 Table 3.5: binary32 p = 24, emin = -126, emax = 127; binary64 p = 53,
+    emin = -1022, emax = 1023."""
+    assert (F32.significand_bits, F32.min_exponent, F32.max_exponent) == (24, -126, 127)
+    assert (F64.significand_bits, F64.min_exponent, F64.max_exponent) == (53, -1022, 1023)
+    assert F32.smallest_subnormal == 2.0**-149 and F64.smallest_normal == 2.0**-1022

@@ -37,11 +37,15 @@ test: $(STAMP)
 		--report $(TEST_REPORT_DIR) -n auto
 
 # The committed reports: every available backend at the `thorough` profile, then the speed
-# benchmarks of the conforming cells (added to the same report, even when some test failed).
-# The log ends with the 20 slowest tests.
+# benchmarks of the conforming and diverging cells (added to the same report, even when some
+# test failed). It prints where it is (a line every 30 s: tests done of all, failures, time);
+# the log ends with the 20 slowest tests.
 report: $(STAMP)
+	@echo "make report: 1 of 2, the conformance suite (thorough, seed $(SEED))"
 	$(BIN)/python -m pytest --backend all --hypothesis-profile thorough --dlspec-seed $(SEED) \
-		--report $(REPORT_DIR) -m "not meta" -q -n auto --durations=20; status=$$?; \
+		--report $(REPORT_DIR) -m "not meta" -q -n auto --durations=20 --progress 30 \
+		-o console_output_style=classic; status=$$?; \
+	echo "make report: 2 of 2, the speed benchmarks"; \
 	$(BIN)/python -m dlspec.benchmarks --report $(REPORT_DIR) && exit $$status
 
 # The seed sweep (a tool and a benchmark, not CI): the conformance suite on every available

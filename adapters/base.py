@@ -118,6 +118,8 @@ class Timed(Backend, Protocol):
 
     def native_callable(self, concept: str) -> Callable[..., Any]: ...
 
+    def timed_variants(self, concept: str) -> Mapping[str, Callable[..., Any]]: ...
+
     def barrier(self, value: Any) -> Any: ...
 
 
@@ -205,6 +207,12 @@ class Adapter:
     def native_callable(self, concept: str) -> Callable[..., Any]:
         """The function the benchmarks time: native arrays in, native result out."""
         return self.table[concept]
+
+    def timed_variants(self, concept: str) -> Mapping[str, Callable[..., Any]]:
+        """Each implementation the framework offers for ``concept`` (PyTorch's for-loop,
+        ``foreach`` and ``fused`` optimizers; JAX jitted and eager), by name: the benchmarks
+        time each as a row of its own. One, ``default``, unless an adapter says more."""
+        return {"default": self.native_callable(concept)}
 
     def barrier(self, value: Any) -> Any:
         """Wait until ``value`` is computed (a framework that dispatches asynchronously)."""

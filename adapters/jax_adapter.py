@@ -185,6 +185,12 @@ class JaxAdapter(Adapter):
         function = self.table[concept]
         return self._jitted.get(concept, function) if self.mode == "jit" else function
 
+    def timed_variants(self, concept: str) -> Mapping[str, Callable[..., Any]]:
+        """A jitted concept both ways: under ``jax.jit`` and eager (op by op)."""
+        if concept not in self._jitted:
+            return {"default": self.table[concept]}
+        return {"jit": self._jitted[concept], "eager": self.table[concept]}
+
     def barrier(self, value: Any) -> Any:
         import jax
 

@@ -9,6 +9,7 @@ Optimizers and schedulers are driven as a user drives them: construct, set ``.gr
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping
 from typing import Any, ClassVar
 
@@ -93,6 +94,18 @@ class TorchAdapter(Adapter):
             found["gpu"] = torch.cuda.get_device_name()
             found["cuda"] = str(torch.version.cuda)
         return found
+
+    def timed_variants(self, concept: str) -> Mapping[str, Callable[..., Any]]:
+        """torch.optim's three implementations of an optimizer step for Adam and AdamW: the
+        per-parameter for-loop, ``foreach`` (multi-tensor) and ``fused`` kernels."""
+        function = self.native_callable(concept)
+        if concept not in ("adam", "adamw"):
+            return {"default": function}
+        return {
+            "for-loop": functools.partial(function, foreach=False),
+            "foreach": functools.partial(function, foreach=True),
+            "fused": functools.partial(function, fused=True),
+        }
 
     def implementations(self) -> Mapping[str, Callable[..., Any]]:
         import torch

@@ -1,8 +1,8 @@
-"""Speed: steady-state time per call of a sample of concepts on every conforming backend, at
-sizes from launch-bound (100 elements) to bandwidth-bound (10^6), next to the machine's measured
-memory bandwidth. Run by ``make report`` after the conformance suite:
+"""Speed: steady-state time per call of a sample of concepts on every conforming (and, flagged,
+diverging) backend, at sizes from launch-bound (100 elements) to bandwidth-bound (10^6), next to
+a copy of the same bytes. Run by ``make report`` after the conformance suite:
 ``python -m dlspec.benchmarks --report reports`` adds a ``speed`` section to ``report.json`` and
-re-renders ``README.md``.
+re-renders the pages.
 
 Method: inputs are converted to the backend's native arrays (on its device) before timing; a call
 is timed up to the backend's barrier (``Adapter.barrier``: ``block_until_ready``,
@@ -10,18 +10,24 @@ is timed up to the backend's barrier (``Adapter.barrier``: ``block_until_ready``
 timed apart (it includes JAX's compilation). Then calls are repeated in blocks of at least
 :data:`BLOCK_SECONDS`; the median and interquartile range of the per-call time over
 :data:`BLOCKS` blocks are reported, with elements per second, the ratio to NumPy, and for
-memory-bound concepts the fraction of the measured bandwidth achieved. Only (concept, backend,
-dtype) cells whose conformance status is ``conforms`` are timed. Thread counts are the
-frameworks' defaults, recorded in the report's backend versions.
+memory-bound concepts the fraction of a copy's rate achieved: the time of the fastest copy
+that moves the same bytes (the same working set, so in the same level of the memory hierarchy:
+:func:`copy_seconds`) over the call's time. A rate measured against one large copy would claim
+more than the machine's bandwidth wherever the working set fits in a cache. Cells whose status is
+``conforms`` or ``diverges`` are timed, the latter flagged. Thread counts are the frameworks'
+defaults, recorded in the report's backend versions.
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
+import os
 import statistics
 import time
 from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -29,12 +35,14 @@ from typing import Any
 import numpy as np
 from dlspec.adapters.base import Timed
 
-from dlspec import registry, report
+from dlspec import progress, registry, report
 
 SIZES = (100, 10_000, 1_000_000)
 BLOCKS = 7
 BLOCK_SECONDS = 0.02
 BANDWIDTH_BYTES = 64 * 2**20
+TIMED = ("conforms", "diverges")
+"""The statuses whose cells are timed: a diverging cell is timed too, and flagged."""
 
 
 @dataclass(frozen=True)
@@ -45,8 +53,13 @@ class Case:
     inputs: Callable[[int, np.dtype], tuple[np.ndarray, ...]]
     params: Mapping[str, Any]
     memory_bound: bool = True
+    words_per_element: int | None = None
+    """The words a step must read and write per element, where that is not the inputs and the
+    result (an optimizer's state): its memory-traffic bound."""
 
     def bytes_moved(self, arrays: tuple[np.ndarray, ...], result_size: int, itemsize: int) -> int:
+        if self.words_per_element is not None:
+            return self.words_per_element * arrays[0].size * itemsize
         return sum(a.nbytes for a in arrays) + result_size * itemsize
 
 
@@ -75,22 +88,61 @@ CASES = (
     Case("gelu", _vector, {"approximate": "none"}),
     Case("softmax", _rows, {"axis": -1}),
     Case("mse_loss", _pair, {"reduction": "mean"}),
-    Case("adam", _step, {"lr": 1e-3}, memory_bound=False),
+    Case("adam", _step, {"lr": 1e-3}, words_per_element=7),
 )
 """Elementwise (with a cheap and an expensive function), a lane reduction, a loss, and one
-optimizer step (which includes building the optimizer: the adapter interface is a trajectory)."""
+optimizer step (which includes building the optimizer: the adapter interface is a trajectory).
+An Adam step reads the parameter, its gradient and both moments and writes the parameter and
+the moments: 7 words per parameter (28 bytes in float32), the bound its row is measured against;
+building the optimizer and its zeroed moments is on top, so the fraction is a floor."""
 
 
 def memory_bandwidth() -> float:
-    """Bytes per second of a large copy (read and write), the best of five."""
-    source = np.ones(BANDWIDTH_BYTES // 8)
+    """Bytes per second (read and write) of the fastest copy of :data:`BANDWIDTH_BYTES`."""
+    return BANDWIDTH_BYTES / copy_seconds(BANDWIDTH_BYTES)
+
+
+def copy_seconds(moved: int) -> float:
+    """The median time of the fastest copy that moves ``moved`` bytes (reads half, writes
+    half), over one to every core's threads, each copying a slice (NumPy's copy releases the
+    GIL): what moving that working set takes at best, in whichever cache it fits, so a kernel
+    timed against it is compared with the same memory level."""
+    source = np.ones(max(moved // 2 // 8, 1))
     target = np.empty_like(source)
-    best = float("inf")
-    for _ in range(5):
-        started = time.perf_counter()
-        np.copyto(target, source)
-        best = min(best, time.perf_counter() - started)
-    return 2 * source.nbytes / best
+    best = _timed_median(lambda: np.copyto(target, source))
+    for threads in range(2, (os.cpu_count() or 1) + 1):
+        with ThreadPoolExecutor(threads) as pool:
+            best = min(best, _timed_median(_threaded_copy(pool, threads, source, target)))
+    return best
+
+
+def _threaded_copy(
+    pool: ThreadPoolExecutor, threads: int, source: np.ndarray, target: np.ndarray
+) -> Callable[[], None]:
+    """``np.copyto(target, source)`` as ``threads`` slices copied at once on ``pool``."""
+    bounds = np.linspace(0, source.size, threads + 1).astype(int)
+    parts = [slice(a, b) for a, b in itertools.pairwise(bounds) if b > a]
+
+    def copy(part: slice) -> None:
+        np.copyto(target[part], source[part])
+
+    def run() -> None:
+        list(pool.map(copy, parts))
+
+    return run
+
+
+def last_level_cache_bytes() -> int | None:
+    """The largest CPU cache this machine reports (Linux sysfs), or None where it says nothing."""
+    sizes = []
+    for index in Path("/sys/devices/system/cpu/cpu0/cache").glob("index*"):
+        try:
+            text = (index / "size").read_text().strip()
+        except OSError:
+            continue
+        unit = {"K": 2**10, "M": 2**20, "G": 2**30}.get(text[-1:], 1)
+        sizes.append(int(text.rstrip("KMG")) * unit)
+    return max(sizes, default=None)
 
 
 def _timed(call: Callable[[], Any], repeats: int = 1) -> float:
@@ -98,6 +150,10 @@ def _timed(call: Callable[[], Any], repeats: int = 1) -> float:
     for _ in range(repeats):
         call()
     return time.perf_counter() - started
+
+
+def _timed_median(call: Callable[[], Any]) -> float:
+    return time_call(call)["median_seconds"]
 
 
 def time_call(call: Callable[[], Any]) -> dict[str, float]:
@@ -117,39 +173,36 @@ def time_call(call: Callable[[], Any]) -> dict[str, float]:
 
 
 def measure(
-    backends: list[Timed], statuses: Mapping[tuple[str, str], str], dtypes: tuple[str, ...]
+    backends: list[Timed],
+    statuses: Mapping[tuple[str, str], str],
+    dtypes: tuple[str, ...],
+    *,
+    log: bool = False,
 ) -> dict[str, Any]:
-    """The speed section of the report for ``backends``, timing conforming cells only."""
+    """The speed section of the report for ``backends``, timing the conforming and diverging
+    cells, each implementation a backend offers apart; with ``log``, a line per concept and
+    dtype as it starts (where a long run is)."""
     bandwidth = memory_bandwidth()
     rows: list[dict[str, Any]] = []
-    for case in CASES:
-        for dtype_name in dtypes:
-            dtype = np.dtype(dtype_name)
-            for size in SIZES:
-                arrays = case.inputs(size, dtype)
-                for backend in backends:
-                    if statuses.get((case.concept, backend.name)) != "conforms":
-                        continue
-                    if dtype_name not in backend.dtypes:
-                        continue
-                    call = _prepared(backend, case, arrays)
-                    timing = time_call(call)
-                    result_size = int(np.size(backend.run(case.concept, *arrays, **case.params)))
-                    moved = case.bytes_moved(arrays, result_size, dtype.itemsize)
-                    median = timing["median_seconds"]
-                    rows.append(
-                        {
-                            "concept": case.concept,
-                            "backend": backend.name,
-                            "dtype": dtype_name,
-                            "elements": size,
-                            **timing,
-                            "elements_per_second": size / median,
-                            "bandwidth_fraction": (
-                                moved / median / bandwidth if case.memory_bound else None
-                            ),
-                        }
-                    )
+    started, cells = time.monotonic(), len(CASES) * len(dtypes)
+    copies: dict[int, float] = {}
+    for number, (case, dtype_name) in enumerate(itertools.product(CASES, dtypes), start=1):
+        if log:
+            print(
+                f"dlspec: benchmarks, {case.concept} {dtype_name} ({number} of {cells}), "
+                f"{progress.elapsed(time.monotonic() - started)}",
+                flush=True,
+            )
+        dtype = np.dtype(dtype_name)
+        for size in SIZES:
+            arrays = case.inputs(size, dtype)
+            for backend in backends:
+                status = statuses.get((case.concept, backend.name))
+                if status not in TIMED:
+                    continue
+                if dtype_name not in backend.dtypes:
+                    continue
+                rows += _timed_rows(backend, case, arrays, status, copies)
     by_numpy = {
         (r["concept"], r["dtype"], r["elements"]): r["median_seconds"]
         for r in rows
@@ -161,16 +214,58 @@ def measure(
     return {
         "memory_bandwidth_bytes_per_second": bandwidth,
         "bandwidth_copy_bytes": BANDWIDTH_BYTES,
+        "last_level_cache_bytes": last_level_cache_bytes(),
         "rows": rows,
     }
 
 
-def _prepared(backend: Timed, case: Case, arrays: tuple[np.ndarray, ...]) -> Callable[[], Any]:
-    """A call on inputs already converted to native arrays, ending at the backend's barrier."""
+def _timed_rows(
+    backend: Timed,
+    case: Case,
+    arrays: tuple[np.ndarray, ...],
+    status: str,
+    copies: dict[int, float],
+) -> list[dict[str, Any]]:
+    """One row per implementation of ``case`` on ``backend`` at these inputs; ``copies`` keeps
+    the copy time per number of bytes moved, measured once."""
+    result_size = int(np.size(backend.run(case.concept, *arrays, **case.params)))
+    moved = case.bytes_moved(arrays, result_size, arrays[0].dtype.itemsize)
+    if case.memory_bound and moved not in copies:
+        copies[moved] = copy_seconds(moved)
+    copy = copies.get(moved) if case.memory_bound else None
+    rows = []
+    for implementation, call in _prepared(backend, case, arrays).items():
+        timing = time_call(call)
+        median = timing["median_seconds"]
+        rows.append(
+            {
+                "concept": case.concept,
+                "backend": backend.name,
+                "implementation": implementation,
+                "status": status,
+                "dtype": arrays[0].dtype.name,
+                "elements": arrays[0].size,
+                **timing,
+                "elements_per_second": arrays[0].size / median,
+                "copy_seconds": copy,
+                "bandwidth_fraction": None if copy is None else copy / median,
+            }
+        )
+    return rows
+
+
+def _prepared(
+    backend: Timed, case: Case, arrays: tuple[np.ndarray, ...]
+) -> dict[str, Callable[[], Any]]:
+    """Per implementation the backend offers, a call on inputs already converted to native
+    arrays, ending at the backend's barrier."""
     native = [backend.to_native(a) for a in arrays]
-    function = backend.native_callable(case.concept)
     barrier = backend.barrier
-    return lambda: barrier(function(*native, **case.params))
+
+    def call(function: Callable[..., Any]) -> Callable[[], Any]:
+        return lambda: barrier(function(*native, **case.params))
+
+    return {name: call(f) for name, f in backend.timed_variants(case.concept).items()}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -184,7 +279,7 @@ def main(argv: list[str] | None = None) -> int:
         b for b in registry.select(names, []) if isinstance(b, Timed) and b.name != "reference"
     ]
     statuses = {(r["concept"], r["backend"]): r["status"] for r in document["matrix"]}
-    document["speed"] = measure(backends, statuses, ("float32", "float64"))
+    document["speed"] = measure(backends, statuses, ("float32", "float64"), log=True)
     report.rewrite(Path(arguments.report), document)
     return 0
 

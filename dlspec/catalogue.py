@@ -109,6 +109,9 @@ class Divergence:
     summary: str
     spec: str
     versions: str
+    snippet: str | None = None
+    """Python in the framework's own API that shows it: run with the example's arguments and
+    parameters bound as names (lists and scalars) and ``dtype`` (its name), it assigns ``out``."""
 
     @property
     def id(self) -> str:
@@ -273,6 +276,7 @@ def parse(document: Mapping[str, Any]) -> Catalogue:
                 summary=entry["summary"],
                 spec=entry["spec"],
                 versions=entry["versions"],
+                snippet=entry.get("snippet"),
             )
         )
     floating_point = _variants(document.get("floating_point", {}))

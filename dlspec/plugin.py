@@ -31,7 +31,7 @@ import pytest
 from hypothesis import HealthCheck, Phase, is_hypothesis_test, settings
 from hypothesis import seed as hypothesis_seed
 
-from dlspec import catalogue, recording, registry
+from dlspec import catalogue, progress, recording, registry
 from dlspec.registry import Unavailable
 
 if TYPE_CHECKING:
@@ -106,6 +106,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         f"report), or 'random' for a fresh one. Default: {DEFAULT_SEED}.",
     )
     group.addoption("--report", default=None, metavar="DIR", help="write the report into DIR")
+    group.addoption(
+        "--progress",
+        type=float,
+        default=0,
+        metavar="SECONDS",
+        help="no letter per test: a line every SECONDS with the tests done, failures, time",
+    )
 
 
 OWN_PACKAGES = ("dlspec", "dlspec.reference", "dlspec.adapters")
@@ -193,6 +200,9 @@ def pytest_configure(config: pytest.Config) -> None:
     names = config.getoption("backend") or ([] if config.getoption("adapter") else ["numpy"])
     config.stash[STASH_BACKENDS] = registry.select(names, config.getoption("adapter"))
     config.pluginmanager.register(ReportCollector(config), "dlspec-report-collector")
+    every = config.getoption("progress")
+    if every > 0 and not hasattr(config, "workerinput"):  # the process that reports
+        config.pluginmanager.register(progress.Progress(config, every), "dlspec-progress")
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

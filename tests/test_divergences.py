@@ -65,3 +65,57 @@ def test_a_divergence_shows_at_its_minimal_input(request, backend, case):
     request.node.user_properties.append(("dlspec_divergence", divergence.spec))
     if showing.any():
         raise DivergenceShows(f"shows: {evidence(comparison, showing)}")
+
+
+class _Snippet:
+    """The backend as a divergence's snippet shows it: the snippet's ``out`` (in the input's
+    dtype, as the framework returned it), compared under the backend's declared conventions."""
+
+    def __init__(self, backend: Any, out: Any) -> None:
+        self.name, self.conventions = backend.name, getattr(backend, "conventions", {})
+        self.out = np.asarray(out)
+
+    def run(self, concept: str, *arrays: np.ndarray, **params: Any) -> np.ndarray:
+        return self.out
+
+
+def snippet_inputs(divergence: Any, dtype: str) -> dict[str, Any]:
+    """The names a snippet runs with: the example's arguments and parameters, and ``dtype``."""
+    return {**divergence.examples[dtype], "dtype": dtype}
+
+
+def _snippet_cases() -> list[Any]:
+    return [
+        pytest.param(
+            case.values[0],
+            id=case.id,
+            marks=[m for m in case.marks if m.name != "xfail"]
+            + [
+                pytest.mark.xfail(
+                    reason=known_divergence(case.values[0][0]),
+                    raises=DivergenceShows,
+                    strict=False,
+                )
+            ],
+        )
+        for case in _cases()
+        if case.values[0][0].snippet is not None
+    ]
+
+
+@pytest.mark.parametrize("case", _snippet_cases())
+def test_a_divergences_snippet_shows_it_in_the_frameworks_own_api(request, backend, case):
+    """The write-up's snippet, run as a reader runs it (the framework's own calls, no adapter),
+    shows the divergence at its example; an error in the snippet fails the test."""
+    divergence, dtype = case
+    concept = catalogue.load().concept(divergence.concept)
+    example = divergence.examples[dtype]
+    arrays = [_native(example[a], dtype) for a in concept.arguments]
+    params = {k: _parameter(v) for k, v in example.items() if k not in concept.arguments}
+    namespace = snippet_inputs(divergence, dtype)
+    exec(divergence.snippet, namespace)  # the catalogue's own code, as the report prints it
+    comparison = evaluate(concept.id, _Snippet(backend, namespace["out"]), arrays, params)
+    showing = divergence.signature.showing(comparison.names, comparison.out.shape)
+    request.node.user_properties.append(("dlspec_divergence", divergence.spec))
+    if showing.any():
+        raise DivergenceShows(f"the snippet shows: {evidence(comparison, showing)}")

@@ -2,10 +2,12 @@
 
 - :mod:`~dlspec.report.document`: the results -> one JSON document (``report.json``, schema
   ``dlspec-report``: ``schema.json``), the record every other view is made from;
-- :mod:`~dlspec.report.sections`: the document -> the page, built once as format-free
-  :mod:`~dlspec.report.blocks`;
-- :mod:`~dlspec.report.markdown` and :mod:`~dlspec.report.html`: the page -> ``README.md`` and
-  the self-contained ``report.html`` (which adds charts);
+- :mod:`~dlspec.report.sections`: the document -> the pages, built once as format-free
+  :mod:`~dlspec.report.blocks`: the index and one page each for divergences, accuracy,
+  conventions and speed;
+- :mod:`~dlspec.report.markdown` and :mod:`~dlspec.report.html`: the pages -> ``README.md``
+  (the index) with ``divergences.md``, ``accuracy.md``, ``conventions.md`` and ``speed.md``, and
+  the self-contained ``report.html`` (every page in one file, with charts);
 - :mod:`~dlspec.report.compare`: what changed between two documents (``dlspec report
   --compare``).
 """
@@ -26,8 +28,8 @@ __all__ = ["SCHEMA", "SCHEMA_FILE", "SCHEMA_VERSION", "build", "markdown", "rewr
 
 
 def markdown(document: Mapping[str, Any]) -> str:
-    """The report as Markdown (``README.md``)."""
-    return _markdown.render(sections.page(document))
+    """The report's index as Markdown (``README.md``)."""
+    return _markdown.render(sections.pages(document)["README"])
 
 
 def write(directory: str | os.PathLike[str], **fields: Any) -> Path:
@@ -38,13 +40,14 @@ def write(directory: str | os.PathLike[str], **fields: Any) -> Path:
 
 def rewrite(out: Path, document: Mapping[str, Any]) -> Path:
     """Write ``document`` (a report, perhaps grown since: ``speed``) into the folder ``out``:
-    ``report.json``, ``README.md`` and ``report.html``; return the Markdown's path."""
+    ``report.json``, a Markdown file per page (``README.md`` the index) and ``report.html``;
+    return the index's path."""
     out.mkdir(parents=True, exist_ok=True)
     (out / "report.json").write_text(
         json.dumps(document, indent=2, sort_keys=True) + "\n", encoding="utf-8"
     )
-    page = sections.page(document)
-    (out / "report.html").write_text(html.render(page, document), encoding="utf-8")
-    path = out / "README.md"
-    path.write_text(_markdown.render(page), encoding="utf-8")
-    return path
+    pages = sections.pages(document)
+    (out / "report.html").write_text(html.render(pages, document), encoding="utf-8")
+    for stem, page in pages.items():
+        (out / f"{stem}.md").write_text(_markdown.render(page), encoding="utf-8")
+    return out / "README.md"

@@ -5,6 +5,7 @@ from the report document; :mod:`dlspec.report.markdown` and :mod:`dlspec.report.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 
@@ -37,6 +38,17 @@ class Heading:
     level: int
     text: str
 
+    @property
+    def anchor(self) -> str:
+        """The fragment GitHub gives this heading (``#sigmoid-on-torch-cpu``): lower case,
+        punctuation other than ``-`` and ``_`` dropped, spaces as ``-``; the HTML page uses the
+        same ids, so one link works in both."""
+        return anchor(self.text)
+
+
+def anchor(text: str) -> str:
+    return re.sub(r"[^\w\- ]", "", text.lower()).replace(" ", "-")
+
 
 @dataclass(frozen=True)
 class Paragraph:
@@ -56,9 +68,11 @@ class Bullets:
 
 @dataclass(frozen=True)
 class Preformatted:
-    """Evidence shown as it was printed (a failure's or a divergence's message)."""
+    """Evidence shown as it was printed (a failure's or a divergence's message), or code to run
+    (``language`` ``python``: a divergence's snippet)."""
 
     text: str
+    language: str = "text"
 
 
 @dataclass(frozen=True)

@@ -100,15 +100,21 @@ def _speed_moves(
         spread = 3 * max(previous["iqr_seconds"], row["iqr_seconds"])
         if max(was, now) > SPEED_NOISE * min(was, now) and abs(now - was) > spread:
             direction = "slower" if now > was else "faster"
+            implementation = row.get("implementation", "default")
+            which = "" if implementation == "default" else f" ({implementation})"
             lines.append(
-                "speed moved: {concept} {backend} {dtype} {elements} elements: ".format(**row)
+                "speed moved: {concept} {backend}".format(**row)
+                + which
+                + " {dtype} {elements} elements: ".format(**row)
                 + f"{was * 1e6:.3g} -> {now * 1e6:.3g} µs per call ({direction})"
             )
     return lines
 
 
-def _speed_key(row: Mapping[str, Any]) -> tuple[str, str, str, int]:
-    return row["concept"], row["backend"], row["dtype"], row["elements"]
+def _speed_key(row: Mapping[str, Any]) -> tuple[str, str, str, str, int]:
+    backend = row["backend"]
+    implementation = row.get("implementation", "default")  # reports before schema version 2
+    return row["concept"], backend, implementation, row["dtype"], row["elements"]
 
 
 def _accuracy_key(row: Mapping[str, Any]) -> tuple[str, str, str, str]:

@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from dlspec.adapters.base import Backend
 
 SCHEMA = "dlspec-report"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 SCHEMA_FILE = Path(__file__).with_name("schema.json")
 """The JSON Schema (draft 2020-12) that every ``report.json`` of this version follows."""
 ACCURACY_KINDS = ("oracle", "edge")

@@ -1,16 +1,17 @@
-"""The report page as one self-contained HTML file (``report.html``): the blocks of
-:mod:`dlspec.report.sections` (the same tables as ``README.md``, cells coloured by status) and
-two kinds of chart drawn as inline SVG, so that it opens in a browser with no network.
+"""The report's pages as one self-contained HTML file (``report.html``): the blocks of
+:mod:`dlspec.report.sections` (the same tables as the Markdown pages, cells coloured by status;
+links between pages become links within the file) and two kinds of chart drawn as inline SVG,
+so that it opens in a browser with no network.
 
 Charts: the largest error found per concept, per backend, over its allowance (log scale; one chart
-per dtype),
-and the steady-state time per call against the number of elements (log-log; one chart per timed
-concept and dtype).
+per dtype), and the steady-state time per call against the number of elements (log-log; one chart
+per timed concept and dtype).
 """
 
 from __future__ import annotations
 
 import html
+import json
 import math
 import re
 from collections import defaultdict
@@ -39,6 +40,10 @@ svg text { font-size: 11px; font-family: system-ui, sans-serif; }
 .legend span { display: inline-block; margin-right: 1em; }
 .legend i { display: inline-block; width: 10px; height: 10px; margin-right: 4px; }
 pre { background: #f6f6f6; padding: 0.6em; overflow-x: auto; font-size: 12px; }
+#filters { position: sticky; top: 0; background: #fff; padding: 0.5em 0; border-bottom: 1px solid #ccc; }
+#filters label { margin-right: 0.8em; }
+th[aria-sort="ascending"]::after { content: " \\25B2"; }
+th[aria-sort="descending"]::after { content: " \\25BC"; }
 """
 STYLE += "".join(
     f"td .status-{status} {{ display: block; background: {colour}; }}\n"
@@ -111,8 +116,14 @@ def error_chart(rows: Sequence[Mapping[str, Any]], backends: Sequence[str], dtyp
     return "".join(parts)
 
 
+def series(row: Mapping[str, Any]) -> str:
+    """A speed row's line: its backend, and its implementation where the backend has several."""
+    implementation = row.get("implementation", "default")
+    return row["backend"] + ("" if implementation == "default" else f" {implementation}")
+
+
 def speed_chart(rows: Sequence[Mapping[str, Any]], backends: Sequence[str]) -> str:
-    """Lines: median seconds per call against elements, log-log."""
+    """Lines: median seconds per call against elements, log-log; one per :func:`series`."""
     size, pad = 260, 40
     points = [r for r in rows if r["median_seconds"] > 0]
     if not points:
@@ -143,9 +154,7 @@ def speed_chart(rows: Sequence[Mapping[str, Any]], backends: Sequence[str]) -> s
             f'text-anchor="end">1e{p}</text>'
         )
     for k, backend in enumerate(backends):
-        line = sorted(
-            (r["elements"], r["median_seconds"]) for r in points if r["backend"] == backend
-        )
+        line = sorted((r["elements"], r["median_seconds"]) for r in points if series(r) == backend)
         if not line:
             continue
         colour = COLOURS[k % len(COLOURS)]
@@ -160,14 +169,134 @@ def speed_chart(rows: Sequence[Mapping[str, Any]], backends: Sequence[str]) -> s
     return "".join(parts)
 
 
+SCRIPT = """
+(function () {
+  function text(cell) { return cell ? cell.textContent.trim() : ""; }
+  function number(value) {
+    if (value === "inf") { return Infinity; }
+    var n = parseFloat(value);
+    return /^[-+]?[0-9.]/.test(value) && !isNaN(n) ? n : null;
+  }
+  function headers(table) {
+    return Array.prototype.map.call(table.tHead.rows[0].cells, text);
+  }
+  function sortBy(table, column, th) {
+    var body = table.tBodies[0], rows = Array.prototype.slice.call(body.rows);
+    var descending = th.getAttribute("aria-sort") === "ascending";
+    rows.sort(function (a, b) {
+      var x = text(a.cells[column]), y = text(b.cells[column]);
+      var m = number(x), n = number(y);
+      var order = (m !== null && n !== null) ? m - n : x.localeCompare(y);
+      return descending ? -order : order;
+    });
+    rows.forEach(function (row) { body.appendChild(row); });
+    Array.prototype.forEach.call(table.tHead.rows[0].cells, function (c) {
+      c.removeAttribute("aria-sort");
+    });
+    th.setAttribute("aria-sort", descending ? "descending" : "ascending");
+  }
+  var BACKENDS = JSON.parse(document.getElementById("filters").dataset.backends);
+  function filter() {
+    var chosen = {};
+    document.querySelectorAll("#filters select").forEach(function (s) {
+      if (s.value) { chosen[s.name] = s.value; }
+    });
+    var words = document.getElementById("filter-text").value.toLowerCase();
+    document.querySelectorAll("table").forEach(function (table) {
+      if (!table.tHead || !table.tBodies.length) { return; }
+      var names = headers(table);
+      var columns = [];
+      names.forEach(function (name, k) { if (BACKENDS.indexOf(name) >= 0) { columns.push(k); } });
+      columns.forEach(function (k) {
+        var hide = chosen.backend && names[k] !== chosen.backend;
+        Array.prototype.forEach.call(table.rows, function (row) {
+          if (row.cells[k]) { row.cells[k].style.display = hide ? "none" : ""; }
+        });
+      });
+      Array.prototype.forEach.call(table.tBodies[0].rows, function (row) {
+        var show = !words || row.textContent.toLowerCase().indexOf(words) >= 0;
+        ["backend", "group", "dtype", "status"].forEach(function (key) {
+          if (!show || !chosen[key]) { return; }
+          var k = names.indexOf(key);
+          if (k >= 0) {
+            show = text(row.cells[k]).split(" ")[0] === chosen[key];
+          } else if (key === "status" || (key === "backend" && columns.length)) {
+            var mine = columns.filter(function (c) {
+              return !chosen.backend || names[c] === chosen.backend;
+            });
+            show = key === "backend" || mine.some(function (c) {
+              return row.cells[c] && row.cells[c].querySelector(".status-" + chosen.status);
+            });
+          } else {
+            show = row.textContent.indexOf(chosen[key]) >= 0;
+          }
+        });
+        row.style.display = show ? "" : "none";
+      });
+    });
+  }
+  document.querySelectorAll("table").forEach(function (table) {
+    if (!table.tHead) { return; }
+    Array.prototype.forEach.call(table.tHead.rows[0].cells, function (th, k) {
+      th.title = "sort by this column";
+      th.style.cursor = "pointer";
+      th.addEventListener("click", function () { sortBy(table, k, th); });
+    });
+  });
+  document.querySelectorAll("#filters select, #filter-text").forEach(function (input) {
+    input.addEventListener("input", filter);
+  });
+})();
+"""
+"""Sortable tables (click a header: numbers sort as numbers) and the filter bar: by backend (the
+matrix hides the other backends' columns), group, dtype and status (a matrix row with a cell of
+that status), and by text. Plain DOM, inline: the page stays one file that needs no network."""
+
+
+def filters(document: Mapping[str, Any]) -> str:
+    """The filter bar over every table, its choices the report's own."""
+    backends = [b["name"] for b in document["backends"]]
+    choices = {
+        "backend": backends,
+        "group": sorted({r["group"] for r in document["matrix"]}),
+        "dtype": sorted({a["dtype"] for a in document["accuracy"]}),
+        "status": ["conforms", "diverges", "fails", "unsupported", "unavailable"],
+    }
+    selects = "".join(
+        f'<label>{name} <select name="{name}"><option value="">all</option>'
+        + "".join(f'<option value="{_e(v)}">{_e(v)}</option>' for v in values)
+        + "</select></label> "
+        for name, values in choices.items()
+    )
+    return (
+        f'<div id="filters" data-backends="{_e(json.dumps(backends))}">Filter the tables: '
+        f'{selects}<label>text <input id="filter-text" type="search"></label></div>'
+    )
+
+
+PAGE_LINK = re.compile(r"^(\w+)\.md(?:#(.*))?$")
+"""A link to another page of the report (``divergences.md#sigmoid-on-torch-cpu``): in the one
+HTML file, a link to that page's section or to the heading's id."""
+
+
+def _href(href: str) -> str:
+    page = PAGE_LINK.match(href)
+    if page is None:
+        return href
+    stem, fragment = page.groups()
+    return f"#{fragment}" if fragment else f"#page-{stem}"
+
+
 def inline(parts: Sequence[blocks.Inline]) -> str:
-    """Running text: links as anchors, `backticks` as code, everything else escaped."""
+    """Running text: links as anchors, `backticks` as code, **stars** as strong, everything
+    else escaped."""
     out = []
     for part in parts:
         if isinstance(part, blocks.Link):
-            out.append(f'<a href="{_e(part.href)}">{_e(part.label)}</a>')
+            out.append(f'<a href="{_e(_href(part.href))}">{_e(part.label)}</a>')
         else:
-            out.append(re.sub(r"`([^`]+)`", r"<code>\1</code>", _e(part)))
+            text = re.sub(r"`([^`]+)`", r"<code>\1</code>", _e(part))
+            out.append(re.sub(r"\*\*([^*]+)\*\*", r"<strong>\1</strong>", text))
     return "".join(out)
 
 
@@ -192,6 +321,8 @@ def _charts(value: blocks.Chart, document: Mapping[str, Any]) -> str:
         groups: dict[tuple[str, str], list[Mapping[str, Any]]] = defaultdict(list)
         for row in document["speed"]["rows"]:
             groups[(row["concept"], row["dtype"])].append(row)
+        lines = {series(r): None for r in document["speed"]["rows"]}  # in the rows' order
+        backends = sorted(lines, key=lambda name: (backends.index(name.split()[0]), name))
         charts = [speed_chart(rows, backends) for _, rows in sorted(groups.items())]
     else:
         raise ValueError(f"html: no chart of kind {value.kind!r}")
@@ -203,7 +334,7 @@ def _charts(value: blocks.Chart, document: Mapping[str, Any]) -> str:
 
 def block(value: blocks.Block, document: Mapping[str, Any]) -> str:
     if isinstance(value, blocks.Heading):
-        return f"<h{value.level}>{_e(value.text)}</h{value.level}>"
+        return f'<h{value.level} id="{_e(value.anchor)}">{_e(value.text)}</h{value.level}>'
     if isinstance(value, blocks.Paragraph):
         return f"<p>{inline(value.parts)}</p>"
     if isinstance(value, blocks.Table):
@@ -217,11 +348,16 @@ def block(value: blocks.Block, document: Mapping[str, Any]) -> str:
     raise TypeError(f"html: no rendering for {type(value).__name__}")
 
 
-def render(page: Sequence[blocks.Block], document: Mapping[str, Any]) -> str:
-    """The whole page: the blocks, with the charts drawn from ``document``."""
-    body = "\n".join(block(b, document) for b in page)
+def render(pages: Mapping[str, Sequence[blocks.Block]], document: Mapping[str, Any]) -> str:
+    """Every page, one section each, in one file, with the charts drawn from ``document``."""
+    body = "\n".join(
+        f'<section id="page-{_e(stem)}">'
+        + "\n".join(block(b, document) for b in page)
+        + "</section>"
+        for stem, page in pages.items()
+    )
     return (
         '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
         f"<title>dlspec conformance report</title><style>{STYLE}</style></head>"
-        f"<body>{body}</body></html>\n"
+        f"<body>{filters(document)}{body}<script>{SCRIPT}</script></body></html>\n"
     )

@@ -29,7 +29,7 @@ def block(value: blocks.Block) -> list[str]:
     if isinstance(value, blocks.Bullets):
         return [*(f"- {inline(item)}" for item in value.items), ""]
     if isinstance(value, blocks.Preformatted):
-        return ["```text", value.text, "```", ""]
+        return [f"```{value.language}", value.text, "```", ""]
     if isinstance(value, blocks.Chart):
         return []
     raise TypeError(f"markdown: no rendering for {type(value).__name__}")

@@ -1,10 +1,13 @@
-"""The report page, built once from the report document as :mod:`~dlspec.report.blocks`, in
-reading order: environment, backends, the conformance matrix, conventions, accuracy (along
-trajectories, then per cell), suite time, speed, and the evidence of every divergence and failure.
-Each renderer (Markdown, HTML) turns the same blocks into its format."""
+"""The report's pages, built once from the report document as :mod:`~dlspec.report.blocks`:
+the index (``README.md``) answers first what fails or diverges on each backend, then shows the
+environment, the backends and the conformance matrix; the evidence of every divergence and
+failure, the accuracy, the conventions and the speed each have a page of their own. Each renderer
+(Markdown, one file per page; HTML, all pages in one file) turns the same blocks into its format."""
 
 from __future__ import annotations
 
+import re
+from collections import Counter
 from collections.abc import Mapping
 from typing import Any
 
@@ -18,6 +21,7 @@ from dlspec.report.blocks import (
     Inline,
     Link,
     Preformatted,
+    anchor,
     cell,
     paragraph,
     table,
@@ -45,16 +49,10 @@ def page_of(concept: catalogue.Concept) -> str:
     return concept.page + ("#gradient" if concept.of else "")
 
 
-def header(document: Mapping[str, Any]) -> list[Block]:
+def environment(document: Mapping[str, Any]) -> list[Block]:
     env = document["environment"]
     threads = ", ".join(f"{k}={v}" for k, v in env.get("thread_settings", {}).items())
     return [
-        Heading(1, "dlspec conformance report"),
-        paragraph(
-            f"Generated {document['created']} with seed `{document['seed']}` at Hypothesis "
-            f"profile `{document['profile']}`; suite wall time "
-            f"{document['suite_seconds']['wall']:.1f} s."
-        ),
         Heading(2, "Environment"),
         table(
             ["", ""],
@@ -67,6 +65,117 @@ def header(document: Mapping[str, Any]) -> list[Block]:
                 ["NumPy", env["numpy"]],
             ],
         ),
+    ]
+
+
+PAGES = {
+    "divergences": "Divergences and failures",
+    "accuracy": "Accuracy against the exact reference",
+    "conventions": "Conventions side by side",
+    "speed": "Speed and suite time",
+}
+"""The report's pages beside the index, by file stem, with their titles."""
+
+STATUSES = ("conforms", "diverges", "fails", "unsupported", "unavailable")
+
+WORST = re.compile(r"worst (.+?) = (\S+), reference (\S+): (\S+) ulp, rel ([^;]+);")
+"""The worst element of a check's message (``checks``' "seen: ..." line): where, the backend's
+value, the reference's, the error in ulps and relative."""
+
+
+def evidence_link(row: Mapping[str, Any]) -> Link:
+    """The cell's evidence on the divergences page."""
+    return Link("evidence", f"divergences.md#{anchor(evidence_title(row))}")
+
+
+def evidence_title(row: Mapping[str, Any]) -> str:
+    return f"{row['concept']} on {row['backend']}"
+
+
+def _worst(messages: list[str]) -> str:
+    """The largest error a cell's messages show, as one phrase; else the first message's first
+    line (a divergence's reason), clipped."""
+    found = [m.groups() for message in messages if (m := WORST.search(message))]
+    if not found:
+        first = messages[0].strip().splitlines()[0] if messages else "no message recorded"
+        return clipped(first.removeprefix("known divergence: "))
+    where, value, exact, ulps, relative = max(found, key=lambda f: float(f[3]))
+    return f"{number(float(ulps))} ulp (rel {relative.strip()}): {where} = {value} where the exact value is {exact}"
+
+
+def _counts(document: Mapping[str, Any]) -> dict[str, Counter[str]]:
+    counts: dict[str, Counter[str]] = {b["name"]: Counter() for b in document["backends"]}
+    for row in document["matrix"]:
+        counts.setdefault(row["backend"], Counter())[row["status"]] += 1
+    return counts
+
+
+def summary(document: Mapping[str, Any]) -> list[Block]:
+    """The answer first: per backend, how many concepts conform, diverge, fail or are not run,
+    then every divergence and failure on one line with its size and links."""
+    counts = _counts(document)
+    departing = [r for r in document["matrix"] if r["status"] in ("fails", "diverges")]
+    rows: list[list[Cell | Inline]] = [
+        [
+            b["name"],
+            *(
+                cell(str(counts[b["name"]][s]), status=s if counts[b["name"]][s] else None)
+                for s in STATUSES
+            ),
+            ", ".join(
+                f"{r['concept']}{' (fails)' if r['status'] == 'fails' else ''}"
+                for r in departing
+                if r["backend"] == b["name"]
+            )
+            or "-",
+            ", ".join(f"{k} {v}" for k, v in sorted(b["versions"].items()))
+            if b["available"]
+            else f"unavailable: {b['reason']}",
+        ]
+        for b in document["backends"]
+    ]
+    lines: list[tuple[Inline, ...]] = []
+    for r in sorted(departing, key=lambda r: (r["status"] != "fails", r["backend"], r["concept"])):
+        messages = r["failures"] if r["status"] == "fails" else r["divergence_messages"]
+        write_ups: list[Inline] = []
+        for page in r["divergences"]:
+            write_ups += [", ", Link("write-up", SPEC + page)]
+        lines.append(
+            (
+                f"**{r['status']}** `{r['concept']}` on {r['backend']}: {_worst(messages)}; ",
+                evidence_link(r),
+                *write_ups,
+            )
+        )
+    for r in document["matrix"]:
+        for page in r.get("divergences_not_shown", []):
+            lines.append(
+                (
+                    f"**no longer shows** `{r['concept']}` on {r['backend']}: the written-up ",
+                    Link("divergence", SPEC + page),
+                    " did not show at its minimal input (fixed upstream, or a write-up to correct)",
+                )
+            )
+    links: list[Inline] = []
+    for stem, title in PAGES.items():
+        links += [", " if links else "", Link(title.lower(), f"{stem}.md")]
+    return [
+        Heading(1, "dlspec conformance report"),
+        paragraph(
+            f"Seed `{document['seed']}`, Hypothesis profile `{document['profile']}`, "
+            f"{document['created']}; the suite took {document['suite_seconds']['wall']:.0f} s. "
+            "Concepts per backend by status (`diverges`: a known departure, written up in the "
+            "spec):"
+        ),
+        table(["backend", *STATUSES, "what fails or diverges", "versions"], rows),
+        paragraph(
+            "The details: ",
+            *links,
+            "; `report.html` holds every page in one file, with charts; `report.json` is the "
+            "record they are made from.",
+        ),
+        Heading(2, "What fails or diverges"),
+        Bullets(tuple(lines)) if lines else paragraph("Nothing: every run concept conforms."),
     ]
 
 
@@ -245,8 +354,9 @@ def speed(document: Mapping[str, Any]) -> list[Block]:
         return []
     rows: list[list[Cell | Inline]] = [
         [
-            r["concept"],
+            r["concept"] + (" (diverges)" if r.get("status") == "diverges" else ""),
             r["backend"],
+            r.get("implementation", "default"),
             r["dtype"],
             str(r["elements"]),
             f"{r['median_seconds'] * 1e6:.1f}",
@@ -258,18 +368,26 @@ def speed(document: Mapping[str, Any]) -> list[Block]:
         ]
         for r in measured["rows"]
     ]
-    headers = ["concept", "backend", "dtype", "elements", "median µs", "IQR µs"]
-    headers += ["first call ms", "elements/s", "× NumPy", "of bandwidth"]
+    headers = ["concept", "backend", "implementation", "dtype", "elements", "median µs"]
+    headers += ["IQR µs"]
+    headers += ["first call ms", "elements/s", "× NumPy", "of a copy's rate"]
     copied = measured["bandwidth_copy_bytes"] / 2**20
+    cache = measured.get("last_level_cache_bytes")
+    cache_text = f"largest CPU cache {cache / 2**20:g} MiB" if cache else "cache size unknown"
     return [
         Heading(2, "Speed"),
         paragraph(
-            f"Measured memory bandwidth (a {copied:g} MiB copy, read + write): "
-            f"{measured['memory_bandwidth_bytes_per_second'] / 1e9:.1f} GB/s. Steady-state time "
-            "per call on inputs already on the device, up to the backend's barrier: median and "
-            "interquartile range over repeated blocks; the first call (compilation included) "
-            "apart. Only conforming cells are timed. `of bandwidth`: bytes read and written per "
-            "second over the measured bandwidth (above 1 where the data fits in cache). Method: "
+            f"Memory bandwidth (the fastest copy of {copied:g} MiB, read + write): "
+            f"{measured['memory_bandwidth_bytes_per_second'] / 1e9:.1f} GB/s; {cache_text}. "
+            "Steady-state time per call on inputs already on the device, up to the backend's "
+            "barrier: median and interquartile range over repeated blocks; the first call "
+            "(compilation included) apart. Conforming and diverging cells are timed, the latter "
+            "flagged, and each implementation a framework offers apart (torch.optim's for-loop, "
+            "`foreach` and `fused` Adam; JAX jitted and eager). `of a copy's rate`: the time of the fastest copy that moves the same bytes "
+            "(the call's inputs read and its result written, or for the Adam step its bound of 7 "
+            "words per parameter, 28 bytes in float32: parameter, gradient and both moments read, "
+            "parameter and moments written; the same working set, so from the same cache or "
+            "memory) over the call's time; 1 is a call as fast as a copy of its data. Method: "
             "`dlspec/benchmarks.py`."
         ),
         table(headers, rows),
@@ -277,11 +395,47 @@ def speed(document: Mapping[str, Any]) -> list[Block]:
     ]
 
 
+def snippet(divergence: catalogue.Divergence, dtype: str) -> str:
+    """The divergence's snippet as a reader runs it: its example bound first."""
+    bound = {**divergence.examples[dtype], "dtype": dtype}
+    names = "".join(f"{name} = {value!r}\n" for name, value in bound.items())
+    return f"# the minimal input ({dtype})\n{names}\n{(divergence.snippet or '').strip()}"
+
+
+def _reproduce(row: Mapping[str, Any]) -> list[Block]:
+    """The snippets of the divergences written up for this cell, per dtype."""
+    blocks: list[Block] = []
+    for divergence in catalogue.load().divergences:
+        if divergence.snippet and divergence.covers(row["backend"], row["concept"], None):
+            for dtype in divergence.dtypes:
+                blocks += [
+                    paragraph(
+                        f"Reproduce ({dtype}; ",
+                        Link("write-up", SPEC + divergence.spec),
+                        "): `out` shows it.",
+                    ),
+                    Preformatted(snippet(divergence, dtype), "python"),
+                ]
+    return blocks
+
+
 def _evidence(rows: list[Mapping[str, Any]], key: str) -> list[Block]:
     blocks: list[Block] = []
     for r in rows:
-        blocks.append(Heading(3, f"{r['concept']} on {r['backend']}"))
-        blocks += [Preformatted(message.strip()) for message in r[key]]
+        blocks.append(Heading(3, evidence_title(r)))
+        if key != "divergence_messages":
+            blocks += [Preformatted(message.strip()) for message in r[key]]
+            continue
+        blocks += _reproduce(r)
+        reasons: dict[str, list[str]] = {}
+        for message in r[key]:
+            reason, _, seen = message.strip().partition("\n")
+            reasons.setdefault(reason, []).append(seen)
+        for reason, seen in reasons.items():
+            blocks.append(paragraph(reason))
+            shown = "\n".join(line for line in seen if line)
+            if shown:
+                blocks.append(Preformatted(shown))
     return blocks
 
 
@@ -316,16 +470,28 @@ def evidence(document: Mapping[str, Any]) -> list[Block]:
     return blocks
 
 
-def page(document: Mapping[str, Any]) -> list[Block]:
-    """The whole report, in reading order."""
-    return [
-        *header(document),
-        *backends(document),
-        *matrix(document),
-        *conventions(document),
-        *trajectories(document),
-        *accuracy(document),
-        *suite_time(document),
-        *speed(document),
-        *evidence(document),
-    ]
+def pages(document: Mapping[str, Any]) -> dict[str, list[Block]]:
+    """Every page of the report by file stem, the index (``README``) first."""
+    return {
+        "README": [
+            *summary(document),
+            *environment(document),
+            *backends(document),
+            *matrix(document),
+        ],
+        "divergences": [
+            Heading(1, PAGES["divergences"]),
+            *(evidence(document) or [paragraph("No divergence or failure showed.")]),
+        ],
+        "accuracy": [
+            Heading(1, PAGES["accuracy"]),
+            *trajectories(document),
+            *accuracy(document),
+        ],
+        "conventions": [Heading(1, PAGES["conventions"]), *conventions(document)],
+        "speed": [
+            Heading(1, PAGES["speed"]),
+            *(speed(document) or [paragraph("Not measured in this run.")]),
+            *suite_time(document),
+        ],
+    }

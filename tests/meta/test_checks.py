@@ -10,6 +10,7 @@ from helpers import validated
 
 from dlspec import catalogue, checks, oracle, registry, report
 from dlspec.numerics import FORMATS
+from dlspec.report import blocks
 
 pytestmark = pytest.mark.meta
 
@@ -215,19 +216,131 @@ def test_benchmarks_time_conforming_cells_only_into_a_valid_report(monkeypatch, 
     monkeypatch.setattr(benchmarks, "BLOCK_SECONDS", 0.001)
     monkeypatch.setattr(benchmarks, "BANDWIDTH_BYTES", 2**20)
     (numpy,) = registry.select(["numpy"], [])
-    statuses = {("relu", "numpy"): "conforms", ("sigmoid", "numpy"): "fails"}
+    statuses = {
+        ("relu", "numpy"): "conforms",
+        ("sigmoid", "numpy"): "fails",
+        ("gelu", "numpy"): "diverges",
+    }
     speed = benchmarks.measure([numpy], statuses, ("float32",))
-    assert {(r["concept"], r["elements"]) for r in speed["rows"]} == {("relu", 10), ("relu", 1000)}
+    timed = {(r["concept"], r["elements"], r["status"]) for r in speed["rows"]}
+    assert timed == {
+        (c, n, s) for c, s in (("relu", "conforms"), ("gelu", "diverges")) for n in (10, 1000)
+    }
     for row in speed["rows"]:
         assert row["median_seconds"] > 0 and row["speedup_over_numpy"] == 1.0
         assert row["elements_per_second"] == row["elements"] / row["median_seconds"]
+        # against a copy of the same bytes: a row is the copy's time over its own
+        assert row["copy_seconds"] > 0
+        assert row["bandwidth_fraction"] == row["copy_seconds"] / row["median_seconds"]
     document = report.build(results=[], backends=[numpy], seed=0, profile="ci", wall_seconds=0)
     document["speed"] = speed
     validated(document)
     report.rewrite(tmp_path, document)
-    assert "## Speed" in (tmp_path / "README.md").read_text()
+    assert "## Speed" in (tmp_path / "speed.md").read_text()
+    assert "gelu (diverges)" in (tmp_path / "speed.md").read_text()  # timed, and flagged
     page = (tmp_path / "report.html").read_text()
-    assert page.count("<svg") == 3  # errors in float32 and float64, relu's speed per size
+    assert page.count("<svg") == 4  # errors in float32 and float64, relu's and gelu's speed
     assert "<polyline" in page and "src=" not in page and "://" not in page  # self-contained
-    headings = re.findall(r"^## (.+)$", (tmp_path / "README.md").read_text(), re.MULTILINE)
-    assert headings and all(f"<h2>{h}</h2>" in page for h in headings)  # one page, two formats
+    headings = [
+        heading
+        for markdown in sorted(tmp_path.glob("*.md"))
+        for heading in re.findall(r"^## (.+)$", markdown.read_text(), re.MULTILINE)
+    ]
+    assert headings and all(f">{h}</h2>" in page for h in headings)  # the pages, in one file
+
+
+def _diverging_document():
+    """A report of two backends: one divergence with its message, one failure."""
+    from dlspec.adapters.numpy_adapter import NumpyAdapter
+
+    seen = (
+        "known divergence: sigmoid underflows early (spec/concepts/sigmoid.md#divergences)\n"
+        "seen: 1 of 2 elements, worst out[1] = 0.0, reference 3.7e-44: 26.5 ulp, rel 1; "
+        "input: x = [-27.8, -100.0]"
+    )
+    results = [
+        {
+            "concept": "sigmoid",
+            "backend": "torch-cpu",
+            "outcome": "diverged",
+            "message": seen,
+            "divergence": "concepts/sigmoid.md#divergences",
+            "seconds": 0.1,
+            "observations": [],
+        },
+        {
+            "concept": "softmax",
+            "backend": "numpy",
+            "outcome": "failed",
+            "seconds": 0.1,
+            "message": "softmax [numpy float64]: beyond budget\nseen: 1 of 3 elements, worst "
+            "out[0] = 0.5, reference 0.25: 4.5e+15 ulp, rel 1; input: x = [1.0, 2.0, 3.0]",
+            "observations": [],
+        },
+        {
+            "concept": "relu",
+            "backend": "numpy",
+            "outcome": "passed",
+            "message": "",
+            "seconds": 0.1,
+            "observations": [],
+        },
+    ]
+    return report.build(
+        results=results, backends=[NumpyAdapter()], seed=7, profile="ci", wall_seconds=1.0
+    )
+
+
+def test_the_index_answers_first_what_fails_or_diverges_and_links_its_evidence(tmp_path):
+    document = validated(_diverging_document())
+    report.rewrite(tmp_path, document)
+    first = (tmp_path / "README.md").read_text().splitlines()[:40]
+    text = "\n".join(first)
+    assert "**fails** `softmax` on numpy: 4.5e+15 ulp (rel 1): out[0] = 0.5" in text
+    assert "**diverges** `sigmoid` on torch-cpu: 26.5 ulp (rel 1)" in text
+    assert text.index("**fails**") < text.index("**diverges**")  # failures first
+    # every link to another page of the report lands on a heading of that page
+    for page, fragment in re.findall(r"\]\((\w+\.md)#([^)]+)\)", text):
+        anchors = {
+            blocks.anchor(h)
+            for h in re.findall(r"^#+ (.+)$", (tmp_path / page).read_text(), re.MULTILINE)
+        }
+        assert fragment in anchors, (page, fragment)
+    page = (tmp_path / "report.html").read_text()
+    assert 'href="#sigmoid-on-torch-cpu"' in page and 'id="sigmoid-on-torch-cpu"' in page
+    # interactive, still one file: the filter bar offers the report's own backends and statuses
+    assert '<div id="filters"' in page and '<option value="numpy">' in page
+    assert '<option value="diverges">' in page and "sortBy(" in page and "://" not in page
+    # the runnable evidence: the write-up's snippet, its minimal input bound first
+    evidence = (tmp_path / "divergences.md").read_text()
+    assert "```python\n# the minimal input (float32)\nx = [-95.0]\ndtype = 'float32'\n" in evidence
+    assert "out = torch.sigmoid(torch.tensor(x, dtype=kind))" in evidence
+
+
+@pytest.mark.parametrize(
+    ("name", "concept", "expected"),
+    [
+        ("torch-cpu", "adam", {"for-loop", "foreach", "fused"}),
+        ("jax", "relu", {"jit", "eager"}),
+        ("numpy", "adam", {"default"}),
+    ],
+)
+def test_each_implementation_a_framework_offers_is_timed_and_computes_the_same(
+    name, concept, expected
+):
+    """The benchmarks time every implementation apart (torch.optim's three Adam kernels, JAX
+    jitted and eager): each is the same concept, so each gives the default's result."""
+    (backend,) = registry.select([name], [])
+    if not getattr(backend, "available", True):
+        pytest.skip(backend.reason)
+    variants = backend.timed_variants(concept)
+    assert set(variants) == expected
+    rng = np.random.default_rng(0)
+    if concept == "adam":
+        arrays, params = (rng.standard_normal(4), rng.standard_normal((3, 4))), {"lr": 1e-2}
+    else:
+        arrays, params = (rng.standard_normal(5),), {}
+    default = backend.run(concept, *arrays, **params)
+    for implementation, function in variants.items():
+        result = backend.to_numpy(function(*(backend.to_native(a) for a in arrays), **params))
+        np.testing.assert_allclose(result, default, rtol=1e-12, err_msg=implementation)

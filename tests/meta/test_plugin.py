@@ -2,6 +2,7 @@
 
 import importlib
 import json
+import re
 
 import hypothesis
 import pytest
@@ -9,7 +10,7 @@ from helpers import TESTS, validated
 from hypothesis import given
 from hypothesis import strategies as st
 
-from dlspec import registry
+from dlspec import registry, report
 
 pytestmark = pytest.mark.meta
 
@@ -116,7 +117,7 @@ def test_the_schema_rejects_a_malformed_report():
         validated(
             {
                 "schema": "dlspec-report",
-                "schema_version": 1,
+                "schema_version": report.SCHEMA_VERSION,
                 "created": "2026-11-24T00:00:00+00:00",
                 "seed": 1,
                 "profile": "ci",
@@ -227,3 +228,25 @@ def test_xdist_workers_merge_into_the_same_report(pytester, tmp_path):
     serial = _seeded_report(pytester, tmp_path / "serial")
     assert serial[0] and serial[1]
     assert _seeded_report(pytester, tmp_path / "parallel", "-n", "2") == serial
+
+
+PROGRESS_SUITE = """
+import pytest
+
+@pytest.mark.parametrize("k", range(5))
+def test_passes(k):
+    pass
+
+def test_fails():
+    assert False
+"""
+
+
+@pytest.mark.parametrize("workers", [[], ["-n", "2"]], ids=["one process", "xdist"])
+def test_progress_prints_lines_of_tests_done_instead_of_letters(pytester, workers):
+    pytester.makepyfile(test_progress=PROGRESS_SUITE)
+    result = pytester.runpytest_subprocess("-q", "--progress", "1e-9", *workers)
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    lines = result.stdout.lines
+    assert any(re.match(r"dlspec: 6 of 6 tests \(100%\), 1 failed, \d+ s$", line) for line in lines)
+    assert not any(re.fullmatch(r"\.*F\.*( +\[\d+%\])?", line.strip()) for line in lines if line)

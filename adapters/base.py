@@ -120,6 +120,8 @@ class Timed(Backend, Protocol):
 
     def timed_variants(self, concept: str) -> Mapping[str, Callable[..., Any]]: ...
 
+    def copy_of(self, native: Any) -> Callable[[], Any]: ...
+
     def barrier(self, value: Any) -> Any: ...
 
 
@@ -213,6 +215,12 @@ class Adapter:
         ``foreach`` and ``fused`` optimizers; JAX jitted and eager), by name: the benchmarks
         time each as a row of its own. One, ``default``, unless an adapter says more."""
         return {"default": self.native_callable(concept)}
+
+    def copy_of(self, native: Any) -> Callable[[], Any]:
+        """A call that copies the native array ``native`` with the framework's own copy (its
+        threads, its memcpy): a speed row's reference, with NumPy's, for moving those bytes."""
+        target = np.empty_like(native)
+        return lambda: np.copyto(target, native)
 
     def barrier(self, value: Any) -> Any:
         """Wait until ``value`` is computed (a framework that dispatches asynchronously)."""

@@ -191,6 +191,14 @@ class JaxAdapter(Adapter):
             return {"default": self.table[concept]}
         return {"jit": self._jitted[concept], "eager": self.table[concept]}
 
+    def copy_of(self, native: Any) -> Callable[[], Any]:
+        """A jitted copy: XLA writes a new buffer (an output of ``jax.jit`` never aliases an
+        input that is not donated)."""
+        import jax
+
+        copy = jax.jit(lambda array: array.copy())
+        return lambda: copy(native)
+
     def barrier(self, value: Any) -> Any:
         import jax
 

@@ -107,6 +107,13 @@ class TorchAdapter(Adapter):
             "fused": functools.partial(function, fused=True),
         }
 
+    def copy_of(self, native: Any) -> Callable[[], Any]:
+        """``Tensor.copy_`` into a preallocated tensor (parallel over torch's threads)."""
+        import torch
+
+        target = torch.empty_like(native)
+        return lambda: target.copy_(native)
+
     def implementations(self) -> Mapping[str, Callable[..., Any]]:
         import torch
 

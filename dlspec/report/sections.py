@@ -383,7 +383,7 @@ def speed(document: Mapping[str, Any]) -> list[Block]:
             "barrier: median and interquartile range over repeated blocks; the first call "
             "(compilation included) apart. Conforming and diverging cells are timed, the latter "
             "flagged, and each implementation a framework offers apart (torch.optim's for-loop, "
-            "`foreach` and `fused` Adam; JAX jitted and eager). `of a copy's rate`: the time of the fastest copy that moves the same bytes "
+            "`foreach` and `fused` Adam; JAX jitted and eager). `of a copy's rate`: the best time of the fastest copy that moves the same bytes, NumPy's (on one to every core's threads) or any timed backend's own, "
             "(the call's inputs read and its result written, or for the Adam step its bound of 7 "
             "words per parameter, 28 bytes in float32: parameter, gradient and both moments read, "
             "parameter and moments written; the same working set, so from the same cache or "

@@ -14,7 +14,7 @@ from __future__ import annotations
 import functools
 import importlib
 import types
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar, Literal, Protocol, runtime_checkable
 
@@ -89,6 +89,25 @@ def gradient_entries(
         arguments = [a for a in concept.arguments if a != "cotangent"]
         entries[concept.id] = vjp(function, arguments.index(concept.wrt))
     return entries
+
+
+def multi_target(
+    single_target: Mapping[str, Callable[..., Any]], stack: Callable[[list[Any]], Any]
+) -> Callable[..., Any]:
+    """A framework's ``multi_target_loss`` from its single-target losses (by the names the
+    ``losses`` parameter takes) and its ``stack``: column ``t`` of the prediction and target
+    goes to loss ``losses[t]``; the result is the weighted total, then each target's loss."""
+
+    def multi_target_loss(
+        prediction: Any, target: Any, *, losses: Sequence[str], weights: Sequence[float]
+    ) -> Any:
+        per_target = [
+            single_target[name](prediction[:, t], target[:, t]) for t, name in enumerate(losses)
+        ]
+        total = sum(w * loss for w, loss in zip(weights, per_target, strict=True))
+        return stack([total, *per_target])
+
+    return multi_target_loss
 
 
 @runtime_checkable

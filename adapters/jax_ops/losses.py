@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any
+
+from ..base import multi_target
 
 Array = Any
 
@@ -86,16 +88,13 @@ single_target: dict[str, Callable[..., Array]] = {
 }
 
 
-def multi_target_loss(
-    prediction: Array, target: Array, *, losses: Sequence[str], weights: Sequence[float]
-) -> Array:
+def _stack(values: list[Array]) -> Array:
     import jax.numpy as jnp
 
-    per_target = [
-        single_target[name](prediction[:, t], target[:, t]) for t, name in enumerate(losses)
-    ]
-    total = sum(w * loss for w, loss in zip(weights, per_target, strict=True))
-    return jnp.stack([total, *per_target])
+    return jnp.stack(values)
+
+
+multi_target_loss = multi_target(single_target, _stack)
 
 
 def table(*_: Any) -> dict[str, Callable[..., Any]]:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any
+
+from ..base import multi_target
 
 Tensor = Any
 
@@ -39,14 +41,7 @@ def table(torch: Any, device: str) -> dict[str, Callable[..., Any]]:
         "bce_with_logits": lambda a, b: F.binary_cross_entropy_with_logits(a, b),
     }
 
-    def multi_target_loss(
-        prediction: Tensor, target: Tensor, *, losses: Sequence[str], weights: Sequence[float]
-    ) -> Tensor:
-        per_target = [
-            single_target[name](prediction[:, t], target[:, t]) for t, name in enumerate(losses)
-        ]
-        total = sum(w * loss for w, loss in zip(weights, per_target, strict=True))
-        return torch.stack([total, *per_target])
+    multi_target_loss = multi_target(single_target, torch.stack)
 
     return {
         "mse_loss": lambda a, b, *, reduction="mean": F.mse_loss(a, b, reduction=reduction),

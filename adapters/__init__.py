@@ -3,6 +3,6 @@
 Installed as ``dlspec.adapters``. Importing this package imports no framework.
 """
 
-from .base import Adapter, Backend, Limit
+from .base import Adapter, Backend, FrameworkDefault, Limit
 
-__all__ = ["Adapter", "Backend", "Limit"]
+__all__ = ["Adapter", "Backend", "FrameworkDefault", "Limit"]

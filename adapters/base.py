@@ -52,6 +52,59 @@ Vjp = Callable[[Callable[..., Any], int], Callable[..., Any]]
 ``(*arrays, cotangent, **params) -> cotangent^T d function(*arrays, **params) / d arrays[wrt]``."""
 
 
+@dataclass(frozen=True)
+class FrameworkDefault:
+    """Where a framework keeps its default for one parameter of a concept (``key``,
+    ``"<concept>.<parameter>"``, or a name of the framework's own where the spec has none): the
+    keyword ``parameter`` of the callable at the dotted path ``source``, item ``index`` of it
+    where the default is a tuple (``betas``). Read at run time (``inspect.signature``), never
+    typed in: the porting guide's defaults table shows what the installed version has."""
+
+    key: str
+    source: str
+    parameter: str
+    index: int | None = None
+
+    def where(self) -> str:
+        item = "" if self.index is None else f"[{self.index}]"
+        return f"{self.source}({self.parameter}{item})"
+
+    def read(self) -> Any:
+        """The default as the installed framework declares it (``"required"`` where it has none)."""
+        import inspect
+
+        module_name, _, attribute = self.source.rpartition(".")
+        target: Any = importlib.import_module(module_name)
+        for part in attribute.split("."):
+            target = getattr(target, part)
+        parameter = inspect.signature(target).parameters[self.parameter]
+        if parameter.default is inspect.Parameter.empty:
+            return "required"
+        value = parameter.default
+        return value[self.index] if self.index is not None else value
+
+
+def _json_value(value: Any) -> Any:
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    return repr(value)
+
+
+def read_defaults(entries: Sequence[FrameworkDefault]) -> dict[str, dict[str, Any]]:
+    """Each entry's default and where it was read; an entry that cannot be read says why."""
+    found: dict[str, dict[str, Any]] = {}
+    for entry in entries:
+        try:
+            found[entry.key] = {"value": _json_value(entry.read()), "source": entry.where()}
+        except Exception as error:  # a renamed parameter must not crash the report
+            found[entry.key] = {
+                "value": None,
+                "source": entry.where(),
+                "error": f"{type(error).__name__}: {error}",
+            }
+    return found
+
+
 def _batch_norm_training_output(batch_norm: Callable[..., Any]) -> Callable[..., Any]:
     """``batch_norm_grad``'s function: the output rows of ``batch_norm`` in training mode, as a
     function of ``(x, weight, bias)`` (the running statistics are buffers: fresh ones, no
@@ -182,6 +235,8 @@ class Adapter:
     framework: ClassVar[str | None] = None
     composed: ClassVar[frozenset[str] | Literal["all"]] = frozenset()
     limits: ClassVar[tuple[Limit, ...]] = ()
+    defaults: ClassVar[tuple[FrameworkDefault, ...]] = ()
+    """Where the framework keeps its defaults, for the porting guide (:meth:`framework_defaults`)."""
 
     @classmethod
     def unavailable_reason(cls) -> str | None:
@@ -197,6 +252,10 @@ class Adapter:
 
     def to_numpy(self, value: Any) -> np.ndarray:
         return np.asarray(value)
+
+    def framework_defaults(self) -> Mapping[str, Mapping[str, Any]]:
+        """The framework's own defaults, read from the installed version (:data:`defaults`)."""
+        return read_defaults(self.defaults)
 
     def versions(self) -> Mapping[str, str]:
         return {"numpy": np.__version__}

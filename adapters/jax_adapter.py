@@ -30,7 +30,7 @@ import numpy as np
 from dlspec.numerics import distinct_key
 
 from . import conventions
-from .base import Adapter, Limit, gradient_entries
+from .base import Adapter, FrameworkDefault, Limit, gradient_entries
 
 _compile_seconds = 0.0
 _listening = threading.Lock()
@@ -66,6 +66,51 @@ def _hashable(value: Any) -> Any:
     return value
 
 
+def _optax_adam(concept: str) -> list[FrameworkDefault]:
+    source = f"optax.{concept}"
+    entries = [
+        FrameworkDefault(f"{concept}.lr", source, "learning_rate"),
+        FrameworkDefault(f"{concept}.beta1", source, "b1"),
+        FrameworkDefault(f"{concept}.beta2", source, "b2"),
+        FrameworkDefault(f"{concept}.eps", source, "eps"),
+        FrameworkDefault(f"{concept}.eps_root", source, "eps_root"),
+    ]
+    return entries + (
+        [FrameworkDefault("adamw.weight_decay", source, "weight_decay")]
+        if concept == "adamw"
+        else []
+    )
+
+
+DEFAULTS = (
+    FrameworkDefault("leaky_relu.negative_slope", "jax.nn.leaky_relu", "negative_slope"),
+    FrameworkDefault("gelu.approximate", "jax.nn.gelu", "approximate"),
+    FrameworkDefault("elu.alpha", "jax.nn.elu", "alpha"),
+    FrameworkDefault("huber_loss.delta", "optax.huber_loss", "delta"),
+    FrameworkDefault("layer_norm.eps", "jax.nn.standardize", "epsilon"),
+    FrameworkDefault("layer_norm.algorithm", "jax.nn.standardize", "algorithm"),
+    FrameworkDefault("sgd.lr", "optax.sgd", "learning_rate"),
+    FrameworkDefault("sgd.momentum", "optax.sgd", "momentum"),
+    *_optax_adam("adam"),
+    *_optax_adam("adamw"),
+    FrameworkDefault("cosine_annealing_lr.alpha", "optax.cosine_decay_schedule", "alpha"),
+    FrameworkDefault("step_lr.staircase", "optax.exponential_decay", "staircase"),
+    *(
+        FrameworkDefault(f"reduce_lr_on_plateau.{key}", "optax.contrib.reduce_on_plateau", name)
+        for key, name in (
+            ("factor", "factor"),
+            ("patience", "patience"),
+            ("threshold", "rtol"),
+            ("atol", "atol"),
+            ("cooldown", "cooldown"),
+            ("min_scale", "min_scale"),
+        )
+    ),
+)
+"""JAX's and optax's defaults for the porting guide (JAX has no layer norm or batch norm layer:
+``jax.nn.standardize`` is what the adapter calls)."""
+
+
 class JaxAdapter(Adapter):
     """``mode="jit"`` (the default) or ``"eager"``; both are held to the same budgets."""
 
@@ -93,6 +138,7 @@ class JaxAdapter(Adapter):
     optax's sigmoid_binary_cross_entropy; with pos_weight != 1, which optax lacks, the adapter
     composes the weighted terms from jax.nn.log_sigmoid."""
     conventions: ClassVar[Mapping[str, str]] = conventions.JAX
+    defaults = DEFAULTS
     limits: ClassVar[tuple[Limit, ...]] = (
         Limit(
             "reduce_lr_on_plateau",

@@ -16,7 +16,77 @@ from typing import Any, ClassVar
 import numpy as np
 
 from . import conventions
-from .base import Adapter, gradient_entries
+from .base import Adapter, FrameworkDefault, gradient_entries
+
+
+def _defaults(
+    source: str, *pairs: tuple[str, str] | tuple[str, str, int]
+) -> list[FrameworkDefault]:
+    """``(key, parameter[, index])`` pairs read from one callable."""
+    return [FrameworkDefault(pair[0], source, *pair[1:]) for pair in pairs]
+
+
+DEFAULTS = (
+    *_defaults("torch.nn.LeakyReLU", ("leaky_relu.negative_slope", "negative_slope")),
+    *_defaults("torch.nn.GELU", ("gelu.approximate", "approximate")),
+    *_defaults("torch.nn.ELU", ("elu.alpha", "alpha")),
+    *_defaults("torch.nn.Softplus", ("softplus.beta", "beta"), ("softplus.threshold", "threshold")),
+    *_defaults(
+        "torch.nn.CrossEntropyLoss", ("softmax_cross_entropy.label_smoothing", "label_smoothing")
+    ),
+    *_defaults("torch.nn.HuberLoss", ("huber_loss.delta", "delta")),
+    *_defaults("torch.nn.LayerNorm", ("layer_norm.eps", "eps")),
+    *_defaults(
+        "torch.nn.BatchNorm1d", ("batch_norm.eps", "eps"), ("batch_norm.momentum", "momentum")
+    ),
+    *_defaults(
+        "torch.optim.SGD",
+        ("sgd.lr", "lr"),
+        ("sgd.momentum", "momentum"),
+        ("sgd.dampening", "dampening"),
+    ),
+    *(
+        entry
+        for concept in ("adam", "adamw")
+        for entry in _defaults(
+            f"torch.optim.{'Adam' if concept == 'adam' else 'AdamW'}",
+            (f"{concept}.lr", "lr"),
+            (f"{concept}.beta1", "betas", 0),
+            (f"{concept}.beta2", "betas", 1),
+            (f"{concept}.eps", "eps"),
+            (f"{concept}.weight_decay", "weight_decay"),
+            (f"{concept}.amsgrad", "amsgrad"),
+        )
+    ),
+    *_defaults("torch.optim.lr_scheduler.StepLR", ("step_lr.gamma", "gamma")),
+    *_defaults("torch.optim.lr_scheduler.MultiStepLR", ("multistep_lr.gamma", "gamma")),
+    *_defaults(
+        "torch.optim.lr_scheduler.CosineAnnealingLR", ("cosine_annealing_lr.eta_min", "eta_min")
+    ),
+    *_defaults(
+        "torch.optim.lr_scheduler.LinearLR",
+        ("linear_warmup.start_factor", "start_factor"),
+        ("linear_warmup.end_factor", "end_factor"),
+        ("linear_warmup.total_steps", "total_iters"),
+    ),
+    *_defaults(
+        "torch.optim.lr_scheduler.ReduceLROnPlateau",
+        *(
+            (f"reduce_lr_on_plateau.{p}", p)
+            for p in (
+                "factor",
+                "patience",
+                "threshold",
+                "threshold_mode",
+                "cooldown",
+                "min_lr",
+                "eps",
+            )
+        ),
+    ),
+)
+"""PyTorch's defaults for the porting guide, from the module classes (whose signatures Python
+can read; the ``torch.nn.functional`` builtins have none)."""
 
 
 class TorchAdapter(Adapter):
@@ -40,6 +110,7 @@ class TorchAdapter(Adapter):
         }
     )
     conventions: ClassVar[Mapping[str, str]] = conventions.PYTORCH
+    defaults = DEFAULTS
 
     @classmethod
     def unavailable_reason(cls) -> str | None:

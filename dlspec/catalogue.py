@@ -2,7 +2,8 @@
 
 ``groups.toml`` holds the groups, the floating-point environment and the finite-difference
 check; ``<group>.toml`` one block per concept of that group: the concept, its variants and budget,
-its gradient concept and their divergences. :func:`merge` makes one document of the files.
+its gradient concept and their divergences; then the group's porting mappings between frameworks.
+:func:`merge` makes one document of the files.
 
 Every fact the tests and reports need about a concept lives there and only there: its group,
 arguments, parameters and defaults, dtypes, variants, error model and budget with its reason.
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -22,6 +24,9 @@ from dlspec.divergences import Signature
 
 SCHEMA_VERSION = 1
 COMPARISONS = ("values", "row_sizes")
+VERDICTS = ("verified", "cannot")
+"""What a porting mapping claims: its two snippets agree on every input (``verified``), or
+no setting makes them agree and Hypothesis finds an input where they part (``cannot``)."""
 
 
 def _choice(concept_id: str, field: str, value: str, allowed: tuple[str, ...]) -> str:
@@ -125,6 +130,38 @@ class Divergence:
         )
 
 
+@dataclass(frozen=True, eq=False)
+class PortingMapping:
+    """One entry of the porting guide: the settings under which two frameworks compute the same
+    concept (``verified``), or the difference no setting removes (``cannot``). Its snippets, in
+    each framework's own API, are run on the same drawn inputs and compared within the sum of
+    the two results' allowances (``tests/test_porting.py``)."""
+
+    concept: str
+    frameworks: tuple[str, str]
+    """The two backends whose frameworks the snippets call, as ``--backend`` names them."""
+    title: str
+    verdict: str
+    settings: str
+    """In a sentence: what to set in the one to get the other (or why nothing does)."""
+    inputs: str
+    """The name of the drawn inputs (``tests/test_porting.py``'s ``INPUTS``): the concept's
+    arguments and parameters, in the spec's names."""
+    fixed: Mapping[str, Any]
+    """Parameters held at these values over every draw (the spec's names)."""
+    dtypes: tuple[str, ...]
+    """The dtypes it is checked in (the concept's, unless a written-up divergence of one side
+    parts them in another: the settings say so)."""
+    snippets: Mapping[str, str]
+    """Per framework backend, Python in its own API run with the inputs bound as names (arrays
+    as NumPy arrays of the dtype under test, ``dtype`` its name); it assigns ``out``."""
+    spec: str
+
+    @property
+    def id(self) -> str:
+        return f"{self.concept}-{re.sub(r'[^a-z0-9_]+', '-', self.title.lower()).strip('-')}"
+
+
 @dataclass(frozen=True)
 class Catalogue:
     schema_version: int
@@ -137,6 +174,8 @@ class Catalogue:
     an adapter declares them under their bare name."""
     finite_differences: Mapping[str, float] = dataclasses.field(default_factory=dict)
     """The gradients' finite-difference property: its ``step`` and relative ``tolerance``."""
+    mappings: tuple[PortingMapping, ...] = ()
+    """The porting guide's entries (``[[mappings]]``)."""
 
     def divergences_of(self, backend: str, concept: str, dtype: str | None) -> list[Divergence]:
         """The written-up divergences of ``concept`` on ``backend`` in ``dtype``."""
@@ -280,6 +319,13 @@ def parse(document: Mapping[str, Any]) -> Catalogue:
             )
         )
     floating_point = _variants(document.get("floating_point", {}))
+    drivers = document.get("porting_drivers", {})
+    mappings = tuple(_mapping(entry, concepts, drivers) for entry in document.get("mappings", []))
+    ids = [m.id for m in mappings]
+    if len(set(ids)) != len(ids):
+        raise ValueError(
+            f"catalogue: mappings share an id: {sorted(i for i in ids if ids.count(i) > 1)}"
+        )
     return Catalogue(
         schema_version=SCHEMA_VERSION,
         groups=groups,
@@ -289,6 +335,58 @@ def parse(document: Mapping[str, Any]) -> Catalogue:
         finite_differences={
             k: float(v) for k, v in document.get("finite_differences", {}).items() if k != "reason"
         },
+        mappings=mappings,
+    )
+
+
+def _snippets(
+    entry: Mapping[str, Any], drivers: Mapping[str, Mapping[str, str]], where: str
+) -> dict[str, str]:
+    """Each framework's code: the entry's, or its driver's with the entry's ``{make}`` in it."""
+    snippets = {k: v.strip() for k, v in entry["snippets"].items()}
+    if "driver" not in entry:
+        return {k: v + "\n" for k, v in snippets.items()}
+    driver = drivers.get(entry["driver"])
+    if driver is None or sorted(driver) != sorted(snippets):
+        raise ValueError(
+            f"catalogue: {where}: driver {entry['driver']!r} is not a porting_drivers table "
+            f"for {sorted(snippets)}"
+        )
+    return {k: driver[k].strip().replace("{make}", v) + "\n" for k, v in snippets.items()}
+
+
+def _mapping(
+    entry: Mapping[str, Any],
+    concepts: Mapping[str, Concept],
+    drivers: Mapping[str, Mapping[str, str]],
+) -> PortingMapping:
+    where = f"mapping {entry.get('title')!r} of {entry.get('concept')!r}"
+    if entry.get("concept") not in concepts:
+        raise ValueError(f"catalogue: {where}: unknown concept")
+    concept = concepts[entry["concept"]]
+    frameworks = tuple(entry["frameworks"])
+    if len(frameworks) != len(set(frameworks)) or len(frameworks) != 2:
+        raise ValueError(
+            f"catalogue: {where}: frameworks={list(frameworks)} must name two backends"
+        )
+    if sorted(entry["snippets"]) != sorted(frameworks):
+        raise ValueError(
+            f"catalogue: {where}: snippets for {sorted(entry['snippets'])}, frameworks {sorted(frameworks)}"
+        )
+    unknown = sorted(set(entry.get("fixed", {})) - set(concept.parameters) - set(concept.variants))
+    if unknown:
+        raise ValueError(f"catalogue: {where}: fixed names no parameter of the concept: {unknown}")
+    return PortingMapping(
+        concept=concept.id,
+        frameworks=(frameworks[0], frameworks[1]),
+        title=entry["title"],
+        verdict=_choice(concept.id, "mapping verdict", entry["verdict"], VERDICTS),
+        settings=" ".join(entry["settings"].split()),
+        inputs=entry["inputs"],
+        fixed=dict(entry.get("fixed", {})),
+        dtypes=tuple(entry.get("dtypes", concept.dtypes)),
+        snippets=_snippets(entry, drivers, where),
+        spec=entry["spec"],
     )
 
 
@@ -314,8 +412,9 @@ def merge(files: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
     where: dict[tuple[str, str], str] = {}
     for name, part in files.items():
         for key, value in part.items():
-            if key == "divergences":
-                document["divergences"] += value
+            if key in ("divergences", "mappings"):
+                document.setdefault(key, [])
+                document[key] += value
             elif isinstance(value, Mapping):
                 for item in value:
                     if (key, item) in where:

@@ -393,6 +393,8 @@ def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
             result = yield
         finally:
             item.user_properties.append(("dlspec_observations", recorder.summary()))
+            if recorder.porting:
+                item.user_properties.append(("dlspec_porting", recorder.porting))
             item.user_properties.append(("dlspec_call_seconds", time.perf_counter() - started))
             item.user_properties.append(
                 ("dlspec_compile_seconds", _compile_seconds(item) - compiled)
@@ -455,6 +457,7 @@ class ReportCollector:
                 "seconds": props.get("dlspec_call_seconds", report.duration),
                 "compile_seconds": props.get("dlspec_compile_seconds", 0.0),
                 "observations": props.get("dlspec_observations", []),
+                "porting": props.get("dlspec_porting"),
             }
         )
 

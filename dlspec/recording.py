@@ -65,6 +65,8 @@ class Recorder:
         self.observations: dict[tuple[str, str, str, str], Observation] = {}
         self.divergences: dict[Any, str] = {}
         """Each written-up divergence seen in this test, with the evidence of its first sight."""
+        self.porting: dict[str, Any] = {}
+        """A porting mapping's test: what it found (``tests/test_porting.py``), for the guide."""
 
     def divergence_seen(self, divergence: Any, evidence: Callable[[], str]) -> None:
         if divergence not in self.divergences:

@@ -25,8 +25,8 @@ HEADER = re.compile(r"(?P<concept>\w+) \[(?P<backend>[^\s\]]+)(?: (?P<dtype>\w+)
 
 
 def failure_entries(document: dict[str, Any], seed: int) -> list[dict[str, Any]]:
-    """One entry per failure message in a report's matrix: its seed, concept, backend, dtype
-    and the message's first line."""
+    """One entry per failure message in a report's matrix, and per failing porting mapping: its
+    seed, concept, backend, dtype and the message's first line."""
     entries = []
     for cell in document["matrix"]:
         for message in cell["failures"]:
@@ -40,6 +40,18 @@ def failure_entries(document: dict[str, Any], seed: int) -> list[dict[str, Any]]
                     "backend": cell["backend"],
                     "dtype": found.group("dtype") if found and found.group("dtype") else "",
                     "message": first[found.end() :].strip() if found else first,
+                }
+            )
+    for row in document.get("porting", []):
+        if row["outcome"] == "fails":
+            lines = [line for line in row["message"].splitlines() if line.strip()]
+            entries.append(
+                {
+                    "seed": seed,
+                    "concept": f"{row['concept']} (porting: {row['title']})",
+                    "backend": "+".join(row["frameworks"]),
+                    "dtype": row["dtype"],
+                    "message": lines[0] if lines else "",
                 }
             )
     return entries

@@ -77,6 +77,12 @@ def _suite_commit() -> str:
     return commit + (" + changes" if dirty else "")
 
 
+def _framework_defaults(backend: Any) -> dict[str, Any]:
+    """The framework's defaults where the adapter reads them (``Adapter.framework_defaults``)."""
+    read = getattr(backend, "framework_defaults", None)
+    return dict(read()) if callable(read) else {}
+
+
 def _safe(call: Any, default: Any) -> Any:
     try:
         return call()
@@ -93,6 +99,7 @@ def _backend_info(backend: Backend) -> dict[str, Any]:
         "versions": dict(_safe(lambda: backend.versions(), {})),
         "conventions": dict(getattr(backend, "conventions", None) or {}),
         "limits": [str(limit) for limit in getattr(backend, "limits", ())],
+        "defaults": _safe(lambda: _framework_defaults(backend), {}),
     }
 
 
@@ -251,4 +258,38 @@ def build(
         ],
         "accuracy": _accuracy(results),
         "suite_seconds": _suite_seconds(results, wall_seconds),
+        "porting": _porting(results),
     }
+
+
+PORTING_OUTCOMES = {"passed": "holds", "failed": "fails", "skipped": "not run"}
+"""A mapping test's outcome, as the guide says it: its verdict holds, it fails, or it did not
+run (a backend not selected or unavailable)."""
+
+
+def _porting(results: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One row per porting mapping and dtype: what its test found (``tests/test_porting.py``)."""
+    rows = []
+    for r in results:
+        found = r.get("porting")
+        if not found:
+            continue
+        mapping = next(m for m in catalogue.load().mappings if m.id == found["mapping"])
+        rows.append(
+            {
+                "mapping": mapping.id,
+                "concept": mapping.concept,
+                "title": mapping.title,
+                "frameworks": list(mapping.frameworks),
+                "dtype": found["dtype"],
+                "verdict": mapping.verdict,
+                "outcome": PORTING_OUTCOMES.get(r["outcome"], r["outcome"]),
+                "found": found.get("verdict", "not run"),
+                "examples": found.get("examples", 0),
+                "worst_fraction": _finite_or_text(float(found.get("worst_fraction", 0.0))),
+                "first_step": found.get("first_step"),
+                "evidence": found.get("evidence", ""),
+                "message": r["message"] if r["outcome"] != "passed" else "",
+            }
+        )
+    return sorted(rows, key=lambda row: (row["concept"], row["mapping"], row["dtype"]))

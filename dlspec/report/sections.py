@@ -33,6 +33,9 @@ SPEC = "../spec/"
 CLIP = 160
 """The longest worst input shown in the accuracy table; the JSON keeps it whole."""
 
+EVIDENCE_CLIP = CLIP * 4
+"""The longest evidence of a porting check shown in the guide; the JSON keeps it whole."""
+
 
 def number(value: float | str) -> str:
     """A figure to three significant digits; a non-finite one as the report writes it (text)."""
@@ -73,6 +76,7 @@ PAGES = {
     "accuracy": "Accuracy against the exact reference",
     "conventions": "Conventions side by side",
     "speed": "Speed and suite time",
+    "porting": "Porting guide",
 }
 """The report's pages beside the index, by file stem, with their titles."""
 
@@ -156,6 +160,7 @@ def summary(document: Mapping[str, Any]) -> list[Block]:
                     " did not show at its minimal input (fixed upstream, or a write-up to correct)",
                 )
             )
+    porting_lines = _porting_summary(document)
     links: list[Inline] = []
     for stem, title in PAGES.items():
         links += [", " if links else "", Link(title.lower(), f"{stem}.md")]
@@ -176,6 +181,27 @@ def summary(document: Mapping[str, Any]) -> list[Block]:
         ),
         Heading(2, "What fails or diverges"),
         Bullets(tuple(lines)) if lines else paragraph("Nothing: every run concept conforms."),
+        *porting_lines,
+    ]
+
+
+def _porting_summary(document: Mapping[str, Any]) -> list[Block]:
+    """The porting guide in one line: how many mappings hold, and which fail."""
+    rows = document.get("porting", [])
+    if not rows:
+        return []
+    held = Counter(r["verdict"] for r in rows if r["outcome"] == "holds")
+    failing = sorted({f"`{r['concept']}` ({r['title']})" for r in rows if r["outcome"] == "fails"})
+    return [
+        paragraph(
+            f"Porting: of {len({r['mapping'] for r in rows})} mappings between frameworks, "
+            f"{held['verified']} checks show settings that make them agree and {held['cannot']} "
+            "show where no setting does"
+            + (f"; **failing**: {', '.join(failing)}" if failing else "")
+            + " (",
+            Link("porting guide", "porting.md"),
+            ").",
+        )
     ]
 
 
@@ -470,6 +496,190 @@ def evidence(document: Mapping[str, Any]) -> list[Block]:
     return blocks
 
 
+def _pairs(rows: list[Mapping[str, Any]]) -> list[tuple[str, str]]:
+    """The pairs of frameworks the mappings relate, each once, in the order first seen."""
+    return list(dict.fromkeys((r["frameworks"][0], r["frameworks"][1]) for r in rows))
+
+
+def _default_text(entry: Mapping[str, Any] | None) -> str:
+    if entry is None:
+        return "-"
+    value = entry.get("value")
+    return (
+        f"`{value!r}` ({entry['source']})"
+        if "error" not in entry
+        else f"unreadable: {entry['error']}"
+    )
+
+
+def porting_defaults(document: Mapping[str, Any], pair: tuple[str, str]) -> list[Block]:
+    """The defaults the two frameworks declare, as read from them at run time, side by side
+    with the spec's; those that differ first."""
+    cat = catalogue.load()
+    found = {b["name"]: b.get("defaults", {}) for b in document["backends"]}
+    first, second = (found.get(name, {}) for name in pair)
+    keys = sorted(set(first) | set(second))
+    if not keys:
+        return [paragraph("No defaults were read (a backend did not run).")]
+
+    def spec_default(key: str) -> str:
+        concept, _, name = key.partition(".")
+        value = cat.concepts[concept].parameters.get(name) if concept in cat.concepts else None
+        if value is None:
+            return "-"
+        return clipped(value, 40) if isinstance(value, str) else f"`{value!r}`"
+
+    def comparison(key: str) -> int:
+        """0: both have it and differ; 1: one has it; 2: the same."""
+        a, b = first.get(key), second.get(key)
+        if a is None or b is None:
+            return 1
+        return 2 if a.get("value") == b.get("value") else 0
+
+    said = {0: cell("differs", status="diverges"), 1: "only one has it", 2: "same"}
+    rows: list[list[Cell | Inline]] = [
+        [
+            f"`{key}`",
+            spec_default(key),
+            _default_text(first.get(key)),
+            _default_text(second.get(key)),
+            said[comparison(key)],
+        ]
+        for key in sorted(keys, key=lambda k: (comparison(k), k))
+    ]
+    return [
+        Heading(3, f"Defaults: {pair[0]} and {pair[1]}"),
+        paragraph(
+            "Each framework's default, read from its installed version (the callable's "
+            "signature), beside the spec's; `-` where a framework has no such parameter under "
+            "that name (its own name is in its own row)."
+        ),
+        table(["parameter", "spec", pair[0], pair[1], ""], rows),
+    ]
+
+
+def porting_conventions(document: Mapping[str, Any], pair: tuple[str, str]) -> list[Block]:
+    """The declared conventions that differ between the two (the conventions page has all)."""
+    declared = {b["name"]: b["conventions"] for b in document["backends"]}
+    first, second = (declared.get(name, {}) for name in pair)
+    rows: list[list[Cell | Inline]] = [
+        [f"`{key}`", first.get(key, "-"), second.get(key, "-")]
+        for key in sorted(set(first) | set(second))
+        if first.get(key) != second.get(key)
+    ]
+    return [
+        Heading(3, f"Conventions that differ: {pair[0]} and {pair[1]}"),
+        paragraph(
+            "Variants the spec names where the two declare different values (each verified by its conformance tests):"
+        ),
+        table(["variant", pair[0], pair[1]], rows) if rows else paragraph("None."),
+    ]
+
+
+PORTING_STATUS = {"not run": "unavailable", "fails": "fails"}
+
+
+def _porting_verdict_text(row: Mapping[str, Any]) -> str:
+    """What one dtype's check found, in a few words."""
+    if row["outcome"] == "not run":
+        return f"{row['dtype']}: not run"
+    if row["outcome"] == "fails":
+        return f"{row['dtype']}: FAILS"
+    if row["verdict"] == "verified":
+        return (
+            f"{row['dtype']}: verified on {row['examples']} inputs (worst "
+            f"{number(row['worst_fraction'])} of the allowance)"
+        )
+    step = f" from step {row['first_step']}" if row.get("first_step") else ""
+    return f"{row['dtype']}: cannot, they part{step}"
+
+
+def _porting_verdict(row: Mapping[str, Any]) -> Cell:
+    status = PORTING_STATUS.get(
+        row["outcome"], "conforms" if row["verdict"] == "verified" else "diverges"
+    )
+    return cell(_porting_verdict_text(row), status=status)
+
+
+def porting_snippet(mapping: catalogue.PortingMapping, framework: str) -> str:
+    """The snippet as a reader runs it, headed by the names it reads."""
+    concept = catalogue.load().concept(mapping.concept)
+    fixed = ", ".join(f"{k}={v!r}" for k, v in mapping.fixed.items())
+    return (
+        f"# {framework}: reads {', '.join(concept.arguments)} (NumPy arrays of `dtype`), "
+        f"the parameters by the spec's names{f' ({fixed})' if fixed else ''} and dtype\n"
+        f"{mapping.snippets[framework].strip()}"
+    )
+
+
+def porting_mappings(rows: list[Mapping[str, Any]], pair: tuple[str, str]) -> list[Block]:
+    """Each mapping of the pair: its settings, its verdict per dtype with the evidence, and both
+    snippets."""
+    by_id = {m.id: m for m in catalogue.load().mappings}
+    mine = [r for r in rows if tuple(r["frameworks"]) == pair]
+    ids = list(dict.fromkeys(r["mapping"] for r in mine))
+    overview: list[list[Cell | Inline]] = []
+    details: list[Block] = []
+    for mapping_id in ids:
+        mapping, checks = by_id[mapping_id], [r for r in mine if r["mapping"] == mapping_id]
+        title = f"{mapping.concept}: {mapping.title}"
+        overview.append(
+            [
+                Link(title, f"#{anchor(title)}"),
+                mapping.verdict,
+                "; ".join(_porting_verdict_text(r) for r in checks),
+            ]
+        )
+        details += [
+            Heading(4, title),
+            paragraph(mapping.settings, " (", Link("spec", SPEC + mapping.spec), ")"),
+            table(
+                ["check", "found"],
+                [
+                    [
+                        _porting_verdict(r),
+                        clipped(r["evidence"] or r["message"] or "-", EVIDENCE_CLIP),
+                    ]
+                    for r in checks
+                ],
+            ),
+            *(Preformatted(porting_snippet(mapping, f), "python") for f in pair),
+        ]
+    return [
+        Heading(3, f"Mappings: {pair[0]} and {pair[1]}"),
+        table(["mapping", "claim", "checks"], overview),
+        *details,
+    ]
+
+
+def porting(document: Mapping[str, Any]) -> list[Block]:
+    """The porting guide: per pair of frameworks, the defaults and conventions that differ and
+    every mapping, with its verdict and the settings as code."""
+    rows = document.get("porting", [])
+    if not rows:
+        return [paragraph("No porting mapping ran (it needs both of its backends).")]
+    blocks: list[Block] = [
+        paragraph(
+            "Which settings make one framework compute what another does, checked by running "
+            "both frameworks' own code (the snippets below) on the same inputs Hypothesis draws "
+            "(`tests/test_porting.py`, mappings in the catalogue's `[[mappings]]`). A mapping is "
+            "`verified` where the two results agree within the sum of their allowances (the "
+            "oracle's budget for each, under its declared conventions) on every input drawn; "
+            "`cannot` where no setting removes the difference: Hypothesis found the minimal "
+            "input shown, where they part. A mapping reads both ways: from the first framework "
+            "to the second, and back."
+        )
+    ]
+    for pair in _pairs(rows):
+        blocks += [
+            Heading(2, f"{pair[0]} ⇄ {pair[1]}"),
+            *porting_defaults(document, pair),
+            *porting_conventions(document, pair),
+            *porting_mappings(rows, pair),
+        ]
+    return blocks
+
+
 def pages(document: Mapping[str, Any]) -> dict[str, list[Block]]:
     """Every page of the report by file stem, the index (``README``) first."""
     return {
@@ -494,4 +704,5 @@ def pages(document: Mapping[str, Any]) -> dict[str, list[Block]]:
             *(speed(document) or [paragraph("Not measured in this run.")]),
             *suite_time(document),
         ],
+        "porting": [Heading(1, PAGES["porting"]), *porting(document)],
     }

@@ -119,6 +119,48 @@ BAD_CATALOGUES = [
 ]
 
 
+def _mapping_document(**changes):
+    mapping = {
+        "concept": "x",
+        "frameworks": ["a", "b"],
+        "title": "T",
+        "verdict": "verified",
+        "settings": "s",
+        "inputs": "i",
+        "spec": "concepts/x.md",
+        "snippets": {"a": "out = 1", "b": "out = 1"},
+        **changes,
+    }
+    return {
+        "schema_version": 1,
+        "groups": {"g": {"title": "G", "description": ""}},
+        "concepts": {
+            "x": {
+                "group": "g",
+                "title": "X",
+                "arguments": ["x"],
+                "parameters": {"k": 1.0},
+                "error_model": "exact",
+                "budget": {"float32": 0, "float64": 0, "reason": "r"},
+            }
+        },
+        "mappings": [mapping],
+    }
+
+
+BAD_CATALOGUES += [
+    (_mapping_document(concept="nosuch"), "mapping 'T' of 'nosuch': unknown concept"),
+    (_mapping_document(frameworks=["a"]), "frameworks=['a'] must name two backends"),
+    (_mapping_document(snippets={"a": "out = 1"}), "snippets for ['a'], frameworks ['a', 'b']"),
+    (_mapping_document(fixed={"nosuch": 1}), "fixed names no parameter of the concept: ['nosuch']"),
+    (
+        _mapping_document(verdict="maybe"),
+        "mapping verdict='maybe', not one of ['verified', 'cannot']",
+    ),
+    (_mapping_document(driver="nosuch"), "driver 'nosuch' is not a porting_drivers table"),
+]
+
+
 @pytest.mark.parametrize(("document", "message"), BAD_CATALOGUES)
 def test_catalogue_rejects_malformed_documents(document, message):
     with pytest.raises(ValueError, match=message.replace("[", r"\[").replace("]", r"\]")):
@@ -141,3 +183,38 @@ def test_every_divergence_has_a_snippet_that_assigns_out():
             if isinstance(target, ast.Name)
         }
         assert "out" in assigned, f"{divergence.id}: the snippet assigns no out"
+
+
+def test_every_porting_mapping_runs_real_backends_on_named_inputs_and_points_at_its_spec():
+    """Each mapping names two backends the suite knows, inputs ``tests/test_porting.py`` draws,
+    a heading of its concept's spec page, and snippets that compile and assign ``out``."""
+    import ast
+    from importlib.metadata import entry_points
+
+    from test_porting import INPUTS
+
+    from dlspec.registry import ENTRY_POINT_GROUP
+    from dlspec.report.blocks import anchor
+
+    spec = resources.files("dlspec.spec")
+    mappings = catalogue.load().mappings
+    assert len(mappings) >= 15
+    for mapping in mappings:
+        known = {ep.name for ep in entry_points(group=ENTRY_POINT_GROUP)}
+        assert set(mapping.frameworks) <= known, mapping.id
+        assert mapping.inputs in INPUTS, mapping.id
+        page, _, fragment = mapping.spec.partition("#")
+        headings = [
+            anchor(line.lstrip("#").strip())
+            for line in spec.joinpath(page).read_text(encoding="utf-8").splitlines()
+            if line.startswith("#")
+        ]
+        assert fragment in headings, f"{mapping.id}: no heading #{fragment} in spec/{page}"
+        for framework, code in mapping.snippets.items():
+            tree = ast.parse(code, filename=f"{mapping.id}-{framework}")
+            names = {
+                n.id
+                for n in ast.walk(tree)
+                if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)
+            }
+            assert "out" in names, f"{mapping.id} ({framework}): the snippet assigns no out"

@@ -344,3 +344,57 @@ def test_each_implementation_a_framework_offers_is_timed_and_computes_the_same(
     for implementation, function in variants.items():
         result = backend.to_numpy(function(*(backend.to_native(a) for a in arrays), **params))
         np.testing.assert_allclose(result, default, rtol=1e-12, err_msg=implementation)
+
+
+def test_the_porting_guide_shows_each_mapping_with_its_verdict_defaults_and_code(tmp_path):
+    """The guide is written from what the porting tests recorded: a failing mapping is named in
+    the index, a cannot entry shows its minimal input, the defaults read from the framework are
+    side by side, and each mapping's code is there to copy."""
+    from dlspec.adapters.base import FrameworkDefault
+    from dlspec.adapters.numpy_adapter import NumpyAdapter
+
+    from dlspec import catalogue
+
+    class WithDefaults(NumpyAdapter):
+        name = "torch-cpu"
+        defaults = (FrameworkDefault("leaky_relu.negative_slope", "numpy.linspace", "num"),)
+
+    mappings = {m.id: m for m in catalogue.load().mappings}
+    found = {
+        "gelu-tanh-form": (
+            "passed",
+            {"verdict": "verified", "examples": 40, "worst_fraction": 0.25},
+        ),
+        "sgd-momentum": ("failed", {"verdict": "parts", "examples": 3, "evidence": "2 of 4 part"}),
+        "sgd-dampening": (
+            "passed",
+            {"verdict": "cannot", "first_step": 1, "evidence": "1 of 1 elements part; input: x"},
+        ),
+    }
+    results = [
+        {
+            "concept": mappings[mapping_id].concept,
+            "backend": None,
+            "outcome": outcome,
+            "message": "PortingMismatch: parts" if outcome == "failed" else "",
+            "seconds": 0.1,
+            "observations": [],
+            "porting": {"mapping": mapping_id, "dtype": "float32", **seen},
+        }
+        for mapping_id, (outcome, seen) in found.items()
+    ]
+    document = validated(
+        report.build(
+            results=results, backends=[WithDefaults()], seed=1, profile="ci", wall_seconds=1.0
+        )
+    )
+    report.rewrite(tmp_path, document)
+    index = (tmp_path / "README.md").read_text()
+    assert "**failing**: `sgd` (momentum)" in index and "(porting.md)" in index
+    guide = (tmp_path / "porting.md").read_text()
+    assert "float32: verified on 40 inputs (worst 0.25 of the allowance)" in guide
+    assert "float32: FAILS" in guide
+    assert "float32: cannot, they part from step 1" in guide and "input: x" in guide
+    assert "`50` (numpy.linspace(num))" in guide  # read from the signature, not typed in
+    assert "optimizer = optax.chain(optax.trace(decay=momentum), optax.scale(" in guide
+    assert 'id="sgd-dampening"' in (tmp_path / "report.html").read_text()

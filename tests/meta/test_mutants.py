@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from helpers import validated
 from mutants import BROKEN, JAX_MUTANT_SPECS, MUTANTS, TORCH_MUTANT_SPECS
+from mutants.porting import MAPPING_MUTANTS
 
 from dlspec.catalogue import load
 
@@ -181,3 +182,44 @@ def test_broken_adapter_fails_clearly_and_still_reports(pytester, broken, tmp_pa
 def test_every_concept_has_a_mutant():
     covered = {m.caught_by for m in MUTANTS}
     assert covered == set(load().concepts), sorted(set(load().concepts) - covered)
+
+
+@pytest.mark.parametrize(
+    ("mapping_id", "framework", "old", "new", "bug"),
+    MAPPING_MUTANTS,
+    ids=[m[0] for m in MAPPING_MUTANTS],
+)
+def test_a_wrong_porting_setting_is_caught(mapping_id, framework, old, new, bug):
+    """A verified mapping with one wrong setting: Hypothesis finds an input where it parts, as
+    ``tests/test_porting.py`` draws them (the same inputs, the ``mutants`` profile's budget)."""
+    import dataclasses
+    import random
+
+    from hypothesis import find, settings
+    from test_porting import INPUTS
+
+    from dlspec.porting import compare
+
+    backends = _porting_backends()
+    mapping = next(m for m in load().mappings if m.id == mapping_id)
+    assert mapping.verdict == "verified" and old in mapping.snippets[framework], (mapping_id, old)
+    snippets = {**mapping.snippets, framework: mapping.snippets[framework].replace(old, new)}
+    mutated = dataclasses.replace(mapping, snippets=snippets)
+    dtype = mapping.dtypes[0]
+    found = find(
+        INPUTS[mapping.inputs],
+        lambda drawn: not compare(mutated, backends, drawn, dtype).agrees,
+        settings=settings(settings.get_profile("mutants"), database=None),
+        random=random.Random(0),
+    )
+    assert not compare(mutated, backends, found, dtype).agrees, bug
+
+
+@functools.cache
+def _porting_backends():
+    pytest.importorskip("torch", reason="the porting mutants need torch")
+    pytest.importorskip("optax", reason="the porting mutants need jax and optax")
+    from dlspec.adapters.jax_adapter import JaxAdapter
+    from dlspec.adapters.torch_adapter import TorchAdapter
+
+    return {"torch-cpu": TorchAdapter(), "jax": JaxAdapter()}

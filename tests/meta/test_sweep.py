@@ -47,6 +47,30 @@ def test_the_sweep_reads_one_line_per_failure_and_the_divergences_from_a_report(
     assert sweep.divergence_cells(document) == ([], ["tanh [jax]"])
 
 
+def test_the_sweep_counts_a_failing_porting_mapping():
+    """A porting mapping's test has no backend cell in the matrix: its failure is read from the
+    report's ``porting`` rows, so a sweep cannot pass over it."""
+    from dlspec import sweep
+
+    row = {
+        "concept": "sgd",
+        "title": "momentum",
+        "frameworks": ["torch-cpu", "jax"],
+        "dtype": "float32",
+        "outcome": "fails",
+        "message": "dlspec.porting.PortingMismatch: porting sgd (momentum) parts\n  settings: ...",
+    }
+    document = {"matrix": [], "porting": [row, {**row, "outcome": "holds", "message": ""}]}
+    (entry,) = sweep.failure_entries(document, 3)
+    assert entry == {
+        "seed": 3,
+        "concept": "sgd (porting: momentum)",
+        "backend": "torch-cpu+jax",
+        "dtype": "float32",
+        "message": "dlspec.porting.PortingMismatch: porting sgd (momentum) parts",
+    }
+
+
 def test_a_divergence_signature_excuses_its_region_and_values_only():
     """``where`` and ``gives`` per element of the result; a reduction's region covers the whole
     result; an expression that does not evaluate names itself."""

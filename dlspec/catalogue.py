@@ -156,6 +156,10 @@ class PortingMapping:
     """Per framework backend, Python in its own API run with the inputs bound as names (arrays
     as NumPy arrays of the dtype under test, ``dtype`` its name); it assigns ``out``."""
     spec: str
+    driver: str | None = None
+    """The ``[porting_drivers]`` table the snippets were made from, if any."""
+    makes: Mapping[str, str] = dataclasses.field(default_factory=dict)
+    """With a driver: per framework, the expression put in for ``{make}`` (the settings)."""
 
     @property
     def id(self) -> str:
@@ -176,6 +180,8 @@ class Catalogue:
     """The gradients' finite-difference property: its ``step`` and relative ``tolerance``."""
     mappings: tuple[PortingMapping, ...] = ()
     """The porting guide's entries (``[[mappings]]``)."""
+    porting_drivers: Mapping[str, Mapping[str, str]] = dataclasses.field(default_factory=dict)
+    """Per driver, per framework: the code a mapping's ``{make}`` expression is put in."""
 
     def divergences_of(self, backend: str, concept: str, dtype: str | None) -> list[Divergence]:
         """The written-up divergences of ``concept`` on ``backend`` in ``dtype``."""
@@ -336,6 +342,7 @@ def parse(document: Mapping[str, Any]) -> Catalogue:
             k: float(v) for k, v in document.get("finite_differences", {}).items() if k != "reason"
         },
         mappings=mappings,
+        porting_drivers={name: dict(code) for name, code in drivers.items()},
     )
 
 
@@ -387,6 +394,8 @@ def _mapping(
         dtypes=tuple(entry.get("dtypes", concept.dtypes)),
         snippets=_snippets(entry, drivers, where),
         spec=entry["spec"],
+        driver=entry.get("driver"),
+        makes={k: v.strip() for k, v in entry["snippets"].items()} if "driver" in entry else {},
     )
 
 

@@ -536,7 +536,11 @@ def porting_defaults(document: Mapping[str, Any], pair: tuple[str, str]) -> list
             return 1
         return 2 if a.get("value") == b.get("value") else 0
 
-    said = {0: cell("differs", status="diverges"), 1: "only one has it", 2: "same"}
+    said: dict[int, Cell | Inline] = {
+        0: cell("differs", status="diverges"),
+        1: "only one has it",
+        2: "same",
+    }
     rows: list[list[Cell | Inline]] = [
         [
             f"`{key}`",
@@ -601,15 +605,49 @@ def _porting_verdict(row: Mapping[str, Any]) -> Cell:
     return cell(_porting_verdict_text(row), status=status)
 
 
-def porting_snippet(mapping: catalogue.PortingMapping, framework: str) -> str:
-    """The snippet as a reader runs it, headed by the names it reads."""
+def _reads(mapping: catalogue.PortingMapping) -> str:
+    """The names a mapping's code reads."""
     concept = catalogue.load().concept(mapping.concept)
     fixed = ", ".join(f"{k}={v!r}" for k, v in mapping.fixed.items())
     return (
-        f"# {framework}: reads {', '.join(concept.arguments)} (NumPy arrays of `dtype`), "
-        f"the parameters by the spec's names{f' ({fixed})' if fixed else ''} and dtype\n"
-        f"{mapping.snippets[framework].strip()}"
+        f"reads {', '.join(concept.arguments)} (NumPy arrays of `dtype`), the parameters by "
+        f"the spec's names{f' ({fixed})' if fixed else ''} and dtype"
     )
+
+
+def porting_snippet(mapping: catalogue.PortingMapping, framework: str) -> str:
+    """The mapping's code for one framework: with a driver, only the expression that builds the
+    optimizer or scheduler (the settings; the driver is shown once per pair), else the whole."""
+    if mapping.driver:
+        return (
+            f"# {framework}: {{make}} in the {mapping.driver} driver; {_reads(mapping)}\n"
+            f"{mapping.makes[framework]}"
+        )
+    return f"# {framework}: {_reads(mapping)}\n{mapping.snippets[framework].strip()}"
+
+
+def porting_drivers(mappings: list[catalogue.PortingMapping], pair: tuple[str, str]) -> list[Block]:
+    """Each driver the pair's mappings use, once: the loop a user writes around ``{make}``."""
+    drivers = catalogue.load().porting_drivers
+    used = list(dict.fromkeys(m.driver for m in mappings if m.driver))
+    if not used:
+        return []
+    blocks: list[Block] = [
+        Heading(4, f"Drivers: {pair[0]} and {pair[1]}"),
+        paragraph(
+            "An optimizer or schedule mapping gives, per framework, the expression that builds "
+            "it; its code is the driver's with that expression in place of `{make}` (the test "
+            "runs exactly that)."
+        ),
+    ]
+    for name in used:
+        blocks += [
+            Preformatted(
+                f"# {framework}: the {name} driver\n{drivers[name][framework].strip()}", "python"
+            )
+            for framework in pair
+        ]
+    return blocks
 
 
 def porting_mappings(rows: list[Mapping[str, Any]], pair: tuple[str, str]) -> list[Block]:
@@ -648,6 +686,7 @@ def porting_mappings(rows: list[Mapping[str, Any]], pair: tuple[str, str]) -> li
     return [
         Heading(3, f"Mappings: {pair[0]} and {pair[1]}"),
         table(["mapping", "claim", "checks"], overview),
+        *porting_drivers([by_id[i] for i in ids], pair),
         *details,
     ]
 

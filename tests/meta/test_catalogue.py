@@ -51,28 +51,30 @@ def test_spec_index_lists_every_concept_as_the_catalogue_has_it():
             )
 
 
+def _one_concept(**fields):
+    """A catalogue of one group and one concept ``x``, its fields overridden by ``fields``."""
+    concept = {
+        "group": "g",
+        "title": "X",
+        "arguments": ["x"],
+        "error_model": "exact",
+        "budget": {"float32": 0, "float64": 0, "reason": "r"},
+        **fields,
+    }
+    return {
+        "schema_version": 1,
+        "groups": {"g": {"title": "G", "description": ""}},
+        "concepts": {"x": concept},
+    }
+
+
 BAD_CATALOGUES = [
     ({"schema_version": 99, "groups": {}, "concepts": {}}, "schema_version"),
     (
         {"schema_version": 1, "groups": {}, "concepts": {"x": {"group": "nope"}}},
         "unknown group",
     ),
-    (
-        {
-            "schema_version": 1,
-            "groups": {"g": {"title": "G", "description": ""}},
-            "concepts": {
-                "x": {
-                    "group": "g",
-                    "title": "X",
-                    "arguments": ["x"],
-                    "error_model": "exact",
-                    "budget": {"float32": 1, "reason": "r"},
-                }
-            },
-        },
-        "no budget for ['float64']",
-    ),
+    (_one_concept(budget={"float32": 1, "reason": "r"}), "no budget for ['float64']"),
     (
         {
             "schema_version": 1,
@@ -131,21 +133,7 @@ def _mapping_document(**changes):
         "snippets": {"a": "out = 1", "b": "out = 1"},
         **changes,
     }
-    return {
-        "schema_version": 1,
-        "groups": {"g": {"title": "G", "description": ""}},
-        "concepts": {
-            "x": {
-                "group": "g",
-                "title": "X",
-                "arguments": ["x"],
-                "parameters": {"k": 1.0},
-                "error_model": "exact",
-                "budget": {"float32": 0, "float64": 0, "reason": "r"},
-            }
-        },
-        "mappings": [mapping],
-    }
+    return {**_one_concept(parameters={"k": 1.0}), "mappings": [mapping]}
 
 
 BAD_CATALOGUES += [

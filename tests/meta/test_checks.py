@@ -396,5 +396,7 @@ def test_the_porting_guide_shows_each_mapping_with_its_verdict_defaults_and_code
     assert "float32: FAILS" in guide
     assert "float32: cannot, they part from step 1" in guide and "input: x" in guide
     assert "`50` (numpy.linspace(num))" in guide  # read from the signature, not typed in
-    assert "optimizer = optax.chain(optax.trace(decay=momentum), optax.scale(" in guide
+    # an optimizer mapping shows its settings; the driver it runs in is shown once
+    assert "optax.chain(optax.trace(decay=momentum), optax.scale(-lr * (1 - dampening)))" in guide
+    assert guide.count("for g in gradients:") == 2 and "optimizer = {make}" in guide
     assert 'id="sgd-dampening"' in (tmp_path / "report.html").read_text()

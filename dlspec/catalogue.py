@@ -308,12 +308,14 @@ def parse(document: Mapping[str, Any]) -> Catalogue:
         for cid, entry in document["concepts"].items()
     }
     divergences = []
+    shared = _shared_divergences(document.get("shared_divergences", []))
     for entry in document.get("divergences", []):
         if entry["concept"] not in concepts:
             raise ValueError(f"catalogue: divergence for unknown concept {entry['concept']!r}")
+        own = f"{'+'.join(entry['backends'])}-{entry['concept']}"
         divergences.append(
             Divergence(
-                backends=tuple(entry["backends"]),
+                backends=tuple(entry["backends"]) + shared.pop(own, ()),
                 concept=entry["concept"],
                 dtypes=tuple(entry["dtypes"]),
                 signature=_signature(entry),
@@ -324,6 +326,8 @@ def parse(document: Mapping[str, Any]) -> Catalogue:
                 snippet=entry.get("snippet"),
             )
         )
+    if shared:
+        raise ValueError(f"catalogue: shared_divergences name unknown divergences {sorted(shared)}")
     floating_point = _variants(document.get("floating_point", {}))
     drivers = document.get("porting_drivers", {})
     mappings = tuple(_mapping(entry, concepts, drivers) for entry in document.get("mappings", []))
@@ -399,6 +403,49 @@ def _mapping(
     )
 
 
+def _shared_divergences(entries: list[Mapping[str, Any]]) -> dict[str, tuple[str, ...]]:
+    """Divergence id -> the plug-in backends that share it (``[[shared_divergences]]``: a
+    backend that calls the very kernel a written-up divergence is in, such as Keras on JAX
+    calling ``jax.nn.elu``), each with the reason it is shared."""
+    found: dict[str, tuple[str, ...]] = {}
+    for entry in entries:
+        for key in ("divergence", "backends", "reason"):
+            if not entry.get(key):
+                raise ValueError(f"catalogue: a shared divergence has no {key!r}: {entry}")
+        found[entry["divergence"]] = found.get(entry["divergence"], ()) + tuple(entry["backends"])
+    return found
+
+
+PLUGIN_GROUP = "dlspec.catalogue"
+"""The entry-point group of a plug-in's catalogue additions: each entry point names a package
+whose ``*.toml`` files hold ``[[divergences]]`` of its own backends, ``[[shared_divergences]]``
+(its backends added to a written-up divergence) and ``[[mappings]]``. A plug-in adds no concept
+and no variant: those are the spec's."""
+
+PLUGIN_KEYS = frozenset({"divergences", "shared_divergences", "mappings"})
+
+
+def plugin_files() -> dict[str, dict[str, Any]]:
+    """Each installed plug-in's catalogue files (``<entry point>/<file>`` -> parsed TOML)."""
+    from importlib.metadata import entry_points
+
+    files: dict[str, dict[str, Any]] = {}
+    for entry in sorted(entry_points(group=PLUGIN_GROUP), key=lambda e: e.name):
+        folder = resources.files(entry.value)
+        for path in sorted(folder.iterdir(), key=lambda p: p.name):
+            if not path.name.endswith(".toml"):
+                continue
+            part = tomllib.loads(path.read_text(encoding="utf-8"))
+            extra = sorted(set(part) - PLUGIN_KEYS)
+            if extra:
+                raise ValueError(
+                    f"catalogue: plug-in {entry.name}'s {path.name} has {extra}; a plug-in "
+                    f"adds only {sorted(PLUGIN_KEYS)}"
+                )
+            files[f"{entry.name}/{path.name}"] = part
+    return files
+
+
 CATALOGUE = "catalogue"
 """The catalogue's folder in the package data of ``dlspec.spec``."""
 
@@ -421,7 +468,7 @@ def merge(files: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
     where: dict[tuple[str, str], str] = {}
     for name, part in files.items():
         for key, value in part.items():
-            if key in ("divergences", "mappings"):
+            if key in ("divergences", "shared_divergences", "mappings"):
                 document.setdefault(key, [])
                 document[key] += value
             elif isinstance(value, Mapping):
@@ -466,4 +513,4 @@ def load() -> Catalogue:
         for n in names[1:]
         if n in present
     }
-    return parse(merge(files))
+    return parse(merge(files | plugin_files()))

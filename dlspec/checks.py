@@ -70,9 +70,13 @@ class InputText:
         arrays: Sequence[np.ndarray],
         params: Mapping[str, Any],
         suffix: str = "",
+        also: tuple[InputText, ...] = (),
     ) -> None:
         self.concept, self.arrays, self.params = concept, tuple(arrays), dict(params)
         self.suffix = suffix
+        self.also = also
+        """The inputs of a relation's other sides (``a | b``): a failing property is explained
+        by a divergence of any of them, the text names the first."""
 
     @functools.cached_property
     def text(self) -> str:
@@ -80,7 +84,12 @@ class InputText:
 
     def __add__(self, more: str) -> InputText:
         """The text followed by ``more`` (an input the concept does not name)."""
-        return InputText(self.concept, self.arrays, self.params, self.suffix + more)
+        return InputText(self.concept, self.arrays, self.params, self.suffix + more, self.also)
+
+    def __or__(self, other: InputText) -> InputText:
+        """These inputs, with ``other``'s as another side of the relation."""
+        also = (*self.also, other)
+        return InputText(self.concept, self.arrays, self.params, self.suffix, also)
 
     def __call__(self) -> str:
         return self.text
@@ -457,9 +466,17 @@ def _fmt(value: float) -> str:
 
 def _property_explained(backend: Backend, dtype: str, inputs: str | InputText) -> bool:
     """Whether a failing property's input lies in the region of a written-up divergence of its
-    concept, with the backend giving there what the divergence gives (recorded as seen)."""
+    concept, with the backend giving there what the divergence gives (recorded as seen); for a
+    relation of several concepts (``a | b``), of any of them."""
     if not isinstance(inputs, InputText) or inputs.suffix:
         return False  # an input the concept does not name: no region to place it in
+    sides = (inputs, *inputs.also)
+    return any(_side_explained(backend, dtype, side) for side in sides)
+
+
+def _side_explained(backend: Backend, dtype: str, inputs: InputText) -> bool:
+    if inputs.suffix:
+        return False
     found = catalogue.load().divergences_of(getattr(backend, "name", ""), inputs.concept.id, dtype)
     if not found:
         return False

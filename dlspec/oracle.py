@@ -58,6 +58,26 @@ def has_reference(concept_id: str) -> bool:
     return callable(getattr(reference, concept_id, None))
 
 
+def with_input_dtype(
+    concept_id: str, arrays: Sequence[np.ndarray], params: Mapping[str, Any]
+) -> Mapping[str, Any]:
+    """``params``, plus ``input_dtype`` (the inputs' float dtype) for a reference function that
+    takes it: one whose convention compares with a Python scalar that the framework stores in
+    the inputs' dtype (Keras's clip to ``[1e-7, 1 - 1e-7]``, which is ``[1e-7, 1 - 2**-23]``
+    in float32). The reference sees numbers, not arrays, so the oracle says the dtype."""
+    if "input_dtype" in params or not _takes_input_dtype(concept_id):
+        return params
+    floating = [a.dtype for a in arrays if np.issubdtype(a.dtype, np.floating)]
+    return {**params, "input_dtype": floating[0].name if floating else "float64"}
+
+
+def _takes_input_dtype(concept_id: str) -> bool:
+    import inspect
+
+    function = getattr(reference, concept_id, None)
+    return callable(function) and "input_dtype" in inspect.signature(function).parameters
+
+
 def _key(
     concept_id: str, arrays: Sequence[np.ndarray], params: Mapping[str, Any], bits: int
 ) -> Hashable:
@@ -97,6 +117,7 @@ def exact_result(
 ) -> ExactResult:
     """The reference function of ``concept_id`` on ``arrays`` with keyword ``params``, evaluated
     at ``bits`` of working precision (the reference's own by default)."""
+    params = with_input_dtype(concept_id, arrays, params)
     key = _key(concept_id, arrays, params, bits)
     if key in _cache:
         _counts["hits"] += 1
@@ -237,6 +258,7 @@ def precision_disagreement(
     budget is absolute there); ``log(1 + e^-120)`` computed as ``log`` of the rounded sum is 0
     where moving the inputs moves the result by only 1e-98. Only where the first condition
     fails is the sensitivity computed (one evaluation per input element)."""
+    params = with_input_dtype(concept_id, arrays, params)
     single = exact_result(concept_id, arrays, params)
     double = exact_result(concept_id, arrays, params, bits=2 * reference.PRECISION_BITS)
     if single.shape != double.shape:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import math
+import struct
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Final, ParamSpec, TypeVar
@@ -177,6 +178,19 @@ def scaled_deviations(lane: Sequence[mpf]) -> list[mpf]:
     return [mpmath.fsub(exact_product(n, v), total, exact=True) for v in lane]
 
 
+STORED_FORMATS: Final = {"float64": "d", "float32": "f", "float16": "e"}
+"""The ``struct`` codes of the formats :func:`stored` rounds into (IEEE binary64, 32, 16)."""
+
+
+def stored(value: float, input_dtype: str) -> mpf:
+    """The Python float ``value`` as an array of ``input_dtype`` stores it (``struct`` packs it
+    to nearest, ties to even, with the format's subnormals): the number a framework works with
+    where it compares or clips an array against a Python scalar, which takes the array's dtype.
+    Keras's ``1 - 1e-7`` is ``1 - 2**-23`` in float32 (``1 - 1e-7`` in float64)."""
+    code = STORED_FORMATS[input_dtype]
+    return mpf(struct.unpack(code, struct.pack(code, value))[0])
+
+
 def xlogy(x: mpf, y: mpf) -> mpf:
     """``x * log(y)`` with ``0 * log(y) = 0`` for every ``y``, so that ``0 log 0 = 0``."""
     return mpf(0) if x == 0 else x * mpmath.log(y)
@@ -275,7 +289,7 @@ def rows(x: Tensor) -> list[list[mpf]]:
 # ---------------------------------------------------------------- gradients: shared pieces
 
 
-AT_ZERO: Final = ("zero", "one")
+AT_ZERO: Final = ("zero", "one", "minus_one")
 
 
 def checked_cotangent(concept: str, cotangent: Any, shape: tuple[int, ...]) -> Tensor:
@@ -293,9 +307,10 @@ def checked_cotangent(concept: str, cotangent: Any, shape: tuple[int, ...]) -> T
 
 
 def kinked_sign(v: mpf, at_zero: str) -> mpf:
-    """sign(v), with the value ``at_zero`` names at 0 (``"zero"``: 0, ``"one"``: 1)."""
+    """sign(v), with the value ``at_zero`` names at 0 (``"zero"``: 0, ``"one"``: 1,
+    ``"minus_one"``: -1)."""
     if v == 0:
-        return mpf(0) if at_zero == "zero" else mpf(1)
+        return {"zero": mpf(0), "one": mpf(1), "minus_one": mpf(-1)}[at_zero]
     return mpf(1) if v > 0 else mpf(-1)
 
 

@@ -25,8 +25,24 @@ from ._core import (
     log_base,
     reduce_axis,
     require,
+    stored,
     xlogy,
 )
+
+KL_CLIPS = ("none", "clip_1e-7")
+KL_GRADIENT_CLIPS = ("none", "clip_1e-7", "clip_1e-7_split_at_bounds")
+KERAS_EPSILON = 1e-7
+"""Keras' ``epsilon()``, a Python float; its KL divergence clips both arguments into
+``[epsilon, 1]``, the bound as the inputs' dtype stores it."""
+
+
+def _clipped(value: mpf, low: mpf | None) -> mpf:
+    return value if low is None else min(max(value, low), mpf(1))
+
+
+def _kl_clip(clip: str, input_dtype: str) -> mpf | None:
+    """The lower bound of the ``"clip_1e-7"`` variant in the inputs' dtype, or None."""
+    return stored(KERAS_EPSILON, input_dtype) if clip == "clip_1e-7" else None
 
 
 @exact
@@ -90,17 +106,38 @@ def _kl_term(pi: mpf, qi: mpf) -> mpf:
 
 
 @exact
-def kl_divergence(p: Any, q: Any, *, base: float | None = None, axis: int = -1) -> Tensor | mpf:
+def kl_divergence(
+    p: Any,
+    q: Any,
+    *,
+    base: float | None = None,
+    axis: int = -1,
+    clip: str = "none",
+    input_dtype: str = "float64",
+) -> Tensor | mpf:
     r"""Kullback-Leibler divergence :math:`D(P \| Q) = \sum_i p_i \log_b (p_i / q_i)`.
 
     Equals :math:`H(P, Q) - H(P)` and is :math:`\ge 0`, zero iff ``P = Q`` (Gibbs' inequality);
     :math:`+\infty` where some ``p_i > 0`` has ``q_i = 0``. ``kl_divergence([1, 0], [0.5, 0.5],
     base=2) == 1``.
+
+    Variant ``clip``: ``"none"`` is the formula; ``"clip_1e-7"`` (Keras
+    ``losses.kl_divergence``) first clips every :math:`p_i` and :math:`q_i` into
+    :math:`[10^{-7}, 1]` (the bound as ``input_dtype`` stores it; the oracle passes it), so a
+    zero :math:`p_i` adds :math:`10^{-7} \log(10^{-7} / q_i)` and a zero :math:`q_i` is finite.
     """
+    require("kl_divergence", "clip", clip, clip in KL_CLIPS, f"one of {KL_CLIPS}")
     p, q = _two_distributions("kl_divergence", p, q, base, axis)
-    return reduce_axis(
-        lambda p_lane, q_lane: fsum(map(_kl_term, p_lane, q_lane)) / log_base(base), axis, p, q
-    )
+    low = _kl_clip(clip, input_dtype)
+
+    def lane(p_lane: list[mpf], q_lane: list[mpf]) -> mpf:
+        terms = (
+            _kl_term(_clipped(a, low), _clipped(b, low))
+            for a, b in zip(p_lane, q_lane, strict=True)
+        )
+        return fsum(terms) / log_base(base)
+
+    return reduce_axis(lane, axis, p, q)
 
 
 # ---------------------------------------------------------------- gradients
@@ -144,8 +181,19 @@ def _broadcast_lanes(
 
 
 def _model_side(
-    concept: str, p: Any, q: Any, cotangent: Any, base: float | None, axis: int
+    concept: str,
+    p: Any,
+    q: Any,
+    cotangent: Any,
+    base: float | None,
+    axis: int,
+    low: mpf | None = None,
+    split: bool = False,
 ) -> Tensor:
+    """``-p_i / (q_i log b)`` times the lane's cotangent; with a clip's lower bound ``low``, that
+    of the clipped ``p`` and ``q``, and 0 where ``q_i`` lies below ``low`` (the clip is flat);
+    ``split``: half of it where ``q_i`` is at a bound (``low`` or 1), as JAX's ``clip`` (``min``
+    and ``max`` share a tie)."""
     p, q = as_tensor(p), as_tensor(q)
     for name, t in (("p", p), ("q", q)):
         check_tensor(concept, name, t, min_ndim=1)
@@ -158,7 +206,14 @@ def _model_side(
     lane_shape = p.shape[: axis % p.ndim] + p.shape[axis % p.ndim + 1 :]
     g = checked_cotangent(concept, cotangent, lane_shape)
     scale = log_base(base)
-    return _broadcast_lanes(q, g, axis, lambda qi, gi, pi: -gi * pi / (qi * scale), p)
+
+    def term(qi: mpf, gi: mpf, pi: mpf) -> mpf:
+        if low is not None and qi < low:
+            return mpf(0)
+        derivative = -gi * _clipped(pi, low) / (qi * scale)
+        return derivative / 2 if split and low is not None and qi in (low, 1) else derivative
+
+    return _broadcast_lanes(q, g, axis, term, p)
 
 
 @exact
@@ -172,8 +227,22 @@ def cross_entropy_grad(
 
 @exact
 def kl_divergence_grad(
-    p: Any, q: Any, cotangent: Any, *, base: float | None = None, axis: int = -1
+    p: Any,
+    q: Any,
+    cotangent: Any,
+    *,
+    base: float | None = None,
+    axis: int = -1,
+    clip: str = "none",
+    input_dtype: str = "float64",
 ) -> Tensor:
     r""":math:`\partial D(P \| Q) / \partial q_i = -p_i / (q_i \log b)`: the same as the cross
-    entropy's, since :math:`D = H(P, Q) - H(P)` and :math:`H(P)` does not depend on ``q``."""
-    return _model_side("kl_divergence_grad", p, q, cotangent, base, axis)
+    entropy's, since :math:`D = H(P, Q) - H(P)` and :math:`H(P)` does not depend on ``q``.
+    ``clip="clip_1e-7"``: the derivative of Keras's clipped form (:func:`kl_divergence`), which
+    passes at a bound (torch's ``clamp``); ``"clip_1e-7_split_at_bounds"``: half of it at a bound
+    (JAX's ``clip``, whose ``min`` and ``max`` share the derivative of a tie)."""
+    concept = "kl_divergence_grad"
+    require(concept, "clip", clip, clip in KL_GRADIENT_CLIPS, f"one of {KL_GRADIENT_CLIPS}")
+    low = _kl_clip("clip_1e-7" if clip != "none" else "none", input_dtype)
+    split = clip == "clip_1e-7_split_at_bounds"
+    return _model_side(concept, p, q, cotangent, base, axis, low, split)

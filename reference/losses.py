@@ -29,6 +29,7 @@ from ._core import (
     kinked_sign,
     require,
     rows,
+    stored,
 )
 from .activations import log_softmax_lane, logistic, softmax_weights, weighted_difference
 
@@ -38,8 +39,15 @@ REDUCTIONS: Final = ("none", "mean", "sum")
 BceGuard = Literal["log_clamp_-100", "prob_clip_1e-7", "none"]
 BCE_GUARDS: Final = ("log_clamp_-100", "prob_clip_1e-7", "none")
 LOG_CLAMP: Final = mpf(-100)
-PROBABILITY_CLIP: Final = mpf(1e-7)
-"""Keras' ``epsilon()``: the float64 nearest 1e-7 (spec/README.md, "Decimal constants")."""
+KERAS_EPSILON: Final = 1e-7
+"""Keras' ``epsilon()``, a Python float (spec/README.md, "Decimal constants")."""
+
+
+def probability_clip(input_dtype: str) -> tuple[mpf, mpf]:
+    """Keras's clip of a probability, ``clip(p, epsilon, 1 - epsilon)`` with the Python floats
+    ``1e-7`` and ``1 - 1e-7`` stored in the input's dtype: ``[1e-7, 1 - 2**-23]`` in float32,
+    asymmetric (a term is at most 16.118 at p = 0, 15.942 at p = 1)."""
+    return stored(KERAS_EPSILON, input_dtype), stored(1 - KERAS_EPSILON, input_dtype)
 
 
 def reduce(concept: str, terms: Tensor, reduction: Reduction) -> Tensor | mpf:
@@ -114,9 +122,9 @@ def _guarded(logarithm: mpf, guard: BceGuard) -> mpf:
     return max(logarithm, LOG_CLAMP) if guard == "log_clamp_-100" else logarithm
 
 
-def _bce_term(p: mpf, y: mpf, guard: BceGuard) -> mpf:
+def _bce_term(p: mpf, y: mpf, guard: BceGuard, clip: tuple[mpf, mpf]) -> mpf:
     if guard == "prob_clip_1e-7":
-        p = min(max(p, PROBABILITY_CLIP), 1 - PROBABILITY_CLIP)
+        p = min(max(p, clip[0]), clip[1])
     # log1p(-p), not log(1 - p): 1 - p rounded at the working precision loses a tiny p.
     log_p = _guarded(mpmath.log(p) if p > 0 else mpf("-inf"), guard)
     log_not_p = _guarded(mpmath.log1p(-p) if p < 1 else mpf("-inf"), guard)
@@ -132,13 +140,16 @@ def binary_cross_entropy(
     *,
     reduction: Reduction = "mean",
     guard: BceGuard = "log_clamp_-100",
+    input_dtype: str = "float64",
 ) -> Tensor | mpf:
     r"""Binary cross entropy: terms :math:`-(y \log p + (1 - y) \log(1 - p))`, then the reduction.
 
     The guard keeps the loss finite at ``p`` in {0, 1}:
 
     - ``"log_clamp_-100"`` (PyTorch): each log is clamped below at -100, so a term is at most 100.
-    - ``"prob_clip_1e-7"`` (Keras): ``p`` is clipped into ``[1e-7, 1 - 1e-7]`` first (at most ~16.12).
+    - ``"prob_clip_1e-7"`` (Keras): ``p`` is clipped into ``[1e-7, 1 - 1e-7]`` first, both bounds
+      as the inputs' dtype ``input_dtype`` stores them (:func:`probability_clip`; the oracle
+      passes it).
     - ``"none"``: the bare formula, :math:`+\infty` where the target puts weight on a log 0.
 
     A term with weight zero contributes 0 (``0 log 0 = 0``). ``binary_cross_entropy([0.5], [1])``
@@ -148,10 +159,12 @@ def binary_cross_entropy(
     check_in_unit_interval("binary_cross_entropy", "probability", probability)
     check_in_unit_interval("binary_cross_entropy", "target", target)
     check_choice("binary_cross_entropy", "guard", guard, BCE_GUARDS)
+    clip = probability_clip(input_dtype)
     terms = Tensor(
         probability.shape,
         tuple(
-            _bce_term(p, y, guard) for p, y in zip(probability.values, target.values, strict=True)
+            _bce_term(p, y, guard, clip)
+            for p, y in zip(probability.values, target.values, strict=True)
         ),
     )
     return reduce("binary_cross_entropy", terms, reduction)
@@ -409,14 +422,24 @@ def huber_loss_grad(
     )
 
 
-BCE_GRADIENT_GUARDS: Final = ("clamp_denominator_1e-12f", "none")
+BCE_GRADIENT_GUARDS: Final = (
+    "clamp_denominator_1e-12f",
+    "prob_clip_1e-7",
+    "prob_clip_1e-7_split_at_bounds",
+    "none",
+)
 
 
 BCE_DENOMINATOR_CLAMP: Final = mpf(float.fromhex("0x1.197998p-40"))
 """``1e-12`` rounded to float32, as PyTorch's ``constexpr float EPSILON = 1e-12``."""
 
 
-def _bce_derivative(p: mpf, y: mpf, guard: str) -> mpf:
+def _bce_derivative(p: mpf, y: mpf, guard: str, clip: tuple[mpf, mpf]) -> mpf:
+    if guard.startswith("prob_clip_1e-7"):
+        if not clip[0] <= p <= clip[1]:
+            return mpf(0)  # the clip is flat there (Keras)
+        at_bound = p in clip and guard == "prob_clip_1e-7_split_at_bounds"
+        return _bce_derivative(p, y, "none", clip) / (2 if at_bound else 1)
     if guard == "clamp_denominator_1e-12f":
         return (p - y) / max(p * (1 - p), BCE_DENOMINATOR_CLAMP)
     # the bare derivative -y/p + (1 - y)/(1 - p); a zero weight contributes 0 (0 log 0 = 0)
@@ -434,11 +457,16 @@ def binary_cross_entropy_grad(
     *,
     reduction: str = "mean",
     guard: str = "clamp_denominator_1e-12f",
+    input_dtype: str = "float64",
 ) -> Tensor:
     r""":math:`\partial / \partial p\,[-(y \log p + (1 - y)\log(1 - p))] = (p - y) / (p(1 - p))`,
     through the reduction. ``guard``: ``"clamp_denominator_1e-12f"`` (PyTorch) divides by
     :math:`\max(p(1 - p), \epsilon)` with :math:`\epsilon` = 1e-12 rounded to float32;
-    ``"none"`` is the bare derivative, :math:`\mp\infty` at ``p`` in {0, 1}."""
+    ``"prob_clip_1e-7"`` (Keras) is the derivative of the clipped forward: 0 outside
+    :func:`probability_clip`'s interval, the bare derivative inside and at its bounds (torch's
+    ``clamp``), or half of it at the bounds with ``"prob_clip_1e-7_split_at_bounds"`` (JAX's
+    ``clip``: ``min`` and ``max`` share the derivative of a tie); ``"none"`` is the bare
+    derivative, :math:`\mp\infty` at ``p`` in {0, 1}."""
     concept = "binary_cross_entropy_grad"
     check_choice(concept, "guard", guard, BCE_GRADIENT_GUARDS)
     probability, target = checked_pair(concept, "probability", probability, target)
@@ -451,7 +479,7 @@ def binary_cross_entropy_grad(
         target,
         cotangent,
         reduction,
-        lambda p, y: _bce_derivative(p, y, guard),
+        lambda p, y: _bce_derivative(p, y, guard, probability_clip(input_dtype)),
     )
 
 

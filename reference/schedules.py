@@ -28,7 +28,8 @@ from ._core import (
 PAST_HORIZON: Final = ("periodic", "clamped")
 WARMUP_HORIZONS: Final = ("includes_warmup", "after_warmup")
 PATIENCE_RULES: Final = ("more_than_patience", "reaches_patience")
-SMALL_DECREASES: Final = ("skipped", "applied")
+SMALL_DECREASES: Final = ("skipped", "applied", "applied_above_min_lr")
+COOLDOWN_RULES: Final = ("ignores_cooldown", "ignores_cooldown_minus_one")
 
 
 def _base(concept: str, base_lr: Any) -> mpf:
@@ -209,6 +210,7 @@ def reduce_lr_on_plateau(
     eps: float = 1e-8,
     patience_rule: str = "more_than_patience",
     small_decrease: str = "skipped",
+    cooldown_rule: str = "ignores_cooldown",
 ) -> Tensor:
     r"""The learning rate after each epoch's validation metric (result shape ``(n,)`` for ``n``
     metrics): multiply by ``factor`` (not below ``min_lr``) once the metric has not improved for
@@ -223,9 +225,18 @@ def reduce_lr_on_plateau(
     ``"reaches_patience"`` (optax ``contrib.reduce_on_plateau``) when it reaches ``patience``.
 
     Variant ``small_decrease``: ``"skipped"`` (PyTorch) makes no reduction that lowers the rate
-    by at most ``eps``; ``"applied"`` (optax, which has no ``eps``) makes every one.
+    by at most ``eps``; ``"applied"`` (optax, which has no ``eps``) makes every one;
+    ``"applied_above_min_lr"`` (Keras, which has no ``eps``) makes every one while the rate is
+    above ``min_lr``, and none once it is not (so a base rate below ``min_lr`` stays).
+
+    Variant ``cooldown_rule``: ``"ignores_cooldown"`` (PyTorch, optax) counts no bad epoch in
+    the ``cooldown`` epochs after a reduction; ``"ignores_cooldown_minus_one"`` (Keras
+    ``callbacks.ReduceLROnPlateau``, which counts the cooldown down *before* it looks at the
+    epoch) counts the last of them, so only ``cooldown - 1`` are ignored.
     """
     concept = "reduce_lr_on_plateau"
+    check_choice(concept, "cooldown_rule", cooldown_rule, COOLDOWN_RULES)
+    counts_down_first = cooldown_rule == "ignores_cooldown_minus_one"
     _check_plateau_settings(mode, threshold_mode, patience_rule, small_decrease, factor, patience)
     require(concept, "cooldown", cooldown, cooldown >= 0, "a non-negative integer")
     metrics = as_tensor(metrics)
@@ -239,16 +250,23 @@ def reduce_lr_on_plateau(
     for value in metrics.values:
         a, b = sign * value, best
         limit = b * (1 - sign * mpf(threshold)) if threshold_mode == "rel" else b - mpf(threshold)
+        if counts_down_first and cooldown_left > 0:
+            cooldown_left -= 1
+            bad = 0
         if a < limit:
             best, bad = a, 0
-        else:
+        elif not (counts_down_first and cooldown_left > 0):
             bad += 1
-        if cooldown_left > 0:
+        if not counts_down_first and cooldown_left > 0:
             cooldown_left -= 1
             bad = 0
         if bad > patience if patience_rule == "more_than_patience" else bad >= patience:
             new = max(lr * mpf(factor), mpf(min_lr))
-            if small_decrease == "applied" or lr - new > eps:
+            if (
+                small_decrease == "applied"
+                or (small_decrease == "applied_above_min_lr" and lr > mpf(min_lr))
+                or (small_decrease == "skipped" and lr - new > eps)
+            ):
                 lr = new
             cooldown_left, bad = cooldown, 0
         rates.append(lr)

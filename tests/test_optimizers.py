@@ -485,7 +485,8 @@ def test_clip_grad_norm_edge_inputs(backend, dtype, edge):
 )
 def test_clipping_bounds_the_norm_and_keeps_the_direction(backend, dtype, gradients, max_norm):
     g = gradients.astype(dtype)
-    assume(np.any(g != 0))
+    read = as_read_by(backend, g)  # a backend that flushes subnormals may read them as 0
+    assume(np.any(read != 0))
     out, allowed = run_with_allowance("clip_grad_norm", backend, g, max_norm=max_norm)
     text = input_text("clip_grad_norm", g, max_norm=max_norm)
     norm = float(np.linalg.norm(out.astype(np.float64)))
@@ -499,16 +500,16 @@ def test_clipping_bounds_the_norm_and_keeps_the_direction(backend, dtype, gradie
         expected=max_norm,
         inputs=text,
     )
-    top = int(np.argmax(np.abs(g)))
-    scale = out[top].astype(np.float64) / g[top]
+    top = int(np.argmax(np.abs(read)))
+    scale = out[top].astype(np.float64) / read[top]
     check_close(
         "clip_grad_norm",
         backend,
         dtype,
         "clip(g) == s g for one scale s in (0, 1]",
         out,
-        scale * g.astype(np.float64),
-        allowed + allowed[top] / abs(g[top]) * np.abs(g),
+        scale * read.astype(np.float64),
+        allowed + allowed[top] / abs(read[top]) * np.abs(read),
         inputs=text,
     )
     check_relation(
@@ -516,7 +517,7 @@ def test_clipping_bounds_the_norm_and_keeps_the_direction(backend, dtype, gradie
         backend,
         dtype,
         "0 < s <= 1",
-        0 < scale <= 1 + allowed[top] / abs(g[top]),
+        0 < scale <= 1 + allowed[top] / abs(read[top]),
         actual=scale,
         expected="(0, 1]",
         inputs=text,
@@ -563,8 +564,9 @@ def test_frozen_parameters_do_not_move_at_all(backend, dtype, problem, settings)
         "frozen_parameters",
         backend,
         dtype,
-        "frozen parameters keep their initial values exactly, at every step",
-        out[:, mask] == as_read_by(backend, params)[mask],
+        "frozen parameters keep their initial values exactly, at every step (a backend that "
+        "flushes subnormals may read a subnormal one as zero; Keras on JAX does not)",
+        (out[:, mask] == params[mask]) | (out[:, mask] == as_read_by(backend, params)[mask]),
         actual=out[:, mask],
         expected=as_read_by(backend, params)[mask],
         inputs=input_text("frozen_parameters", params, gradients, frozen=frozen, **settings),

@@ -117,8 +117,10 @@ def _adam_model(
         update = np.abs(m) * sensitivity
         # v, the square root and the division: (t + 8) u of the update; the bias corrections
         # 1 - beta^t, from a rounded beta^t, carry the condition beta^t / (1 - beta^t) of the
-        # subtraction (500 for beta2 = 0.999 at t = 1: every Adam computes them so).
-        corrections = b1**t / c1 + b2**t / (2 * c2)
+        # subtraction (500 for beta2 = 0.999 at t = 1: every Adam computes them so). A kernel
+        # that takes beta in the dtype (Keras's ops.power of a float32 beta, optax's
+        # decay ** count) raises its rounding to the t: beta^t is then t u off, t + 1 in all.
+        corrections = (t + 1) * (b1**t / c1 + b2**t / (2 * c2))
         local = (
             # rounding: g (one addition), m (two products and a sum), theta and the update
             # (the decoupled decay rounds the parameters twice more: its factor and its product)

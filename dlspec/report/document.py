@@ -13,7 +13,7 @@ import platform
 import subprocess
 import sys
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -293,3 +293,63 @@ def _porting(results: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
             }
         )
     return sorted(rows, key=lambda row: (row["concept"], row["mapping"], row["dtype"]))
+
+
+def merge(first: Mapping[str, Any], second: Mapping[str, Any]) -> dict[str, Any]:
+    """One report from two runs of the same suite, seed and profile in separate processes (a
+    plug-in whose framework fixes its backend per process: Keras's ``KERAS_BACKEND``). Each
+    backend's rows come from the run in which it was available (the first where it was in
+    both, or in neither); the first run's environment, porting rows and speed stay, the
+    second's porting rows of its own backends join them, and the wall times add."""
+    for key in ("seed", "profile", "schema_version"):
+        if first.get(key) != second.get(key):
+            raise ValueError(
+                f"report merge: the runs differ in {key} ({first.get(key)!r}, {second.get(key)!r})"
+            )
+    available = {b["name"]: b["available"] for b in first["backends"]}
+    taken_from_second = {
+        b["name"]
+        for b in second["backends"]
+        if b["available"] and not available.get(b["name"], False)
+    }
+
+    def own(rows: Iterable[Mapping[str, Any]], from_second: bool) -> list[Mapping[str, Any]]:
+        return [r for r in rows if (r["backend"] in taken_from_second) == from_second]
+
+    def porting_own(rows: Iterable[Mapping[str, Any]], from_second: bool) -> list[Any]:
+        return [r for r in rows if bool(set(r["frameworks"]) & taken_from_second) == from_second]
+
+    backends = [
+        next(b for b in second["backends"] if b["name"] == a["name"])
+        if a["name"] in taken_from_second
+        else a
+        for a in first["backends"]
+    ]
+    backends += [b for b in second["backends"] if b["name"] not in available]
+    seconds = first["suite_seconds"], second["suite_seconds"]
+    merged = dict(first)
+    merged.update(
+        backends=backends,
+        matrix=sorted(
+            own(first["matrix"], False) + own(second["matrix"], True),
+            key=lambda c: (c["concept"], c["backend"]),
+        ),
+        accuracy=sorted(
+            own(first["accuracy"], False) + own(second["accuracy"], True),
+            key=lambda r: (r["concept"], r["backend"], r["dtype"], r["kind"]),
+        ),
+        porting=sorted(
+            porting_own(first.get("porting", []), False)
+            + porting_own(second.get("porting", []), True),
+            key=lambda row: (row["concept"], row["mapping"], row["dtype"]),
+        ),
+        suite_seconds={
+            "wall": round(seconds[0]["wall"] + seconds[1]["wall"], 3),
+            "by_backend_and_group": sorted(
+                own(seconds[0]["by_backend_and_group"], False)
+                + own(seconds[1]["by_backend_and_group"], True),
+                key=lambda r: (r["backend"], r["group"]),
+            ),
+        },
+    )
+    return merged

@@ -193,6 +193,49 @@ def test_compare_lists_new_failures_fixes_and_accuracy_moves(tmp_path):
     ]
 
 
+def test_two_runs_merge_each_backend_from_the_run_it_was_available_in(tmp_path):
+    """``dlspec report --merge``: a backend that needs a process of its own (keras-torch beside
+    keras-jax) contributes its rows from the run where it was available; the rest stays."""
+    from dlspec import cli, report
+    from dlspec.report.document import merge
+
+    def run(available_k, status, wall):
+        backends = [
+            {"name": "a", "available": not available_k},
+            {"name": "k", "available": available_k},
+        ]
+        return {
+            "schema": report.SCHEMA,
+            "schema_version": report.SCHEMA_VERSION,
+            "seed": 1,
+            "profile": "ci",
+            "backends": backends,
+            "matrix": [
+                {"concept": "relu", "backend": b["name"], "status": status} for b in backends
+            ],
+            "accuracy": [],
+            "porting": [],
+            "suite_seconds": {
+                "wall": wall,
+                "by_backend_and_group": [{"backend": "k", "group": "g", "seconds": wall}],
+            },
+        }
+
+    first, second = run(False, "conforms", 2.0), run(True, "fails", 3.0)
+    merged = merge(first, second)
+    assert [c["status"] for c in merged["matrix"]] == ["conforms", "fails"]
+    assert [b["available"] for b in merged["backends"]] == [True, True]
+    assert merged["suite_seconds"]["wall"] == 5.0
+    assert merged["suite_seconds"]["by_backend_and_group"][0]["seconds"] == 3.0
+    with pytest.raises(ValueError, match="seed"):
+        merge(first, {**second, "seed": 2})
+    for name, doc in (("first", first), ("second", second)):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "report.json").write_text(json.dumps(doc))
+    with pytest.raises(SystemExit):  # --merge needs --out
+        cli.main(["report", "--merge", str(tmp_path / "first"), str(tmp_path / "second")])
+
+
 def test_trajectories_are_recorded_step_by_step():
     from dlspec import recording
 

@@ -1,0 +1,141 @@
+"""Mutants of the Keras adapters: the adapter of this process's Keras backend with one entry
+replaced by a realistic misuse of Keras's API, the porting mistakes a user makes (a PyTorch
+setting passed where Keras means another thing, a Keras default left in). Loaded by
+``--adapter path/to/keras_mutants.py:<Name>``; ``test_mutants.py`` runs the suite's tests on
+each and holds that they are caught."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from dlspec_keras.adapter import KerasJaxAdapter, KerasTorchAdapter, process_backend
+from dlspec_keras.ops import optimizers
+
+Build = Callable[[Any], Callable[..., Any]]
+"""From the ``keras`` module, the mutated entry."""
+
+MUTANTS: list[type] = []
+
+
+def mutant(name: str, concept: str, doc: str) -> Callable[[Build], Build]:
+    """Register the adapter of this process's backend with ``concept``'s entry built by the
+    decorated function."""
+
+    def register(build: Build) -> Build:
+        base = KerasTorchAdapter if process_backend() == "torch" else KerasJaxAdapter
+
+        def implementations(self: Any) -> Mapping[str, Callable[..., Any]]:
+            return {**base.implementations(self), concept: build(self.keras)}
+
+        attributes = {
+            "name": f"mutant-{name}",
+            "caught_by": concept,
+            "implementations": implementations,
+            "__doc__": doc,
+        }
+        cls = type(name, (base,), attributes)
+        globals()[name] = cls
+        MUTANTS.append(cls)
+        return build
+
+    return register
+
+
+@mutant("KerasAdamDefaultEpsilon", "adam", "eps not passed: Keras's default epsilon 1e-7 is used.")
+def _adam_default_epsilon(keras: Any) -> Callable[..., Any]:
+    def adam(
+        params: Any,
+        gradients: Any,
+        *,
+        lr: float = 1e-3,
+        beta1: float = 0.9,
+        beta2: float = 0.999,
+        **_: Any,
+    ) -> Any:
+        optimizer = keras.optimizers.Adam(lr, beta_1=beta1, beta_2=beta2)
+        return optimizers.drive(keras, optimizer, params, gradients)
+
+    return adam
+
+
+@mutant(
+    "KerasCosineDecayAbsoluteAlpha",
+    "cosine_annealing_lr",
+    "CosineDecay's alpha given eta_min, a rate, where Keras takes the fraction eta_min / base_lr.",
+)
+def _cosine_absolute_alpha(keras: Any) -> Callable[..., Any]:
+    import numpy as np
+
+    def cosine(base_lr: Any, *, t_max: int, eta_min: float = 0.0, steps: int) -> Any:
+        schedule = keras.optimizers.schedules.CosineDecay(float(base_lr), t_max, alpha=eta_min)
+        rates = [keras.ops.convert_to_numpy(schedule(s)) for s in range(steps + 1)]
+        return np.array(rates, dtype=keras.backend.standardize_dtype(base_lr.dtype))
+
+    return cosine
+
+
+@mutant(
+    "KerasPlateauPatienceAsPytorch",
+    "reduce_lr_on_plateau",
+    "patience + 1 passed to ReduceLROnPlateau, to make Keras wait as PyTorch's 'more than'.",
+)
+def _plateau_patience_as_pytorch(keras: Any) -> Callable[..., Any]:
+    from dlspec_keras.ops import schedules
+
+    honest = schedules.table(keras)["reduce_lr_on_plateau"]
+
+    def plateau(base_lr: Any, metrics: Any, *, patience: int = 10, **settings: Any) -> Any:
+        return honest(base_lr, metrics, patience=patience + 1, **settings)
+
+    return plateau
+
+
+@mutant(
+    "KerasEarlyStoppingMinDeltaDropped",
+    "early_stopping",
+    "min_delta not passed to EarlyStopping: any decrease counts as an improvement.",
+)
+def _early_stopping_without_min_delta(keras: Any) -> Callable[..., Any]:
+    from dlspec_keras.ops import training
+
+    honest = training.table(keras)["early_stopping"]
+
+    def early_stopping(
+        metrics: Any, *, patience: int, min_delta: float = 0.0, mode: str = "min"
+    ) -> Any:
+        return honest(metrics, patience=patience, mode=mode)
+
+    return early_stopping
+
+
+@mutant(
+    "KerasBatchNormPytorchMomentum",
+    "batch_norm",
+    "BatchNormalization given 1 - momentum, PyTorch's sense, while declaring Keras's.",
+)
+def _batch_norm_pytorch_momentum(keras: Any) -> Callable[..., Any]:
+    from dlspec_keras.ops import normalization
+
+    honest = normalization.table(keras)["batch_norm"]
+
+    def batch_norm(*arrays: Any, momentum: float = 0.1, **settings: Any) -> Any:
+        return honest(*arrays, momentum=1 - momentum, **settings)
+
+    return batch_norm
+
+
+@mutant(
+    "KerasLayerNormDefaultEpsilon",
+    "layer_norm",
+    "eps not passed to LayerNormalization: Keras's default epsilon 1e-3 is used.",
+)
+def _layer_norm_default_epsilon(keras: Any) -> Callable[..., Any]:
+    from dlspec_keras.ops import normalization
+
+    honest = normalization.table(keras)["layer_norm"]
+
+    def layer_norm(x: Any, weight: Any, bias: Any, *, eps: float = 1e-5) -> Any:
+        return honest(x, weight, bias, eps=1e-3)
+
+    return layer_norm

@@ -34,7 +34,7 @@ $(STAMP): pyproject.toml constraints.txt $(PLUGIN)/pyproject.toml
 	touch $(STAMP)
 
 # Keras reads KERAS_BACKEND once per process: the main run has keras-jax, and keras-torch runs in
-# a process of its own (the spec's tests and the plug-in's own: its float64 pin and its mutants),
+# a process of its own (the spec's tests and the plug-in's own: its mutants),
 # whose report is merged into the main one. Both runs always complete; the target fails if
 # either did.
 KERAS_TORCH_RUN = KERAS_BACKEND=torch $(BIN)/python -m pytest tests $(PLUGIN)/tests \

@@ -231,6 +231,9 @@ class Adapter:
     name: ClassVar[str]
     device: str = "cpu"
     dtypes: ClassVar[tuple[str, ...]] = ("float32", "float64")
+    ci_dtypes: ClassVar[tuple[str, ...] | None] = None
+    """The dtypes the ``ci`` profile runs where it runs fewer than ``dtypes`` (None: all of
+    them), to keep ``make test`` within its time; every other profile runs ``dtypes``."""
     conventions: ClassVar[Mapping[str, str]] = {}
     framework: ClassVar[str | None] = None
     composed: ClassVar[frozenset[str] | Literal["all"]] = frozenset()

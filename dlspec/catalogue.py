@@ -117,6 +117,14 @@ class Divergence:
     snippet: str | None = None
     """Python in the framework's own API that shows it: run with the example's arguments and
     parameters bound as names (lists and scalars) and ``dtype`` (its name), it assigns ``out``."""
+    computes_in: str | None = None
+    """The narrower dtype the backend computes the entry's dtypes in (``"float32"``): its
+    signature defaults to :data:`IN_FLOAT32`, and a float64 check that needs the backend's
+    float64 accuracy (finite differences of its forward function) does not apply."""
+    returns: str | None = None
+    """The dtype the backend returns for the entry's dtypes, where it is not theirs: such a
+    result is read in the dtype asked for (``dlspec.checks.run_backend``), and its values are
+    held to the spec as any other."""
 
     @property
     def id(self) -> str:
@@ -200,8 +208,22 @@ class Catalogue:
         return [c for c in self.concepts.values() if c.of is not None]
 
 
+IN_FLOAT32 = {"where": "True", "gives": "err <= allowed_float32 + abs(ref_float32 - ref)"}
+"""The signature of a result computed in float32 (``computes_in = "float32"``) where ``where``
+and ``gives`` are not given: everywhere, no less accurate than a conforming float32 backend on
+the inputs rounded to float32 (:data:`dlspec.divergences.NAMES`)."""
+
+
 def _signature(entry: Mapping[str, Any]) -> Signature:
     where = f"divergence of {entry['concept']} on {entry['backends']}"
+    computes_in = entry.get("computes_in")
+    if computes_in is not None and computes_in != "float32":
+        raise ValueError(
+            f"catalogue: {where}: computes_in must be 'float32' (the dtype its names describe), "
+            f"not {computes_in!r}"
+        )
+    if computes_in is not None:
+        entry = {**IN_FLOAT32, **entry}
     for key in ("where", "gives"):
         if key not in entry:
             raise ValueError(f"catalogue: {where} has no {key!r} (spec/README.md#divergences)")
@@ -214,6 +236,21 @@ def _signature(entry: Mapping[str, Any]) -> Signature:
         )
     except ValueError as error:
         raise ValueError(f"catalogue: {where}: {error}") from None
+
+
+def _snippet(entry: Mapping[str, Any], preludes: Mapping[str, str]) -> str | None:
+    """The entry's snippet after the ``[snippet_preludes]`` it names (``snippet_preludes``, in
+    order): the set-up that several snippets share, printed with each."""
+    if "snippet" not in entry:
+        return None
+    names = entry.get("snippet_preludes", [])
+    unknown = [n for n in names if n not in preludes]
+    if unknown:
+        raise ValueError(
+            f"catalogue: the divergence of {entry['concept']} on {entry['backends']} names "
+            f"snippet_preludes {unknown}; known: {sorted(preludes)}"
+        )
+    return "\n\n".join([*(preludes[n].strip("\n") for n in names), entry["snippet"].strip("\n")])
 
 
 def _examples(entry: Mapping[str, Any], concept: Concept) -> dict[str, dict[str, Any]]:
@@ -323,7 +360,9 @@ def parse(document: Mapping[str, Any]) -> Catalogue:
                 summary=entry["summary"],
                 spec=entry["spec"],
                 versions=entry["versions"],
-                snippet=entry.get("snippet"),
+                snippet=_snippet(entry, document.get("snippet_preludes", {})),
+                computes_in=entry.get("computes_in"),
+                returns=entry.get("returns"),
             )
         )
     if shared:
@@ -422,7 +461,7 @@ whose ``*.toml`` files hold ``[[divergences]]`` of its own backends, ``[[shared_
 (its backends added to a written-up divergence) and ``[[mappings]]``. A plug-in adds no concept
 and no variant: those are the spec's."""
 
-PLUGIN_KEYS = frozenset({"divergences", "shared_divergences", "mappings"})
+PLUGIN_KEYS = frozenset({"divergences", "shared_divergences", "mappings", "snippet_preludes"})
 
 
 def plugin_files() -> dict[str, dict[str, Any]]:

@@ -19,6 +19,7 @@ from hypothesis import currently_in_test_context, reject, target
 
 from dlspec import catalogue, oracle, recording
 from dlspec.budgets import allowance
+from dlspec.divergences import Names
 from dlspec.numerics import (
     FORMATS,
     Errors,
@@ -200,12 +201,31 @@ def run_backend(
             f"  input: {describe_inputs(concept, arrays, params)}"
         )
     out = np.asarray(out)
+    if out.dtype != dtype and _returns_declared(concept, backend, dtype, out.dtype):
+        return out.astype(dtype)
     if out.dtype != dtype:
         raise ConformanceFailure(
             f"{head} returned {out.dtype} for {dtype} input: a backend must return the dtype it "
             f"was given\n  input: {describe_inputs(concept, arrays, params)}"
         )
     return out
+
+
+def _returns_declared(
+    concept: catalogue.Concept, backend: Backend, dtype: np.dtype[Any], returned: np.dtype[Any]
+) -> bool:
+    """Whether a written-up divergence of this cell says the backend returns ``returned`` for
+    ``dtype`` (its ``returns``); recorded as seen. The result is then read in ``dtype``, and its
+    values are held to the spec as any other, the divergence explaining what it explains."""
+    for divergence in catalogue.load().divergences_of(
+        getattr(backend, "name", ""), concept.id, dtype.name
+    ):
+        if divergence.returns == returned.name:
+            recording.current().divergence_seen(
+                divergence, lambda: f"returned {returned} for {dtype} input"
+            )
+            return True
+    return False
 
 
 def _ratio(absolute: np.ndarray, allowed: np.ndarray) -> np.ndarray:
@@ -254,7 +274,7 @@ def compare(
     flushed = subnormals(backend) == "flushed"
     allowed = allowance(concept, fmt, inputs, reference_params, exact.hi, flushed=flushed)
     ratio = _ratio(errors.absolute, allowed)
-    names = {
+    values = {
         **{k: v for k, v in concept.parameters.items() if isinstance(v, int | float)},
         **reference_params,
         **{k: np.asarray(v, np.float64) for k, v in inputs.items()},
@@ -269,6 +289,16 @@ def compare(
         "tiny": fmt.smallest_normal,
         "biggest": float(np.finfo(fmt.numpy_dtype).max),
     }
+    in_float32 = functools.cache(
+        functools.partial(_in_float32, concept, inputs, reference_params, flushed)
+    )
+    names = Names(
+        values,
+        lazy={
+            "ref_float32": lambda: in_float32()[0],
+            "allowed_float32": lambda: in_float32()[1],
+        },
+    )
     return Comparison(
         concept,
         backend,
@@ -281,6 +311,32 @@ def compare(
         names,
         InputText(concept, arrays, params),
     )
+
+
+def _in_float32(
+    concept: catalogue.Concept,
+    inputs: Mapping[str, np.ndarray],
+    params: Mapping[str, Any],
+    flushed: bool,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The reference and the float32 allowance at the inputs and floating-point parameters
+    rounded to float32 (:data:`dlspec.divergences.NAMES`); NaN where the reference cannot be
+    evaluated there (an input beyond float32's range), which explains nothing."""
+    with np.errstate(over="ignore"):
+        rounded = {
+            name: a.astype(np.float32) if np.issubdtype(a.dtype, np.floating) else a
+            for name, a in inputs.items()
+        }
+        params32 = {
+            k: float(np.float32(v)) if isinstance(v, float) else v for k, v in params.items()
+        }
+    try:
+        exact = oracle.exact_result(concept.id, list(rounded.values()), params32)
+    except (ValueError, ArithmeticError):
+        return np.array(np.nan), np.array(np.nan)
+    fmt = float_format(np.dtype(np.float32))
+    allowed = allowance(concept, fmt, rounded, params32, exact.hi, flushed=flushed)
+    return exact.hi, allowed
 
 
 def evaluate(
@@ -566,13 +622,32 @@ def allowance_for(
     result: np.ndarray,
     **params: Any,
 ) -> np.ndarray:
-    """The oracle's allowance for ``result`` (a backend value standing in for the reference)."""
+    """The oracle's allowance for ``result`` (a backend value standing in for the reference).
+
+    Where a written-up divergence of the cell declares that the backend computes in float32
+    (``computes_in``), the allowance is the one its signature grants, ``allowed_float32 +
+    abs(ref_float32 - ref)``, where that is wider: a property reads the backend's values under
+    its declared conventions. The divergence is then recorded as seen."""
     concept = catalogue.load().concept(concept_id)
     fmt = float_format(oracle.expected_dtype(concept, arrays))
-    variants = declared_conventions(concept, backend)
+    reference_params = {**params, **declared_conventions(concept, backend)}
     inputs = dict(zip(concept.arguments, reference_inputs(backend, arrays), strict=False))
     flushed = subnormals(backend) == "flushed"
-    return allowance(concept, fmt, inputs, {**params, **variants}, result, flushed=flushed)
+    allowed = allowance(concept, fmt, inputs, reference_params, result, flushed=flushed)
+    for divergence in catalogue.load().divergences_of(
+        getattr(backend, "name", ""), concept_id, _dtype_name(concept, arrays)
+    ):
+        if divergence.computes_in is None:
+            continue
+        exact = oracle.exact_result(concept_id, list(inputs.values()), reference_params)
+        ref32, allowed32 = _in_float32(concept, inputs, reference_params, flushed)
+        in_float32 = np.fmax(allowed, allowed32 + np.abs(ref32 - exact.hi))
+        if np.any(in_float32 > allowed):
+            recording.current().divergence_seen(
+                divergence, lambda: "a property reads the result as computed in float32"
+            )
+        allowed = in_float32
+    return allowed
 
 
 def run_with_allowance(

@@ -21,7 +21,7 @@ whether the divergence is still there.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -66,8 +66,39 @@ NAMES = {
     "u": "the unit roundoff of the dtype (2^-24 for float32)",
     "tiny": "the dtype's smallest normal number",
     "biggest": "the dtype's largest finite number",
+    "ref_float32": "the reference result at the inputs and parameters rounded to float32",
+    "allowed_float32": "the spec's float32 allowance per element there, absolute",
 }
-"""The names of a comparison, besides the concept's arguments and parameters."""
+"""The names of a comparison, besides the concept's arguments and parameters. The last two
+describe a result computed in float32 from a wider dtype's inputs: such a result is as accurate
+as a conforming float32 backend is on the rounded inputs, and by the triangle inequality its
+error is at most ``allowed_float32 + abs(ref_float32 - ref)`` (evaluated only when read)."""
+
+
+class Names(dict[str, Any]):
+    """A comparison's names (:data:`NAMES`); those in ``lazy`` are computed when an expression
+    first reads them, once."""
+
+    def __init__(self, values: Mapping[str, Any], lazy: Mapping[str, Callable[[], Any]]) -> None:
+        super().__init__(values)
+        self.lazy = dict(lazy)
+
+    def __missing__(self, key: str) -> Any:
+        if key not in self.lazy:
+            raise KeyError(key)
+        self[key] = value = self.lazy.pop(key)()
+        return value
+
+
+class _Scope(dict[str, Any]):
+    """A signature's ``defines`` over the comparison's names, read through to them."""
+
+    def __init__(self, names: Mapping[str, Any]) -> None:
+        super().__init__()
+        self.names = names
+
+    def __missing__(self, key: str) -> Any:
+        return self.names[key]
 
 
 class SignatureError(ValueError):
@@ -111,20 +142,16 @@ class Signature:
         return self.explained(names, shape) & shows
 
     def _scope(self, names: Mapping[str, Any]) -> dict[str, Any]:
-        scope = dict(names)
+        scope = _Scope(names)
         for name, text in self.defines:
             scope[name] = _evaluate(name, text, scope, as_bool=False)
         return scope
 
 
-def _evaluate(
-    field: str, text: str, names: Mapping[str, Any], *, as_bool: bool = True
-) -> np.ndarray:
+def _evaluate(field: str, text: str, names: dict[str, Any], *, as_bool: bool = True) -> np.ndarray:
     try:
         with np.errstate(all="ignore"):
-            value = eval(
-                text, {"__builtins__": {}, **FUNCTIONS}, dict(names)
-            )  # the catalogue's text
+            value = eval(text, {"__builtins__": {}, **FUNCTIONS}, names)  # the catalogue's text
     except Exception as error:
         raise SignatureError(
             f"divergence {field} = {text!r} does not evaluate: {type(error).__name__}: "

@@ -346,6 +346,13 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     dtypes = getattr(backend, "dtypes", ("float32", "float64"))
     if dtype is not None and dtype.startswith("float") and dtype not in dtypes:
         _skip(item, "unsupported", f"backend {backend.name!r} has no {dtype}")
+    at_ci = getattr(backend, "ci_dtypes", None)
+    profile = settings.get_current_profile_name()
+    if at_ci is not None and dtype in dtypes and dtype not in at_ci and profile == "ci":
+        pytest.skip(
+            f"backend {backend.name!r} runs {dtype} at the thorough profile (make report), "
+            f"not at ci: its ci_dtypes are {', '.join(at_ci)}"
+        )
 
 
 def _supports(backend: Backend, concept_id: str) -> bool:

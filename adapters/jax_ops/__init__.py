@@ -63,7 +63,9 @@ def vjp(jax: Any) -> Callable[[Callable[..., Any], int], Callable[..., Any]]:
             def of_wrt(value: Array) -> Array:
                 return function(*inputs[:wrt], value, *inputs[wrt + 1 :], **params)
 
-            _, pullback = jax.vjp(of_wrt, inputs[wrt])
+            out, pullback = jax.vjp(of_wrt, inputs[wrt])
+            if out.dtype != cotangent.dtype:  # JAX takes the cotangent in the result's dtype
+                cotangent = cotangent.astype(out.dtype)
             (grad,) = pullback(cotangent)
             return grad
 

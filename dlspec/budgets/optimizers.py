@@ -115,6 +115,7 @@ def _adam_model(
         with np.errstate(divide="ignore", invalid="ignore"):
             sensitivity = np.where(denominator > 0, lr / c1 / denominator, 0.0)
         update = np.abs(m) * sensitivity
+        hat = np.sqrt(c2) if params.get("eps_placement") == "eps_hat" else 1.0
         # v, the square root and the division: (t + 8) u of the update; the bias corrections
         # 1 - beta^t, from a rounded beta^t, carry the condition beta^t / (1 - beta^t) of the
         # subtraction (500 for beta2 = 0.999 at t = 1: every Adam computes them so). A kernel
@@ -131,8 +132,15 @@ def _adam_model(
             ),
             # underflow: one each for g and m, four for the update and the new parameters, and
             # the rate times the moment before the division by the denominator (the order of
-            # PyTorch's addcdiv) underflowing: divided by the denominator
-            (np.ones_like(g), 2 * np.ones_like(m), 4 + 2 * sensitivity * c1 / max(lr, 1e-300)),
+            # PyTorch's addcdiv) underflowing: divided by the denominator. In the eps-hat form
+            # the moment is scaled by lr sqrt(1 - beta2^t) / (1 - beta1^t) and divided by
+            # sqrt(v) + eps, without the bias correction's sqrt(1 - beta2^t) (Keras's order): its
+            # underflow is amplified by that much more.
+            (
+                np.ones_like(g),
+                2 * np.ones_like(m),
+                4 + 2 * sensitivity * c1 / max(lr, 1e-300) / hat,
+            ),
         )
         for kind, (local_g, local_m, local_theta) in enumerate(local):
             error_g = (decay * error_theta[kind] if coupled else 0.0) + local_g

@@ -10,14 +10,15 @@ process therefore has one of the two: the adapter whose backend the process has 
 the other is *unavailable*, with the command that runs it. ``make test`` and ``make report`` run
 ``keras-torch`` in a second process and merge the two reports (``dlspec report --merge``).
 
-dtypes: float32. Keras 3.15.1 computes float64 inputs in float32 in ``ops.mean`` (and so the
-losses, metrics and normalization layers), in the schedules, and on JAX returns float32 from
-``ops.tanh`` for float64, even with ``keras.config.set_floatx("float64")`` and JAX's x64 on
-(keras-team/keras#23223, fixed after 3.15.1 by PR #23225): float64 is not offered until a Keras
-release computes it, and ``tests/test_float64.py`` of this package pins the behaviour, so that
-it says when a later Keras no longer shows it. Each call still sets ``keras.config.set_floatx``
-to its inputs' dtype, as a Keras user does (layers, losses, metrics and optimizer variables take
-their dtype from it), and on JAX ``jax_enable_x64`` is on.
+dtypes: float32 and float64. Each call sets ``keras.config.set_floatx`` to its inputs' dtype, as
+a Keras user does (layers, losses, metrics and optimizer variables take their dtype from it), and
+on JAX ``jax_enable_x64`` is on. Keras 3.15.1 still computes much of float64 in float32: its
+``result_type("float64", "float32")`` is float32, so ``ops.mean`` (the losses' reductions, the
+metrics, ``ops.moments`` and the normalization layers) rounds float64 to float32 and averages
+there, CosineDecay computes in float32, and on JAX ``ops.tanh`` returns float32 for float64
+(keras-team/keras#23223, fixed after 3.15.1 by PR #23225). Each affected concept is a written-up
+divergence (``computes_in = "float32"`` in this package's catalogue), so the report's
+"Divergences that no longer show" says when a later Keras computes float64.
 """
 
 from __future__ import annotations
@@ -186,7 +187,10 @@ class KerasAdapter(Adapter):
 
     keras_backend: ClassVar[str]
     framework: ClassVar[str] = "keras"
-    dtypes: ClassVar[tuple[str, ...]] = ("float32",)  # float64: keras#23223 (module docstring)
+    dtypes: ClassVar[tuple[str, ...]] = ("float32", "float64")  # float64: keras#23223 (docstring)
+    # make test's time: at ci float64 is checked by its divergences' pinned examples and
+    # snippets (tests/test_divergences.py, which take no dtype argument); make report runs it all
+    ci_dtypes: ClassVar[tuple[str, ...] | None] = ("float32",)
     composed: ClassVar[frozenset[str]] = frozenset(
         {
             "entropy",  # keras.ops: -sum(p log p), 0 log 0 = 0

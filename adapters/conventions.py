@@ -36,6 +36,8 @@ PYTORCH: Final[Mapping[str, str]] = {
     "multi_target_loss_grad.at_zero": "zero",
     "l1_penalty_grad.at_zero": "zero",
     "binary_cross_entropy_grad.guard": "clamp_denominator_1e-12f",
+    "resize.default_antialias": "off",
+    "resize.cubic_kernel": "opencv",
 }
 """PyTorch's (and torchmetrics' for accuracy; ``warmup_cosine`` has no PyTorch scheduler, so the
 composed one follows optax's horizon)."""
@@ -69,6 +71,8 @@ JAX: Final[Mapping[str, str]] = {
     "multi_target_loss_grad.at_zero": "one",
     "l1_penalty_grad.at_zero": "one",
     "binary_cross_entropy_grad.guard": "none",
+    "resize.default_antialias": "on",
+    "resize.cubic_kernel": "keys",
 }
 """JAX's and optax's (``jax.nn.softplus`` is ``logaddexp(x, 0)``, ``jax.nn.gelu`` defaults to the
 tanh form, optax's ``trace`` starts from zero, ``scale_by_amsgrad`` takes the maximum of the

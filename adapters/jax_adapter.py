@@ -87,6 +87,7 @@ DEFAULTS = (
     FrameworkDefault("gelu.approximate", "jax.nn.gelu", "approximate"),
     FrameworkDefault("elu.alpha", "jax.nn.elu", "alpha"),
     FrameworkDefault("huber_loss.delta", "optax.huber_loss", "delta"),
+    FrameworkDefault("resize.antialias", "jax.image.resize", "antialias"),
     FrameworkDefault("layer_norm.eps", "jax.nn.standardize", "epsilon"),
     FrameworkDefault("layer_norm.algorithm", "jax.nn.standardize", "algorithm"),
     FrameworkDefault("sgd.lr", "optax.sgd", "learning_rate"),

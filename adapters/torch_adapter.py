@@ -35,6 +35,12 @@ DEFAULTS = (
         "torch.nn.CrossEntropyLoss", ("softmax_cross_entropy.label_smoothing", "label_smoothing")
     ),
     *_defaults("torch.nn.HuberLoss", ("huber_loss.delta", "delta")),
+    *_defaults(
+        "torch.nn.functional.interpolate",
+        ("resize.mode", "mode"),
+        ("resize.align_corners", "align_corners"),
+        ("resize.antialias", "antialias"),
+    ),
     *_defaults("torch.nn.LayerNorm", ("layer_norm.eps", "eps")),
     *_defaults(
         "torch.nn.BatchNorm1d", ("batch_norm.eps", "eps"), ("batch_norm.momentum", "momentum")

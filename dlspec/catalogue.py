@@ -125,10 +125,12 @@ class Divergence:
     """The dtype the backend returns for the entry's dtypes, where it is not theirs: such a
     result is read in the dtype asked for (``dlspec.checks.run_backend``), and its values are
     held to the spec as any other."""
+    name: str | None = None
+    """A short name telling apart two divergences of one backend and concept, in the id."""
 
     @property
     def id(self) -> str:
-        return f"{'+'.join(self.backends)}-{self.concept}"
+        return f"{'+'.join(self.backends)}-{self.concept}" + (f"-{self.name}" if self.name else "")
 
     def covers(self, backend: str, concept: str, dtype: str | None) -> bool:
         return (
@@ -349,7 +351,9 @@ def parse(document: Mapping[str, Any]) -> Catalogue:
     for entry in document.get("divergences", []):
         if entry["concept"] not in concepts:
             raise ValueError(f"catalogue: divergence for unknown concept {entry['concept']!r}")
-        own = f"{'+'.join(entry['backends'])}-{entry['concept']}"
+        own = f"{'+'.join(entry['backends'])}-{entry['concept']}" + (
+            f"-{entry['name']}" if "name" in entry else ""
+        )
         divergences.append(
             Divergence(
                 backends=tuple(entry["backends"]) + shared.pop(own, ()),
@@ -363,6 +367,7 @@ def parse(document: Mapping[str, Any]) -> Catalogue:
                 snippet=_snippet(entry, document.get("snippet_preludes", {})),
                 computes_in=entry.get("computes_in"),
                 returns=entry.get("returns"),
+                name=entry.get("name"),
             )
         )
     if shared:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import functools
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -353,21 +353,42 @@ def evaluate(
     return compare(concept, backend, arrays, params, out, exact)
 
 
-def _explained(comparison: Comparison, beyond: np.ndarray) -> np.ndarray:
-    """The elements beyond the budget that a written-up divergence of this cell explains; each
-    divergence that explains one is recorded as seen, with the worst of them as evidence."""
+def _explaining(
+    comparison: Comparison, beyond: np.ndarray, *, record: bool = True
+) -> Iterator[tuple[catalogue.Divergence, np.ndarray]]:
+    """Each written-up divergence of this cell that explains elements beyond the budget, with
+    them; recorded as seen (``record``), with the worst of them as evidence."""
     concept, backend = comparison.concept, comparison.backend
-    explained = np.zeros(beyond.shape, dtype=bool)
     for divergence in catalogue.load().divergences_of(
         getattr(backend, "name", ""), concept.id, comparison.fmt.name
     ):
         mine = beyond & divergence.signature.explained(comparison.names, beyond.shape)
         if mine.any():
-            explained |= mine
-            recording.current().divergence_seen(
-                divergence, functools.partial(evidence, comparison, mine)
-            )
+            if record:
+                recording.current().divergence_seen(
+                    divergence, functools.partial(evidence, comparison, mine)
+                )
+            yield divergence, mine
+
+
+def _explained(comparison: Comparison, beyond: np.ndarray) -> np.ndarray:
+    """The elements beyond the budget that a written-up divergence of this cell explains."""
+    explained = np.zeros(beyond.shape, dtype=bool)
+    for _, mine in _explaining(comparison, beyond):
+        explained |= mine
     return explained
+
+
+def divergence_at(
+    concept_id: str, backend: Backend, arrays: Sequence[np.ndarray], params: Mapping[str, Any]
+) -> catalogue.Divergence | None:
+    """The written-up divergence the backend shows on this input, if any: a check built on the
+    backend's own values here (finite differences of its forward function) would measure the
+    divergence, not what it checks, and leaves the input out (not recorded as seen: the cell
+    checked is another)."""
+    comparison = evaluate(concept_id, backend, arrays, params)
+    beyond = comparison.ratio > 1.0
+    return next((d for d, _ in _explaining(comparison, beyond, record=False)), None)
 
 
 def evidence(comparison: Comparison, elements: np.ndarray) -> str:

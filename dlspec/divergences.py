@@ -32,11 +32,13 @@ FUNCTIONS: dict[str, Any] = {
     for name in (
         "abs",
         "all",
+        "arange",
         "asarray",
         "any",
         "exp",
         "expm1",
         "isfinite",
+        "isin",
         "isinf",
         "isnan",
         "log",

@@ -35,7 +35,7 @@ from .activations import (
     tanh,
     tanh_grad,
 )
-from .augmentation import horizontal_flip, rot90, vertical_flip
+from .augmentation import horizontal_flip, resize, resize_grad, rot90, vertical_flip
 from .information import (
     cross_entropy,
     cross_entropy_grad,
@@ -139,6 +139,8 @@ __all__ = [
     "reduce_lr_on_plateau",
     "relu",
     "relu_grad",
+    "resize",
+    "resize_grad",
     "rot90",
     "sgd",
     "sigmoid",

@@ -38,7 +38,8 @@ def _cases() -> list[Any]:
             cases.append(
                 pytest.param(
                     (divergence, dtype),
-                    id=f"{divergence.concept}-{dtype}-{'+'.join(divergence.backends)}",
+                    id=f"{divergence.concept}-{dtype}-{'+'.join(divergence.backends)}"
+                    + (f"-{divergence.name}" if divergence.name else ""),
                     marks=[
                         pytest.mark.concept(divergence.concept),
                         pytest.mark.backends(*divergence.backends),

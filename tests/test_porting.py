@@ -169,6 +169,18 @@ def clipping_inputs(draw: st.DrawFn) -> dict[str, Any]:
     return {"gradients": scaled, "max_norm": max_norm}
 
 
+@st.composite
+def image_inputs(draw: st.DrawFn, min_width: int = 1) -> dict[str, Any]:
+    """A batch of images ``(N, C, H, W)`` and an output size, up or down, ``min_width`` wide at
+    least."""
+    shape = (*draw(st.tuples(st.integers(1, 2), st.integers(1, 2))), *draw(st.tuples(SIDES, SIDES)))
+    size = (draw(SIDES), draw(st.sampled_from([s for s in (1, 2, 3, 5, 8, 12) if s >= min_width])))
+    return {"image": draw(dst.arrays_of(shape, st.floats(-100.0, 100.0))), "size": size}
+
+
+SIDES = st.sampled_from([1, 2, 3, 5, 8, 12])
+
+
 INPUTS: dict[str, st.SearchStrategy] = {
     "activation": st.fixed_dictionaries({"x": dst.float_arrays(min_value=-10.0, max_value=10.0)}),
     "activation_gradient": activation_gradient_inputs(),
@@ -183,6 +195,8 @@ INPUTS: dict[str, st.SearchStrategy] = {
     "schedule": schedule_inputs(),
     "schedule_within_horizon": schedule_inputs(within_horizon=True),
     "plateau": plateau_inputs(),
+    "images": image_inputs(),
+    "images_two_wide": image_inputs(min_width=2),
 }
 """The drawn inputs a mapping names (``inputs``), in the spec's names: the concept's arguments
 (float64, cast to the dtype under test) and parameters; the mapping's ``fixed`` overrides."""

@@ -1,16 +1,57 @@
-"""Data augmentation: the jax backends' entries of its concepts (see :mod:`..jax_ops`)."""
+"""Data augmentation: the jax backends' entries of its concepts (see :mod:`..jax_ops`):
+``jnp.flip``, ``jnp.rot90``, ``jax.image.resize``, and for ``align_corners=True`` (which
+``resize`` does not offer) ``jax.image.scale_and_translate`` with the scale
+``(n_out - 1)/(n_in - 1)`` and the translation ``(1 - scale)/2`` that put the corner pixels'
+centres on each other."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
+
+
+def _corner_aligned(n_in: int, n_out: int) -> tuple[float, float]:
+    """scale_and_translate's scale and translation for align_corners: its source coordinate is
+    ``(i + 1/2 - t)/s - 1/2``, which is ``i (n_in - 1)/(n_out - 1)`` for ``s = (n_out - 1)/(n_in
+    - 1)`` and ``t = (1 - s)/2``. One output pixel reads input pixel 0 (``s = 1``, ``t = 0``); one
+    input pixel is read by all, at a scale large enough to keep every coordinate within its half
+    pixel (its other taps fall off the image and are dropped)."""
+    if n_out == 1 or n_in == n_out:
+        return 1.0, 0.0
+    scale = (n_out - 1) / (n_in - 1) if n_in > 1 else 2.0 * n_out
+    return scale, (1.0 - scale) / 2
 
 
 def table(jax: Any, optax: Any) -> dict[str, Callable[..., Any]]:
     jnp = jax.numpy
 
+    def resize(
+        image: Any,
+        *,
+        size: Sequence[int],
+        method: str = "bilinear",
+        align_corners: bool = False,
+        antialias: bool = True,
+    ) -> Any:
+        shape = (*image.shape[:-2], *size)
+        if not align_corners:
+            return jax.image.resize(image, shape, method, antialias=antialias)
+        (s_h, t_h), (s_w, t_w) = (
+            _corner_aligned(n_in, n_out) for n_in, n_out in zip(image.shape[-2:], size, strict=True)
+        )
+        return jax.image.scale_and_translate(
+            image,
+            shape,
+            (image.ndim - 2, image.ndim - 1),
+            jnp.array([s_h, s_w], image.dtype),
+            jnp.array([t_h, t_w], image.dtype),
+            "cubic" if method == "bicubic" else "linear",
+            antialias=False,
+        )
+
     return {
         "horizontal_flip": lambda image: jnp.flip(image, -1),
         "vertical_flip": lambda image: jnp.flip(image, -2),
         "rot90": lambda image, *, k=1: jnp.rot90(image, k, axes=(-2, -1)),
+        "resize": resize,
     }

@@ -38,6 +38,7 @@ import numpy as np
 from dlspec import catalogue
 from dlspec.budgets import (  # noqa: F401  (each group's models register on import)
     activations,
+    augmentation,
     information,
     losses,
     normalization,

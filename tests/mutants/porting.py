@@ -9,6 +9,20 @@ from __future__ import annotations
 
 MAPPING_MUTANTS: list[tuple[str, str, str, str, str]] = [
     (
+        "resize-pytorch-s-bicubic",
+        "jax",
+        '"bicubic-pytorch"',
+        '"bicubic"',
+        "JAX's bicubic (Keys, a = -0.5) for PyTorch's (a = -0.75, edges repeated)",
+    ),
+    (
+        "resize-bilinear-without-antialiasing",
+        "jax",
+        ", antialias=False)",
+        ")",
+        "jax.image.resize left at its default antialias=True for PyTorch's plain bilinear",
+    ),
+    (
         "adamw-weight-decay",
         "jax",
         ", weight_decay=weight_decay)",

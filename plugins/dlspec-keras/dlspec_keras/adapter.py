@@ -55,11 +55,13 @@ KERAS: Mapping[str, str] = {
     "batch_norm.running_var": "biased",
     "batch_norm.momentum_convention": "weights_running",
     "accuracy.threshold_rule": "strict",
+    "resize.default_antialias": "off",  # keras.ops.image.resize(antialias=False)
 }
 """What Keras itself decides, whichever backend runs it (verified on each concept's spec page)."""
 
 ELEMENTWISE = (
     "subnormals",
+    "resize.cubic_kernel",
     "softplus.linear_region",
     "relu_grad.at_zero",
     "leaky_relu_grad.at_zero",
@@ -70,7 +72,7 @@ ELEMENTWISE = (
 )
 """What the backend's own kernels decide: Keras calls ``jax.nn`` / ``torch.nn.functional`` for
 the activations (``keras.activations.softplus`` on torch is ``F.softplus``, with its linear
-region) and the backend's ``abs`` and its autodiff for the derivatives at the kinks."""
+region), ``jax.image.resize`` or ``F.interpolate`` for the bicubic kernel and the backend's ``abs`` and its autodiff for the derivatives at the kinks."""
 
 
 def keras_conventions(backend: Mapping[str, str], **own: str) -> dict[str, str]:
@@ -100,6 +102,8 @@ DEFAULTS = (
     FrameworkDefault("keras.ops.gelu", "keras.ops.gelu", "approximate"),
     FrameworkDefault("elu.alpha", "keras.activations.elu", "alpha"),
     FrameworkDefault("huber_loss.delta", "keras.losses.Huber", "delta"),
+    FrameworkDefault("resize.interpolation", "keras.ops.image.resize", "interpolation"),
+    FrameworkDefault("resize.antialias", "keras.ops.image.resize", "antialias"),
     FrameworkDefault("losses.reduction", "keras.losses.MeanSquaredError", "reduction"),
     FrameworkDefault(
         "softmax_cross_entropy.label_smoothing",
@@ -141,6 +145,10 @@ LIMITS = (
     *(
         Limit(concept, "beta", (1.0,), "keras.activations.softplus has no beta")
         for concept in ("softplus", "softplus_grad")
+    ),
+    *(
+        Limit(concept, "align_corners", (False,), "keras.ops.image.resize has no align_corners")
+        for concept in ("resize", "resize_grad")
     ),
     *(
         Limit(

@@ -491,7 +491,11 @@ def test_gelu_odd_part_is_x(backend, dtype, x, approximate):
 @pytest.mark.concept("gelu")
 @given(x=WIDE, approximate=GELU_FORMS)
 def test_gelu_lies_just_below_relu(backend, dtype, x, approximate):
-    """relu(x) - 0.17 <= gelu(x) <= relu(x): x Phi(x) >= -0.1700 (its minimum, near x = -0.75)."""
+    """relu(x) - 0.1701 <= gelu(x) <= relu(x): x Phi(x) >= -0.169971 (its minimum, at x =
+    -0.75179), the tanh form >= -0.170041 (at x = -0.75246), and relu(x) - gelu(x) = -gelu(-x)
+    in both forms. The bound was 0.17, below the tanh form's 0.170041: a false alarm at x = 0.75
+    (0.57996 for relu - 0.17 = 0.58), which the report's seed drew once Hypothesis's constant
+    pool held 0.75."""
     x = x.astype(dtype)
     out, allowed = run_with_allowance("gelu", backend, x, approximate=approximate)
     relu = np.maximum(x, 0).astype(np.float64)
@@ -499,8 +503,8 @@ def test_gelu_lies_just_below_relu(backend, dtype, x, approximate):
         "gelu",
         backend,
         dtype,
-        "relu(x) - 0.17 <= gelu(x) <= relu(x)",
-        (out <= relu + allowed) & (out >= relu - 0.17 - allowed),
+        "relu(x) - 0.1701 <= gelu(x) <= relu(x)",
+        (out <= relu + allowed) & (out >= relu - 0.1701 - allowed),
         actual=out,
         expected=relu,
         inputs=input_text("gelu", x, approximate=approximate),

@@ -38,6 +38,7 @@ PYTORCH: Final[Mapping[str, str]] = {
     "binary_cross_entropy_grad.guard": "clamp_denominator_1e-12f",
     "resize.default_antialias": "off",
     "resize.cubic_kernel": "opencv",
+    "grayscale.luma_weights": "matlab",  # torchvision's rgb_to_grayscale
 }
 """PyTorch's (and torchmetrics' for accuracy; ``warmup_cosine`` has no PyTorch scheduler, so the
 composed one follows optax's horizon)."""
@@ -73,6 +74,7 @@ JAX: Final[Mapping[str, str]] = {
     "binary_cross_entropy_grad.guard": "none",
     "resize.default_antialias": "on",
     "resize.cubic_kernel": "keys",
+    "grayscale.luma_weights": "matlab",  # dm_pix's rgb_to_grayscale
 }
 """JAX's and optax's (``jax.nn.softplus`` is ``logaddexp(x, 0)``, ``jax.nn.gelu`` defaults to the
 tanh form, optax's ``trace`` starts from zero, ``scale_by_amsgrad`` takes the maximum of the

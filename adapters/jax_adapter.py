@@ -88,6 +88,8 @@ DEFAULTS = (
     FrameworkDefault("elu.alpha", "jax.nn.elu", "alpha"),
     FrameworkDefault("huber_loss.delta", "optax.huber_loss", "delta"),
     FrameworkDefault("resize.antialias", "jax.image.resize", "antialias"),
+    FrameworkDefault("rotate.mode", "jax.scipy.ndimage.map_coordinates", "mode"),
+    FrameworkDefault("rotate.cval", "jax.scipy.ndimage.map_coordinates", "cval"),
     FrameworkDefault("layer_norm.eps", "jax.nn.standardize", "epsilon"),
     FrameworkDefault("layer_norm.algorithm", "jax.nn.standardize", "algorithm"),
     FrameworkDefault("sgd.lr", "optax.sgd", "learning_rate"),
@@ -133,6 +135,8 @@ class JaxAdapter(Adapter):
             "train_val_test_split",  # jax.random.permutation
             "early_stopping",
             "accuracy",
+            "grayscale",  # dm_pix's rgb_to_grayscale
+            "rotate",  # jax.scipy.ndimage.map_coordinates at the source points
         }
     )
     """The concepts JAX and optax have no function for. binary_cross_entropy_with_logits is

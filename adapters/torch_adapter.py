@@ -41,6 +41,12 @@ DEFAULTS = (
         ("resize.align_corners", "align_corners"),
         ("resize.antialias", "antialias"),
     ),
+    *_defaults(
+        "torch.nn.functional.grid_sample",
+        ("rotate.mode", "mode"),
+        ("rotate.padding_mode", "padding_mode"),
+        ("rotate.align_corners", "align_corners"),
+    ),
     *_defaults("torch.nn.LayerNorm", ("layer_norm.eps", "eps")),
     *_defaults(
         "torch.nn.BatchNorm1d", ("batch_norm.eps", "eps"), ("batch_norm.momentum", "momentum")
@@ -113,6 +119,8 @@ class TorchAdapter(Adapter):
             "warmup_cosine",  # LambdaLR
             "early_stopping",
             "accuracy",
+            "grayscale",  # torchvision's rgb_to_grayscale, from torch ops
+            "rotate",  # F.affine_grid + F.grid_sample (torchvision's rotate is not a dependency)
         }
     )
     conventions: ClassVar[Mapping[str, str]] = conventions.PYTORCH

@@ -35,7 +35,17 @@ from .activations import (
     tanh,
     tanh_grad,
 )
-from .augmentation import horizontal_flip, resize, resize_grad, rot90, vertical_flip
+from .augmentation import (
+    grayscale,
+    grayscale_grad,
+    horizontal_flip,
+    resize,
+    resize_grad,
+    rot90,
+    rotate,
+    rotate_grad,
+    vertical_flip,
+)
 from .information import (
     cross_entropy,
     cross_entropy_grad,
@@ -111,6 +121,8 @@ __all__ = [
     "gelu",
     "gelu_grad",
     "gradient_accumulation",
+    "grayscale",
+    "grayscale_grad",
     "horizontal_flip",
     "huber_loss",
     "huber_loss_grad",
@@ -142,6 +154,8 @@ __all__ = [
     "resize",
     "resize_grad",
     "rot90",
+    "rotate",
+    "rotate_grad",
     "sgd",
     "sigmoid",
     "sigmoid_grad",

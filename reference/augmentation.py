@@ -285,3 +285,257 @@ def resize_grad(
             )
             values.append(mpmath.fdiv(numerator, d_rows * d_columns))
     return Tensor(image.shape, tuple(values))
+
+
+ROTATE_METHODS: Final = ("nearest", "bilinear")
+
+Tap = tuple[int | None, mpmath.mpf]
+"""A flat pixel index (None: outside the image, where the fill is read) and its weight."""
+
+
+Turn = tuple[int, mpmath.mpf, mpmath.mpf]
+"""An angle as quarter turns ``k`` and the rest ``phi`` in [-45, 45] degrees: ``(k, cos phi - 1,
+sin phi)``."""
+
+
+def rotation_terms(angle: float) -> Turn:
+    r"""``angle`` degrees as ``k`` quarter turns and the rest :math:`\varphi`, with
+    :math:`\cos\varphi - 1 = -2 \sin^2(\varphi/2)` and :math:`\sin\varphi` at the working
+    precision: the quarter turns stay exact and no term cancels near them. Exact at multiples of
+    30 degrees, where the sine or the cosine is rational (Niven's theorem: for an angle that is a
+    rational number of degrees, as every float is, the only rational values are 0, 1/2 and 1 up
+    to sign), so that a nearest tie there is a tie, not the sign of a rounding."""
+    turns = round(Fraction(angle) / 90)
+    rest = mpmath.mpf(angle) - 90 * turns  # exact: both fit the working precision
+    if rest in (-30, 0, 30):
+        return turns, mpmath.sqrt(3) / 2 - 1 if rest else mpmath.mpf(0), rest / 60
+    radians = rest * mpmath.pi / 180
+    return turns, -2 * mpmath.sin(radians / 2) ** 2, mpmath.sin(radians)
+
+
+def rotation_point(
+    i: int, j: int, height: int, width: int, turn: Turn
+) -> tuple[tuple[int, mpmath.mpf], tuple[int, mpmath.mpf]]:
+    r"""The source point ``(r, q)`` of output pixel ``(i, j)`` (pixel centres at integer
+    coordinates, row 0 on top), each as an integer and an offset from it. The source point turns
+    the output back by the angle about the image's centre :math:`c = ((H - 1)/2, (W - 1)/2)`,
+
+    .. math:: r = c_r + \cos\theta\,(i - c_r) + \sin\theta\,(j - c_c), \quad
+              q = c_c - \sin\theta\,(i - c_r) + \cos\theta\,(j - c_c),
+
+    so that the content turns counterclockwise as displayed for a positive angle (at 90 degrees,
+    ``out[i, j] = x[j, W - 1 - i]`` on a square image: :func:`rot90`). With
+    :math:`\theta = 90k + \varphi` (:func:`rotation_terms`), the point is the quarter turns'
+    exact point :math:`c + R_k d` plus :math:`R_k (R_\varphi - I) d`, which keeps its relative
+    precision near a multiple of 90 degrees."""
+    turns, cos_minus_one, sin = turn
+    centre = (Fraction(height - 1, 2), Fraction(width - 1, 2))
+    d = (i - centre[0], j - centre[1])
+    rest = (
+        cos_minus_one * _mpf(d[0]) + sin * _mpf(d[1]),
+        cos_minus_one * _mpf(d[1]) - sin * _mpf(d[0]),
+    )
+    for _ in range(turns % 4):  # R_90 (a, b) = (b, -a)
+        d, rest = (d[1], -d[0]), (rest[1], -rest[0])
+    point = []
+    for axis in (0, 1):
+        base = centre[axis] + d[axis]
+        whole = math.floor(base)
+        point.append((whole, _mpf(base - whole) + rest[axis]))
+    return point[0], point[1]
+
+
+def _mpf(value: Fraction) -> mpmath.mpf:
+    return mpmath.mpf(value.numerator) / value.denominator
+
+
+def rotation_source(i: int, j: int, height: int, width: int, angle: float) -> tuple[float, float]:
+    """The source point of output pixel ``(i, j)`` (:func:`rotation_point`), in float64."""
+    (r, d_r), (q, d_q) = rotation_point(i, j, height, width, rotation_terms(angle))
+    return r + float(d_r), q + float(d_q)
+
+
+def _axis_taps(index: int, offset: mpmath.mpf, n: int, method: str) -> list[Tap]:
+    """One axis's taps at the point ``index + offset``: nearest ``floor(s + 1/2)`` (ties up; a
+    point within ``2**-(prec/2)`` of a tie is one, what rounding left of an exact tie); bilinear
+    ``floor(s)`` and the next, with weights ``1 - f`` and ``f``, ``f = s - floor(s)``, each one
+    subtraction from ``offset`` (precise at tiny offsets either way); off the axis: None."""
+
+    def inside(k: int) -> int | None:
+        return k if 0 <= k < n else None
+
+    if method == "nearest":
+        snap = mpmath.mpf(2) ** -(mpmath.mp.prec // 2)
+        return [
+            (inside(index + int(mpmath.floor(offset + mpmath.mpf(1) / 2 + snap))), mpmath.mpf(1))
+        ]
+    whole = int(mpmath.floor(offset))
+    taps = ((index + whole, whole + 1 - offset), (index + whole + 1, offset - whole))
+    return [(inside(k), w) for k, w in taps if w != 0]
+
+
+def rotation_taps(height: int, width: int, angle: float, method: str) -> list[list[Tap]]:
+    """Every output pixel's taps over the ``height x width`` image (row-major): the products of
+    the row's and the column's (:func:`_axis_taps`), None where either is off the image."""
+    turn = rotation_terms(angle)
+    taps = []
+    for i, j in itertools.product(range(height), range(width)):
+        (row, d_row), (column, d_column) = rotation_point(i, j, height, width, turn)
+        taps.append(
+            [
+                (None if p is None or q is None else p * width + q, w_p * w_q)
+                for (p, w_p), (q, w_q) in itertools.product(
+                    _axis_taps(row, d_row, height, method),
+                    _axis_taps(column, d_column, width, method),
+                )
+            ]
+        )
+    return taps
+
+
+def rotate_arguments(
+    concept: str, image: Any, angle: float, method: str, fill: float
+) -> tuple[Tensor, list[list[Tap]]]:
+    """The checked image and its taps."""
+    image = as_tensor(image)
+    check_tensor(concept, "image", image, min_ndim=2)
+    require(
+        concept,
+        "image",
+        "an infinite pixel",
+        all(mpmath.isfinite(v) for v in image.values),
+        "finite (an infinite pixel read with a weight that is 0 only in exact arithmetic gives "
+        "NaN or infinity by the rounding of the coordinates)",
+    )
+    require(
+        concept,
+        "angle",
+        angle,
+        isinstance(angle, int | float) and not isinstance(angle, bool) and math.isfinite(angle),
+        "a finite number of degrees",
+    )
+    check_choice(concept, "method", method, ROTATE_METHODS)
+    require(
+        concept,
+        "fill",
+        fill,
+        isinstance(fill, int | float) and not isinstance(fill, bool) and math.isfinite(fill),
+        "a finite number",
+    )
+    return image, rotation_taps(image.shape[-2], image.shape[-1], float(angle), method)
+
+
+@exact
+def rotate(image: Any, *, angle: float, method: str = "bilinear", fill: float = 0.0) -> Tensor:
+    r"""Rotate each ``(height, width)`` image by ``angle`` degrees counterclockwise (as displayed)
+    about its centre, keeping its size: output pixel ``(i, j)`` samples the image at the source
+    point :func:`rotation_source` by nearest or bilinear interpolation, a point off the image
+    reading ``fill`` (per tap: bilinear blends the border with the fill, PyTorch's
+    ``padding_mode="zeros"``, SciPy's ``grid-constant``),
+
+    .. math:: \mathrm{out}_{ij} = \sum_{(p, q)} w_p(r)\, w_q(s)\, x_{pq}
+              \quad (x_{pq} = \mathrm{fill} \text{ off the image}).
+
+    The weights are products of ``cos`` and ``sin`` of the angle, taken at the working
+    precision (exact at multiples of 30 degrees: :func:`rotation_terms`); the sum is rounded
+    once."""
+    image, taps = rotate_arguments("rotate", image, angle, method, fill)
+    *batch, height, width = image.shape
+    values = []
+    for b in range(math.prod(batch)):
+        offset = b * height * width
+        for pixel_taps in taps:
+            values.append(
+                mpmath.fsum(
+                    w * (mpmath.mpf(fill) if k is None else image.values[offset + k])
+                    for k, w in pixel_taps
+                )
+            )
+    return Tensor(image.shape, tuple(values))
+
+
+@exact
+def rotate_grad(
+    image: Any, cotangent: Any, *, angle: float, method: str = "bilinear", fill: float = 0.0
+) -> Tensor:
+    r"""Rotation is affine in the image (the fill is the constant part): its vector-Jacobian
+    product is the transposed sampling, :math:`\bar x_{pq} = \sum_{ij} w_{ij,pq}\, \bar g_{ij}`,
+    each output's cotangent spread back over the pixels it read."""
+    image, taps = rotate_arguments("rotate_grad", image, angle, method, fill)
+    g = checked_cotangent("rotate_grad", cotangent, image.shape)
+    *batch, height, width = image.shape
+    spread: list[list[mpmath.mpf]] = [[] for _ in range(height * width)]
+    values: list[mpmath.mpf] = []
+    for b in range(math.prod(batch)):
+        offset = b * height * width
+        for terms in spread:
+            terms.clear()
+        for o, pixel_taps in enumerate(taps):
+            for k, w in pixel_taps:
+                if k is not None:
+                    spread[k].append(w * g.values[offset + o])
+        values.extend(mpmath.fsum(terms) for terms in spread)
+    return Tensor(image.shape, tuple(values))
+
+
+LUMA_WEIGHTS: Final = {"bt601": (2990, 5870, 1140), "matlab": (2989, 5870, 1140)}
+"""Each ``luma_weights`` variant's red, green and blue weights, in units of 1/10000: ITU-R
+BT.601's 0.299, 0.587, 0.114 (PIL's ``convert("L")``, OpenCV; they sum to 1), and MATLAB's
+``rgb2gray`` 0.2989, 0.5870, 0.1140 (tf.image, torchvision, Keras; they sum to 0.9999)."""
+LUMA_DENOMINATOR: Final = 10000
+
+
+def _checked_rgb(concept: str, image: Any, luma_weights: str) -> tuple[Tensor, tuple[int, ...]]:
+    """The checked ``(..., 3, H, W)`` image and the variant's weights."""
+    image = as_tensor(image)
+    check_tensor(concept, "image", image, min_ndim=3)
+    require(
+        concept,
+        "image",
+        f"shape {image.shape}",
+        image.shape[-3] == 3,
+        "(..., 3, H, W): red, green and blue channels first",
+    )
+    check_choice(concept, "luma_weights", luma_weights, tuple(LUMA_WEIGHTS))
+    return image, LUMA_WEIGHTS[luma_weights]
+
+
+@exact
+def grayscale(image: Any, *, luma_weights: str = "bt601") -> Tensor:
+    r"""The luma of each pixel of a ``(..., 3, H, W)`` RGB image, ``(..., 1, H, W)``:
+
+    .. math:: Y = w_r R + w_g G + w_b B
+
+    with the weights of the variant ``luma_weights`` (:data:`LUMA_WEIGHTS`), exact decimals:
+    the sum over the common denominator is exact, divided once."""
+    image, weights = _checked_rgb("grayscale", image, luma_weights)
+    *batch, _, height, width = image.shape
+    plane = height * width
+    values = []
+    for b in range(math.prod(batch)):
+        offset = 3 * b * plane
+        for k in range(plane):
+            numerator = exact_sum(
+                exact_product(w, image.values[offset + c * plane + k])
+                for c, w in enumerate(weights)
+            )
+            values.append(mpmath.fdiv(numerator, LUMA_DENOMINATOR))
+    return Tensor((*batch, 1, height, width), tuple(values))
+
+
+@exact
+def grayscale_grad(image: Any, cotangent: Any, *, luma_weights: str = "bt601") -> Tensor:
+    r"""Grayscale is linear: each channel's derivative is its weight, :math:`\bar x_c = w_c \bar
+    g`, the luma's cotangent spread over the three channels."""
+    image, weights = _checked_rgb("grayscale_grad", image, luma_weights)
+    *batch, _, height, width = image.shape
+    g = checked_cotangent("grayscale_grad", cotangent, (*batch, 1, height, width))
+    plane = height * width
+    values: list[mpmath.mpf] = []
+    for b in range(math.prod(batch)):
+        for w in weights:
+            values.extend(
+                mpmath.fdiv(exact_product(w, g.values[b * plane + k]), LUMA_DENOMINATOR)
+                for k in range(plane)
+            )
+    return Tensor(image.shape, tuple(values))

@@ -1,5 +1,5 @@
-"""Geometric augmentation of (..., H, W) images: flips, quarter turns and resizing
-(spec/concepts/<id>.md)."""
+"""Augmentation of images: flips, quarter turns, resizing and rotation of (..., H, W) images,
+grayscale of (..., 3, H, W) ones (spec/concepts/<id>.md)."""
 
 from typing import Any
 
@@ -17,6 +17,7 @@ from dlspec.checks import (
     check_close,
     check_oracle,
     check_relation,
+    declared_convention,
     divergence_at,
     input_text,
     needs_concepts,
@@ -289,28 +290,45 @@ INTEGERS = st.integers(-1000, 1000).map(float)
 """Integer-valued pixels, whose combinations below are exact in every float dtype."""
 
 
-@pytest.mark.concept("resize")
-@given(case=resize_cases(), other=st.data(), scale=st.sampled_from([-2.0, 0.5, 4.0]))
-def test_resize_is_linear_in_the_image(backend, dtype, case, other, scale):
-    image, params = case
+def check_linear(
+    concept_id: str,
+    backend: Any,
+    dtype: str,
+    image: np.ndarray,
+    other: st.DataObject,
+    scale: float,
+    **params: Any,
+) -> None:
+    """``f(a x + y) == a f(x) + f(y)`` on integer images ``x`` (rounded) and ``y`` (drawn), where
+    ``a x + y`` is exact; within the sum of the three results' allowances."""
     image = np.round(image).astype(dtype)
     second = other.draw(dst.arrays_of(image.shape, INTEGERS), label="y").astype(dtype)
     combined = (scale * image + second).astype(dtype)  # exact: integers and a power of 2
-    parts = [run_backend("resize", backend, a, **params) for a in (combined, image, second)]
+    parts = [run_backend(concept_id, backend, a, **params) for a in (combined, image, second)]
     allowed = sum(
-        (abs(scale) if a is image else 1.0) * allowance_for("resize", backend, [a], p, **params)
+        (abs(scale) if a is image else 1.0) * allowance_for(concept_id, backend, [a], p, **params)
         for a, p in zip((combined, image, second), parts, strict=True)
     )
     check_close(
-        "resize",
+        concept_id,
         backend,
         dtype,
-        f"resize({scale:g} x + y) == {scale:g} resize(x) + resize(y)",
+        f"{concept_id}({scale:g} x + y) == {scale:g} {concept_id}(x) + {concept_id}(y)",
         parts[0].astype(np.float64),
         scale * parts[1].astype(np.float64) + parts[2],
         allowed,
-        inputs=input_text("resize", image, **params),
+        inputs=input_text(concept_id, image, **params),
     )
+
+
+SCALES = st.sampled_from([-2.0, 0.5, 4.0])
+
+
+@pytest.mark.concept("resize")
+@given(case=resize_cases(), other=st.data(), scale=SCALES)
+def test_resize_is_linear_in_the_image(backend, dtype, case, other, scale):
+    image, params = case
+    check_linear("resize", backend, dtype, image, other, scale, **params)
 
 
 @pytest.mark.concept("resize")
@@ -396,3 +414,292 @@ def test_reference_resize_rejects_a_nan_pixel_and_a_one_dimensional_image():
         reference.resize([[1.0, float("nan")]], size=(2, 2))
     with pytest.raises(reference.DomainError, match=r"^resize: image must have at least 2"):
         reference.resize([1.0, 2.0], size=(2, 2))
+
+
+# ---------------------------------------------------------------- rotate
+
+ROTATE_SIDES = st.sampled_from([1, 2, 3, 4, 5, 7])
+ANGLES = st.one_of(
+    st.sampled_from([0.0, 90.0, 180.0, 270.0, 360.0, -90.0, 30.0, 45.0, 1e-6, -1e-3, 720.0]),
+    st.floats(-360.0, 360.0),
+)
+"""Quarter and whole turns, angles whose sine is rational (30: ties of nearest), tiny angles
+and every angle of a turn either way; 720 (two turns) beyond Keras' factor (its declared
+limit)."""
+
+
+@st.composite
+def rotate_cases(draw: st.DrawFn, square: bool = False) -> tuple[np.ndarray, dict[str, Any]]:
+    """An image ``(..., H, W)`` and every parameter of rotate, explicit."""
+    batch = draw(st.lists(st.sampled_from([1, 2]), max_size=2))
+    height = draw(ROTATE_SIDES)
+    width = height if square else draw(ROTATE_SIDES)
+    image = draw(dst.arrays_of((*batch, height, width), st.floats(-1e3, 1e3)))
+    params = {
+        "angle": draw(ANGLES),
+        "method": draw(st.sampled_from(["nearest", "bilinear"])),
+        "fill": draw(st.sampled_from([0.0, 0.0, 1.5, -250.0])),
+    }
+    return image, params
+
+
+ROTATE_EDGES: dict[str, tuple[Any, dict[str, Any]]] = {
+    "1 x 1 by 45": ([[2.5]], {"angle": 45.0}),
+    "one row by 90": ([[1.0, 2.0, 3.0, 4.0]], {"angle": 90.0}),
+    "non-square by 90": (np.arange(12.0).reshape(3, 4), {"angle": 90.0}),
+    "by 180": (np.arange(12.0).reshape(3, 4), {"angle": 180.0}),
+    "by 360": (np.arange(12.0).reshape(3, 4), {"angle": 360.0}),
+    "by a tiny angle": (np.arange(16.0).reshape(4, 4), {"angle": 1e-7}),
+    "by 30, ties of nearest": (np.arange(25.0).reshape(5, 5), {"angle": 30.0}),
+    "a step by 45": ([[0.0, 0.0, 1.0, 1.0]] * 4, {"angle": 45.0}),
+    "16 x 16 by 10": (np.sin(np.arange(256.0)).reshape(16, 16), {"angle": 10.0}),
+    "huge and tiny": ([[1e38, -1e38], [1e-38, 1e-45]], {"angle": 20.0}),
+    "signed zeros": ([[0.0, -0.0], [-0.0, 0.0]], {"angle": 90.0}),
+}
+ROTATE_SETTINGS = {
+    "nearest": {"method": "nearest", "fill": 0.0},
+    "bilinear": {"method": "bilinear", "fill": 0.0},
+    "bilinear, fill": {"method": "bilinear", "fill": -3.0},
+}
+
+
+@pytest.mark.concept("rotate")
+@given(case=rotate_cases())
+@example(case=(np.arange(20.0).reshape(4, 5), {"angle": 30.0, "method": "bilinear", "fill": 0.0}))
+def test_rotate_matches_reference(backend, dtype, case):
+    image, params = case
+    check_oracle("rotate", backend, image.astype(dtype), **params)
+
+
+@pytest.mark.concept("rotate")
+@pytest.mark.parametrize("settings", ROTATE_SETTINGS)
+@pytest.mark.parametrize("edge", ROTATE_EDGES)
+def test_rotate_edge_inputs(backend, dtype, edge, settings):
+    image, angle = ROTATE_EDGES[edge]
+    image = np.asarray(image, dtype=dtype)
+    check_oracle("rotate", backend, image, kind="edge", **angle, **ROTATE_SETTINGS[settings])
+
+
+def _rotated_close(
+    backend: Any,
+    dtype: str,
+    relation: str,
+    out: np.ndarray,
+    expected: np.ndarray,
+    allowed: np.ndarray,
+    image: np.ndarray,
+    params: dict[str, Any],
+) -> None:
+    check_close(
+        "rotate",
+        backend,
+        dtype,
+        relation,
+        out.astype(np.float64),
+        expected.astype(np.float64),
+        allowed,
+        inputs=input_text("rotate", image, **params),
+    )
+
+
+@pytest.mark.concept("rotate")
+@given(case=rotate_cases(), turns=st.sampled_from([0, 1, -1]))
+def test_rotating_by_whole_turns_gives_the_image(backend, dtype, case, turns):
+    """A whole turn samples every pixel at its own centre: the image, within what the source
+    point's rounding moves it (exactly on the reference)."""
+    image, params = case
+    image = image.astype(dtype)
+    params = {**params, "angle": 360.0 * turns}
+    out = run_backend("rotate", backend, image, **params)
+    allowed = allowance_for("rotate", backend, [image], image.astype(np.float64), **params)
+    _rotated_close(
+        backend, dtype, f"rotate(x, {360 * turns}) == x", out, image, allowed, image, params
+    )
+
+
+@pytest.mark.concept("rotate")
+@given(case=rotate_cases(square=True), turns=st.integers(-2, 2))
+def test_rotating_a_square_by_quarter_turns_is_rot90(backend, dtype, case, turns):
+    """On a square image a quarter turn about the centre maps pixel centres onto pixel centres:
+    ``rot90`` (the same direction: counterclockwise as displayed)."""
+    needs_concepts(backend, "rot90")
+    image, params = case
+    image = image.astype(dtype)
+    params = {**params, "angle": 90.0 * turns}
+    out = run_backend("rotate", backend, image, **params)
+    turned = run_backend("rot90", backend, image, k=turns)
+    allowed = allowance_for("rotate", backend, [image], turned.astype(np.float64), **params)
+    relation = f"rotate(x, {90 * turns}) == rot90(x, {turns})"
+    _rotated_close(backend, dtype, relation, out, turned, allowed, image, params)
+
+
+@pytest.mark.concept("rotate")
+@given(case=rotate_cases())
+def test_a_half_turn_rotation_is_both_flips(backend, dtype, case):
+    """About the centre, 180 degrees sends ``(i, j)`` to ``(H - 1 - i, W - 1 - j)`` for any
+    shape."""
+    needs_concepts(backend, *FLIPS)
+    image, params = case
+    image = image.astype(dtype)
+    params = {**params, "angle": 180.0}
+    out = run_backend("rotate", backend, image, **params)
+    flipped = run_backend("vertical_flip", backend, run_backend("horizontal_flip", backend, image))
+    allowed = allowance_for("rotate", backend, [image], flipped.astype(np.float64), **params)
+    _rotated_close(
+        backend, dtype, "rotate(x, 180) == vflip(hflip(x))", out, flipped, allowed, image, params
+    )
+
+
+@pytest.mark.concept("rotate")
+@given(case=rotate_cases(square=True))
+def test_rotation_composes_with_a_quarter_turn(backend, dtype, case):
+    """Rotations about one centre compose: turning a square image a quarter first and then by
+    the angle is turning it by the angle plus 90 degrees (nearest and bilinear interpolation
+    are symmetric under the square's quarter turns)."""
+    needs_concepts(backend, "rot90")
+    image, params = case
+    image = image.astype(dtype)
+    angle = params["angle"]
+    assume(-360 <= angle + 90 <= 360)
+    turned = run_backend("rot90", backend, image, k=1)
+    then_rotated = run_backend("rotate", backend, turned, **params)
+    summed = {**params, "angle": angle + 90.0}
+    direct = run_backend("rotate", backend, image, **summed)
+    allowed = allowance_for("rotate", backend, [turned], then_rotated, **params) + allowance_for(
+        "rotate", backend, [image], direct, **summed
+    )
+    relation = f"rotate(rot90(x), {angle!r}) == rotate(x, {angle!r} + 90)"
+    _rotated_close(backend, dtype, relation, then_rotated, direct, allowed, image, params)
+
+
+@pytest.mark.concept("rotate")
+@given(case=rotate_cases(), value=st.floats(-1e3, 1e3))
+def test_a_rotated_constant_stays_constant_inside(backend, dtype, case, value):
+    """Where every pixel a sample reads lies inside the image (the reference's taps), a
+    constant image stays that constant; the fill shows only outside."""
+    image, params = case
+    constant = np.full(image.shape, value, dtype=dtype)
+    out = run_backend("rotate", backend, constant, **params)
+    taps = reference.augmentation.rotation_taps(
+        *image.shape[-2:], float(params["angle"]), params["method"]
+    )
+    inside = np.array([all(k is not None for k, _ in t) for t in taps]).reshape(image.shape[-2:])
+    assume(inside.any())
+    c = float(constant.flat[0])
+    expected = np.full(out.shape, c)
+    allowed = allowance_for("rotate", backend, [constant], expected, **params)
+    _rotated_close(
+        backend,
+        dtype,
+        "rotate(c)[inside] == c",
+        np.where(inside, out, c),
+        expected,
+        allowed,
+        constant,
+        params,
+    )
+
+
+BAD_ROTATE = {
+    "angle NaN": ({"angle": float("nan")}, "angle"),
+    "angle infinite": ({"angle": float("inf")}, "angle"),
+    "angle a bool": ({"angle": True}, "angle"),
+    "unknown method": ({"angle": 10.0, "method": "bicubic"}, "method"),
+    "fill NaN": ({"angle": 10.0, "fill": float("nan")}, "fill"),
+}
+
+
+@pytest.mark.meta
+@pytest.mark.parametrize("bad", BAD_ROTATE)
+def test_reference_rotate_rejects_bad_input_naming_the_argument(bad):
+    params, argument = BAD_ROTATE[bad]
+    with pytest.raises(reference.DomainError, match=f"^rotate: {argument}"):
+        reference.rotate([[1.0, 2.0], [3.0, 4.0]], **params)
+
+
+@pytest.mark.meta
+def test_reference_rotate_rejects_non_finite_pixels_and_a_one_dimensional_image():
+    with pytest.raises(reference.DomainError, match=r"^rotate: image=.* must be finite"):
+        reference.rotate([[1.0, float("inf")]], angle=10.0)
+    with pytest.raises(reference.DomainError, match=r"^rotate: image must not contain NaN"):
+        reference.rotate([[1.0, float("nan")]], angle=10.0)
+    with pytest.raises(reference.DomainError, match=r"^rotate: image must have at least 2"):
+        reference.rotate([1.0, 2.0], angle=10.0)
+
+
+# ---------------------------------------------------------------- grayscale
+
+RGB_IMAGES = hnp.arrays(
+    np.float64,
+    st.tuples(st.sampled_from([(), (1,), (2,)]), st.integers(1, 5), st.integers(1, 5)).map(
+        lambda t: (*t[0], 3, t[1], t[2])
+    ),
+    elements=st.floats(-1e3, 1e3, allow_nan=False),
+)
+GRAYSCALE_EDGES = {
+    "one pixel": [[[0.25]], [[0.5]], [[0.75]]],
+    "pure red, green, blue": np.eye(3).reshape(3, 1, 3),
+    "gray": np.full((3, 2, 2), 0.6),
+    "signed zeros": [[[0.0, -0.0]], [[-0.0, -0.0]], [[0.0, -0.0]]],
+    "huge and tiny": [[[1e38, 1e-38]], [[1e38, 1e-45]], [[1e38, -1e-38]]],
+    "a batch of 0-255 images": np.arange(2 * 3 * 2 * 4, dtype=float).reshape(2, 3, 2, 4) * 5.0,
+}
+
+
+@pytest.mark.concept("grayscale")
+@given(image=RGB_IMAGES)
+@example(image=np.array([[[1.0]], [[1.0]], [[1.0]]]))  # 1 in bt601, 0.9999 in matlab's
+def test_grayscale_matches_reference(backend, dtype, image):
+    check_oracle("grayscale", backend, image.astype(dtype))
+
+
+@pytest.mark.concept("grayscale")
+@pytest.mark.parametrize("edge", GRAYSCALE_EDGES)
+def test_grayscale_edge_inputs(backend, dtype, edge):
+    image = np.asarray(GRAYSCALE_EDGES[edge], dtype=dtype)
+    check_oracle("grayscale", backend, image, kind="edge")
+
+
+@pytest.mark.concept("grayscale")
+@given(image=RGB_IMAGES, value=st.floats(-1e3, 1e3))
+def test_a_gray_pixel_keeps_its_level_times_the_weights_sum(backend, dtype, image, value):
+    """A gray pixel (R = G = B = v) has luma ``(w_r + w_g + w_b) v``: ``v`` under BT.601's
+    weights, ``0.9999 v`` under MATLAB's (the declared ``luma_weights``)."""
+    gray = np.full(image.shape, value, dtype=dtype)
+    out = run_backend("grayscale", backend, gray)
+    convention = declared_convention("grayscale", backend, "luma_weights")
+    total = sum(reference.augmentation.LUMA_WEIGHTS[convention]) / 10000
+    expected = np.full(out.shape, total * float(gray.flat[0]))
+    allowed = allowance_for("grayscale", backend, [gray], expected)
+    check_close(
+        "grayscale",
+        backend,
+        dtype,
+        f"grayscale(v, v, v) == {total:g} v ({convention})",
+        out.astype(np.float64),
+        expected,
+        allowed,
+        inputs=input_text("grayscale", gray),
+    )
+
+
+@pytest.mark.concept("grayscale")
+@given(image=RGB_IMAGES, other=st.data(), scale=SCALES)
+def test_grayscale_is_linear_in_the_image(backend, dtype, image, other, scale):
+    check_linear("grayscale", backend, dtype, image, other, scale)
+
+
+BAD_GRAYSCALE = {
+    "two channels": (np.zeros((2, 2, 2)), {}, "image"),
+    "channels last": (np.zeros((2, 2, 3)), {}, "image"),
+    "2-D": (np.zeros((3, 3)), {}, "image"),
+    "unknown weights": (np.zeros((3, 1, 1)), {"luma_weights": "bt709"}, "luma_weights"),
+}
+
+
+@pytest.mark.meta
+@pytest.mark.parametrize("bad", BAD_GRAYSCALE)
+def test_reference_grayscale_rejects_bad_input_naming_the_argument(bad):
+    image, params, argument = BAD_GRAYSCALE[bad]
+    with pytest.raises(reference.DomainError, match=f"^grayscale: {argument}"):
+        reference.grayscale(image.tolist(), **params)

@@ -268,6 +268,29 @@ def _resize_case(draw: st.DrawFn, smooth: bool) -> Case:
     return [image], params, (shape[0], *size)
 
 
+@st.composite
+def _rotate_case(draw: st.DrawFn, smooth: bool) -> Case:
+    """Rotation is affine in the image: smooth everywhere."""
+    shape = (
+        draw(st.sampled_from([1, 2])),
+        draw(st.sampled_from([1, 2, 3, 5])),
+        draw(st.sampled_from([1, 2, 4, 5])),
+    )
+    params = {
+        "angle": draw(st.one_of(st.sampled_from([0.0, 90.0, 30.0]), st.floats(-360.0, 360.0))),
+        "method": draw(st.sampled_from(["nearest", "bilinear"])),
+        "fill": draw(st.sampled_from([0.0, 2.0])),
+    }
+    return [_array(draw, shape, _floats(-10.0, 10.0))], params, shape
+
+
+@st.composite
+def _grayscale_case(draw: st.DrawFn, smooth: bool) -> Case:
+    """Grayscale is linear in the image: smooth everywhere."""
+    shape = (draw(st.sampled_from([1, 2])), 3, draw(st.integers(1, 3)), draw(st.integers(1, 3)))
+    return [_array(draw, shape, _floats(-10.0, 10.0))], {}, (shape[0], 1, *shape[2:])
+
+
 CASES: dict[str, Callable[[bool], st.SearchStrategy]] = {
     "entropy_grad": _entropy_case,
     "cross_entropy_grad": _two_distributions_case,
@@ -306,6 +329,8 @@ CASES: dict[str, Callable[[bool], st.SearchStrategy]] = {
     "layer_norm_grad": _affine_case(-1),
     "batch_norm_grad": _affine_case(0),
     "resize_grad": _resize_case,
+    "rotate_grad": _rotate_case,
+    "grayscale_grad": _grayscale_case,
 }
 """How each gradient concept's inputs are drawn (``smooth=True``: away from kinks and steep
 regions, for finite differences)."""

@@ -181,6 +181,14 @@ def image_inputs(draw: st.DrawFn, min_width: int = 1) -> dict[str, Any]:
 SIDES = st.sampled_from([1, 2, 3, 5, 8, 12])
 
 
+@st.composite
+def rotation_inputs(draw: st.DrawFn) -> dict[str, Any]:
+    """A batch of images ``(N, C, H, W)``, square or not, and an angle in degrees."""
+    shape = (*draw(st.tuples(st.integers(1, 2), st.integers(1, 2))), *draw(st.tuples(SIDES, SIDES)))
+    angle = draw(st.one_of(st.sampled_from([0.0, 90.0, 30.0, -45.0]), st.floats(-360.0, 360.0)))
+    return {"image": draw(dst.arrays_of(shape, st.floats(-100.0, 100.0))), "angle": angle}
+
+
 INPUTS: dict[str, st.SearchStrategy] = {
     "activation": st.fixed_dictionaries({"x": dst.float_arrays(min_value=-10.0, max_value=10.0)}),
     "activation_gradient": activation_gradient_inputs(),
@@ -197,6 +205,7 @@ INPUTS: dict[str, st.SearchStrategy] = {
     "plateau": plateau_inputs(),
     "images": image_inputs(),
     "images_two_wide": image_inputs(min_width=2),
+    "rotations": rotation_inputs(),
 }
 """The drawn inputs a mapping names (``inputs``), in the spec's names: the concept's arguments
 (float64, cast to the dtype under test) and parameters; the mapping's ``fixed`` overrides."""

@@ -2,7 +2,9 @@
 ``jnp.flip``, ``jnp.rot90``, ``jax.image.resize``, and for ``align_corners=True`` (which
 ``resize`` does not offer) ``jax.image.scale_and_translate`` with the scale
 ``(n_out - 1)/(n_in - 1)`` and the translation ``(1 - scale)/2`` that put the corner pixels'
-centres on each other."""
+centres on each other; the rotation as ``jax.scipy.ndimage.map_coordinates`` (order 0 or 1,
+``mode="constant"``: SciPy's ``grid-constant``, the fill read per tap) at the source points of
+the spec's formula, in the image's dtype."""
 
 from __future__ import annotations
 
@@ -49,9 +51,39 @@ def table(jax: Any, optax: Any) -> dict[str, Callable[..., Any]]:
             antialias=False,
         )
 
+    def rotate(image: Any, *, angle: float, method: str = "bilinear", fill: float = 0.0) -> Any:
+        *batch, height, width = image.shape
+        theta = jnp.deg2rad(jnp.asarray(angle, image.dtype))
+        cos, sin = jnp.cos(theta), jnp.sin(theta)
+        i, j = jnp.meshgrid(
+            jnp.arange(height, dtype=image.dtype),
+            jnp.arange(width, dtype=image.dtype),
+            indexing="ij",
+        )
+        centre_row, centre_column = (height - 1) / 2, (width - 1) / 2
+        d_row, d_column = i - centre_row, j - centre_column
+        source = [
+            centre_row + cos * d_row + sin * d_column,
+            centre_column - sin * d_row + cos * d_column,
+        ]
+        order = 0 if method == "nearest" else 1
+
+        def sample(one: Any) -> Any:
+            return jax.scipy.ndimage.map_coordinates(one, source, order, mode="constant", cval=fill)
+
+        out = jax.vmap(sample)(image.reshape(-1, height, width))
+        return out.reshape(*batch, height, width)
+
+    def grayscale(image: Any) -> Any:
+        # dm_pix's rgb_to_grayscale (MATLAB's weights): JAX has none
+        weights = jnp.array([0.2989, 0.5870, 0.1140], image.dtype)
+        return jnp.tensordot(jnp.moveaxis(image, -3, -1), weights, axes=1)[..., None, :, :]
+
     return {
         "horizontal_flip": lambda image: jnp.flip(image, -1),
         "vertical_flip": lambda image: jnp.flip(image, -2),
         "rot90": lambda image, *, k=1: jnp.rot90(image, k, axes=(-2, -1)),
         "resize": resize,
+        "rotate": rotate,
+        "grayscale": grayscale,
     }

@@ -1,6 +1,8 @@
-"""Flips, quarter turns and resizing of (..., height, width) images. NumPy has no resize: composed
-as separable weight matrices, ``out = W x V^T``, following PyTorch's conventions (bicubic
-``a = -3/4`` with the edge pixel repeated, no antialiasing unless asked)."""
+"""Flips, quarter turns, resizing and rotation of (..., height, width) images. NumPy has no
+resize: composed as separable weight matrices, ``out = W x V^T``, following PyTorch's
+conventions (bicubic ``a = -3/4`` with the edge pixel repeated, no antialiasing unless asked).
+Nor a rotation: composed as the sampling matrix of the source points (the spec's formula, in
+the image's dtype), nearest rounding ties up, bilinear reading the fill per tap off the image."""
 
 from __future__ import annotations
 
@@ -9,10 +11,14 @@ from collections.abc import Sequence
 import numpy as np
 
 __all__ = [
+    "grayscale",
+    "grayscale_grad",
     "horizontal_flip",
     "resize",
     "resize_grad",
     "rot90",
+    "rotate",
+    "rotate_grad",
     "vertical_flip",
 ]  # the concepts; the adapter's table
 
@@ -107,3 +113,79 @@ def resize_grad(
 ) -> np.ndarray:
     rows, columns = _matrices(image, size, method, align_corners, antialias)
     return np.einsum("ip,...ij,jq->...pq", rows, cotangent, columns)
+
+
+def _sampling(
+    shape: tuple[int, ...],
+    angle: float,
+    method: str,
+    dtype: np.dtype,
+    centre: tuple[float, float] | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The rotation's ``(H W, H W)`` sampling matrix and the weight each output gives the fill,
+    from source points computed in ``dtype``, about ``centre`` (the image's by default)."""
+    height, width = shape[-2:]
+    theta = np.deg2rad(np.asarray(angle, dtype))
+    cos, sin = np.cos(theta), np.sin(theta)
+    i, j = np.meshgrid(np.arange(height, dtype=dtype), np.arange(width, dtype=dtype), indexing="ij")
+    centre_row, centre_column = (
+        dtype.type(c) for c in (centre or ((height - 1) / 2, (width - 1) / 2))
+    )
+    d_row, d_column = i - centre_row, j - centre_column
+    rows = (centre_row + cos * d_row + sin * d_column).ravel()
+    columns = (centre_column - sin * d_row + cos * d_column).ravel()
+    if method == "nearest":
+        ones = np.ones_like(rows)
+        taps = [(np.floor(rows + dtype.type(0.5)), np.floor(columns + dtype.type(0.5)), ones)]
+    else:
+        low_r, low_c = np.floor(rows), np.floor(columns)
+        f_r, f_c = rows - low_r, columns - low_c
+        taps = [
+            (low_r + dr, low_c + dc, (f_r if dr else 1 - f_r) * (f_c if dc else 1 - f_c))
+            for dr in (0, 1)
+            for dc in (0, 1)
+        ]
+    matrix = np.zeros((height * width, height * width), dtype)
+    fill = np.zeros(height * width, dtype)
+    outputs = np.arange(height * width)
+    for p, q, weight in taps:
+        inside = (p >= 0) & (p < height) & (q >= 0) & (q < width)
+        sources = (p * width + q)[inside].astype(np.intp)
+        np.add.at(matrix, (outputs[inside], sources), weight[inside])
+        fill += np.where(inside, 0, weight)
+    return matrix, fill
+
+
+def rotate(
+    image: np.ndarray, *, angle: float, method: str = "bilinear", fill: float = 0.0
+) -> np.ndarray:
+    matrix, fill_weights = _sampling(image.shape, angle, method, image.dtype)
+    flat = image.reshape(*image.shape[:-2], -1)
+    out = flat @ matrix.T + fill_weights * image.dtype.type(fill)
+    return out.reshape(image.shape)
+
+
+def rotate_grad(
+    image: np.ndarray,
+    cotangent: np.ndarray,
+    *,
+    angle: float,
+    method: str = "bilinear",
+    fill: float = 0.0,
+) -> np.ndarray:
+    matrix, _ = _sampling(image.shape, angle, method, image.dtype)
+    return (cotangent.reshape(*image.shape[:-2], -1) @ matrix).reshape(image.shape)
+
+
+LUMA = (0.2989, 0.587, 0.114)
+"""MATLAB's rgb2gray weights, torchvision's (the declared ``luma_weights``)."""
+
+
+def grayscale(image: np.ndarray) -> np.ndarray:
+    weights = np.array(LUMA, image.dtype)[:, None, None]
+    return np.sum(weights * image, axis=-3, keepdims=True)
+
+
+def grayscale_grad(image: np.ndarray, cotangent: np.ndarray) -> np.ndarray:
+    weights = np.array(LUMA, image.dtype)[:, None, None]
+    return np.broadcast_to(weights * cotangent, image.shape).copy()

@@ -1,6 +1,14 @@
 """Data augmentation: the torch backends' entries of its concepts (see :mod:`..torch_ops`):
 ``torch.flip``, ``torch.rot90`` and ``F.interpolate`` (``nearest`` is its half-pixel
-``nearest-exact``; its ``nearest`` mode is the asymmetric ``floor(i n_in / n_out)``)."""
+``nearest-exact``; its ``nearest`` mode is the asymmetric ``floor(i n_in / n_out)``), and the
+rotation as ``F.affine_grid`` + ``F.grid_sample`` (``padding_mode="zeros"`` reads 0 off the
+image; another fill as torchvision's ``rotate`` puts it, ``out + (1 - mask) fill`` with ``mask``
+a sampled image of ones: the weight read inside).
+
+``affine_grid``'s ``theta`` maps the output's normalised coordinates ``(x, y)`` (x the column,
+y the row, both in [-1, 1] across the image) to the input's: a rotation in pixels is
+``[[cos, -sin H/W], [sin W/H, cos]]`` there, the aspect ratio put back (with ``align_corners=
+False`` a pixel is ``2/W`` wide in x and ``2/H`` tall in y; the centre is 0 in both)."""
 
 from __future__ import annotations
 
@@ -32,9 +40,40 @@ def table(torch: Any, device: str) -> dict[str, Callable[..., Any]]:
         )
         return out.reshape(*batch, *size)
 
+    def rotate(image: Any, *, angle: float, method: str = "bilinear", fill: float = 0.0) -> Any:
+        *batch, height, width = image.shape
+        images = image.reshape(-1, 1, height, width)  # (N, C, H, W)
+        theta = torch.deg2rad(torch.tensor(angle, dtype=image.dtype, device=image.device))
+        cos, sin = torch.cos(theta), torch.sin(theta)
+        zero = torch.zeros_like(cos)
+        matrix = torch.stack(
+            [
+                torch.stack([cos, -sin * (height / width), zero]),
+                torch.stack([sin * (width / height), cos, zero]),
+            ]
+        ).expand(images.shape[0], 2, 3)
+        grid = torch.nn.functional.affine_grid(matrix, list(images.shape), align_corners=False)
+
+        def sample(source: Any) -> Any:
+            return torch.nn.functional.grid_sample(
+                source, grid, mode=method, padding_mode="zeros", align_corners=False
+            )
+
+        out = sample(images)
+        if fill != 0:
+            out = out + (1 - sample(torch.ones_like(images))) * fill
+        return out.reshape(*batch, height, width)
+
+    def grayscale(image: Any) -> Any:
+        # torchvision's rgb_to_grayscale (MATLAB's weights), which torch itself lacks
+        r, g, b = image.unbind(dim=-3)
+        return r.mul(0.2989).add(g, alpha=0.587).add(b, alpha=0.114).unsqueeze(dim=-3)
+
     return {
         "horizontal_flip": lambda image: torch.flip(image, [-1]),
         "vertical_flip": lambda image: torch.flip(image, [-2]),
         "rot90": lambda image, *, k=1: torch.rot90(image, k, [-2, -1]),
         "resize": resize,
+        "rotate": rotate,
+        "grayscale": grayscale,
     }

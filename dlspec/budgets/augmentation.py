@@ -1,5 +1,5 @@
-r"""Error models of the augmentation group's resampling (``resize`` and its gradient); flips and
-quarter turns are exact (the ``exact`` model).
+r"""Error models of the augmentation group's resampling (``resize``, ``rotate`` and their
+gradients); flips and quarter turns are exact (the ``exact`` model).
 
 A backend resizes with weights it computes in floating point: the source coordinate
 :math:`c_i` (half-pixel :math:`(i + 1/2) s - 1/2` or ``align_corners``' :math:`i s`, with the
@@ -12,6 +12,14 @@ and the normalisation by the weights' total, at least 1/2, which spreads each of
 :math:`E_i = 2(T_i + 1)(6S + 6(|c_i| + 2))` on the taps within the kernel's reach plus one
 pixel (``S`` the kernel's Horner sum). Then ``out = W x V^T`` sums :math:`T_h T_w` products in
 one pass or two (at most :math:`T_h T_w + T_h + T_w` roundings on the terms).
+
+A rotation samples at a source point the backend computes: the angle converted to radians
+(``angle * pi / 180``, or Keras' ``(angle / 360) * 360 * (pi / 180)``: a relative error of at
+most :math:`4u`, so :math:`4u|\theta|` in ``cos`` and ``sin`` besides their own rounding, at most
+:math:`2u`), times the offsets from the centre, then at most 8 roundings on quantities below
+:math:`|r| + |q| + H + W` (PyTorch's normalised grid: ``(2j + 1)/W - 1``, the 2 x 3 product,
+``((x + 1) W - 1)/2``): the point is off by at most :math:`u K` per axis, with
+:math:`K = 8(|r| + |q| + H + W) + (4|\theta| + 2)(|i - c_r| + |j - c_c|)`.
 """
 
 from __future__ import annotations
@@ -21,8 +29,17 @@ from collections.abc import Mapping
 from fractions import Fraction
 from typing import Any
 
+import mpmath
 import numpy as np
-from dlspec.reference.augmentation import resize_arguments, resize_rows, resize_source
+from dlspec.reference.augmentation import (
+    LUMA_DENOMINATOR,
+    LUMA_WEIGHTS,
+    resize_arguments,
+    resize_rows,
+    resize_source,
+    rotation_source,
+    rotation_taps,
+)
 
 from dlspec.budgets._registry import Inputs, error_model, underflow_model
 
@@ -148,3 +165,233 @@ def _resize_grad_underflow(
     image = np.asarray(inputs["image"])
     (_, m_h, _, _), (_, m_w, _, _) = _axes(image.shape, params)
     return 2 * _term_counts(m_h.sum(axis=0), m_w.sum(axis=0)) * np.ones(np.shape(result))
+
+
+@functools.cache
+def _rotation(height: int, width: int, angle: float, method: str) -> dict[str, np.ndarray]:
+    """The exact sampling of a rotation, in float64, per output pixel (row-major): the source
+    point (``rows``, ``columns``), the point's error bound ``K`` (module docstring), and the
+    taps as ``(H W, 4)`` arrays of flat indices (-1 off the image; weight 0 pads) and weights."""
+    with mpmath.workprec(113):
+        points = [
+            rotation_source(i, j, height, width, angle) for i in range(height) for j in range(width)
+        ]
+        taps = rotation_taps(height, width, angle, method)
+    rows = np.array([float(r) for r, _ in points])
+    columns = np.array([float(q) for _, q in points])
+    offsets = np.abs(np.arange(height * width) // width - (height - 1) / 2) + np.abs(
+        np.arange(height * width) % width - (width - 1) / 2
+    )
+    theta = abs(angle) * np.pi / 180
+    k = 8 * (np.abs(rows) + np.abs(columns) + height + width) + (4 * theta + 2) * offsets
+    indices = np.full((height * width, 4), -1)
+    weights = np.zeros((height * width, 4))
+    for o, pixel_taps in enumerate(taps):
+        for t, (index, weight) in enumerate(pixel_taps):
+            indices[o, t] = -1 if index is None else index
+            weights[o, t] = float(weight)
+    return {"rows": rows, "columns": columns, "K": k, "indices": indices, "weights": weights}
+
+
+def _rotation_of(inputs: Inputs, params: Mapping[str, Any]) -> dict[str, np.ndarray]:
+    shape = np.shape(inputs["image"])
+    method = params.get("method", "bilinear")
+    return _rotation(shape[-2], shape[-1], float(params["angle"]), method)
+
+
+def _read(image: np.ndarray, rows: np.ndarray, columns: np.ndarray, fill: float) -> np.ndarray:
+    """``image[..., rows, columns]`` elementwise over the index arrays, ``fill`` off the image."""
+    height, width = image.shape[-2:]
+    inside = (rows >= 0) & (rows < height) & (columns >= 0) & (columns < width)
+    values = image[..., np.clip(rows, 0, height - 1), np.clip(columns, 0, width - 1)]
+    return np.where(inside, values, fill)
+
+
+def _margin(rotation: Mapping[str, np.ndarray], u: float) -> np.ndarray:
+    """How far the backend's source point may lie from the exact one, per output pixel (its
+    bound ``u K``, and the float64 rounding of the exact point the model reads)."""
+    scale = np.abs(rotation["rows"]) + np.abs(rotation["columns"]) + 1
+    return u * rotation["K"] + 2.0**-50 * scale
+
+
+def _windows(rotation: Mapping[str, np.ndarray], margin: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Per output pixel, the rows and columns (``(H W, 4)``, -1 where the window is narrower)
+    of the pixels a bilinear sample at a point within ``margin`` of the exact one may read."""
+
+    def spans(coordinate: np.ndarray) -> np.ndarray:
+        low = np.floor(coordinate - margin).astype(np.int64)
+        high = np.floor(coordinate + margin).astype(np.int64) + 1
+        span = low[:, None] + np.arange(4)[None, :]
+        return np.where(span <= high[:, None], span, low[:, None])  # repeats are harmless
+
+    return spans(rotation["rows"]), spans(rotation["columns"])
+
+
+def _steepest_step(image: np.ndarray, windows: tuple[np.ndarray, ...], fill: float) -> np.ndarray:
+    """The largest difference of two neighbouring pixels (the fill off the image) in each
+    output's window: a Lipschitz constant of the bilinear interpolant there, per axis."""
+    rows, columns = windows
+    values = _read(image, rows[:, :, None], columns[:, None, :], fill)  # (..., HW, 4, 4)
+    down = np.abs(np.diff(values, axis=-2)).max(axis=(-2, -1), initial=0.0)
+    across = np.abs(np.diff(values, axis=-1)).max(axis=(-2, -1), initial=0.0)
+    return np.maximum(down, across)
+
+
+def _nearest_candidates(
+    rotation: Mapping[str, np.ndarray], margin: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per output pixel, the rows and columns (``(H W, 2)``) a nearest sample within
+    ``margin`` of the exact point may take (two where the point is that close to a pixel
+    boundary, else the exact choice twice), and whether any axis is that close."""
+
+    def choices(coordinate: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        chosen = np.floor(coordinate + 0.5)
+        boundary = np.floor(coordinate) + 0.5
+        near = np.abs(coordinate - boundary) <= margin
+        low = np.where(near, np.floor(coordinate), chosen)
+        return np.stack([low, np.where(near, low + 1, chosen)], axis=-1).astype(np.int64), near
+
+    rows, near_rows = choices(rotation["rows"])
+    columns, near_columns = choices(rotation["columns"])
+    return rows, columns, near_rows | near_columns
+
+
+def _fill(params: Mapping[str, Any]) -> float:
+    return float(params.get("fill", 0.0))
+
+
+@error_model
+def rotate(inputs: Inputs, params: Mapping[str, Any], result: np.ndarray) -> np.ndarray:
+    r"""Bilinear: :math:`2 L K + 9 (\sum_t w_t |v_t| + |f|)`, the source point's error times
+    the steepest step ``L`` of the interpolant within reach (:func:`_steepest_step`, taken as
+    the larger of the image with the fill and of the image with 0 plus ``|f|``: a backend may
+    sample the image and the fill's mask apart, as torchvision does), and the roundings of the
+    weights (3 each) and of the four products and their sum (6). Nearest: 0, except where the
+    point lies within its error of a pixel boundary: there any pixel it may take is allowed
+    (the largest difference from the exact pixel, in units of ``u``)."""
+    x = np.asarray(inputs["image"], dtype=np.float64)
+    fill = _fill(params)
+    u = _unit_roundoff(inputs)
+    rotation = _rotation_of(inputs, params)
+    margin = _margin(rotation, u)
+    if params.get("method", "bilinear") == "nearest":
+        rows, columns, near = _nearest_candidates(rotation, margin)
+        taken = _read(x, rows[:, :, None], columns[:, None, :], fill)  # (..., HW, 2, 2)
+        exact = np.asarray(result, dtype=np.float64).reshape(*x.shape[:-2], -1, 1, 1)
+        spread = np.abs(taken - exact).max(axis=(-2, -1))
+        # 2**-20 more: the allowance's own rounding must not put the other pixel just beyond
+        return (np.where(near, spread, 0.0) * (1 + 2.0**-20) / u).reshape(np.shape(result))
+    windows = _windows(rotation, margin)
+    steep = np.maximum(
+        _steepest_step(x, windows, fill), _steepest_step(x, windows, 0.0) + abs(fill)
+    )
+    indices, weights = rotation["indices"], rotation["weights"]
+    flat = np.abs(x.reshape(*x.shape[:-2], -1))
+    read = np.where(indices >= 0, flat[..., np.maximum(indices, 0)], abs(fill))
+    terms = (weights * read).sum(axis=-1) + abs(fill)
+    s = 2 * steep * rotation["K"] + 9 * terms
+    return s.reshape(np.shape(result))
+
+
+@error_model
+def rotate_grad(inputs: Inputs, params: Mapping[str, Any], result: np.ndarray) -> np.ndarray:
+    r"""The transposed sampling: bilinear, each pixel within reach of an output's point
+    (:func:`_windows`) takes a weight off by at most :math:`2 u K` (a weight's slope is at most
+    1 per axis) plus 3 roundings of the exact weight, and the :math:`R_p` outputs that may read
+    pixel ``p`` are summed (:math:`R_p` roundings on their terms). Nearest: the outputs whose
+    point lies within its error of a boundary may send their cotangent to either pixel (the
+    whole ``|g|``, in units of ``u``), and the sum over the outputs that take a pixel rounds."""
+    x = np.asarray(inputs["image"], dtype=np.float64)
+    g = np.abs(np.asarray(inputs["cotangent"], dtype=np.float64))
+    u = _unit_roundoff(inputs)
+    rotation = _rotation_of(inputs, params)
+    margin = _margin(rotation, u)
+    height, width = x.shape[-2:]
+    g_flat = g.reshape(*g.shape[:-2], -1)
+    s = np.zeros_like(g_flat)
+    if params.get("method", "bilinear") == "nearest":
+        rows, columns, near = _nearest_candidates(rotation, margin)
+        for o in range(height * width):
+            pixels = {
+                int(r) * width + int(q)
+                for r in rows[o]
+                for q in columns[o]
+                if 0 <= r < height and 0 <= q < width
+            }
+            for p in pixels:
+                s[..., p] += g_flat[..., o] * ((1 + 2.0**-20) / u if near[o] else 1.0)
+        counts = np.zeros(height * width)
+        for o in range(height * width):
+            index = rotation["indices"][o, 0]
+            if index >= 0:
+                counts[index] += 1
+        return (s * np.maximum(counts, 1)).reshape(np.shape(result))
+    rows, columns = _windows(rotation, margin)
+    reach = np.zeros((height * width, height * width))  # (output, pixel): within reach
+    for o in range(height * width):
+        for r in set(rows[o]):
+            for q in set(columns[o]):
+                if 0 <= r < height and 0 <= q < width:
+                    reach[o, r * width + q] = 1.0
+    exact = np.zeros((height * width, height * width))
+    for t in range(4):
+        inside = rotation["indices"][:, t] >= 0
+        outputs = np.arange(height * width)[inside]
+        np.add.at(exact, (outputs, rotation["indices"][inside, t]), rotation["weights"][inside, t])
+    counts = reach.sum(axis=0)
+    s = (g_flat * (2 * rotation["K"])) @ reach + (3 + counts) * (g_flat @ exact)
+    return s.reshape(np.shape(result))
+
+
+@underflow_model("rotate")
+def _rotate_underflow(inputs: Inputs, params: Mapping[str, Any], result: np.ndarray) -> np.ndarray:
+    """Each of the (at most eight, the fill's mask sampled apart) products of a weight and a
+    pixel may underflow, each with half a subnormal; nearest is a selection."""
+    if params.get("method", "bilinear") == "nearest":
+        return np.zeros(np.shape(result))
+    return 16 * np.ones(np.shape(result))
+
+
+@underflow_model("rotate_grad")
+def _rotate_grad_underflow(
+    inputs: Inputs, params: Mapping[str, Any], result: np.ndarray
+) -> np.ndarray:
+    """Each product of a weight and a cotangent summed into a pixel may underflow: twice the
+    number of outputs that read it."""
+    if params.get("method", "bilinear") == "nearest":
+        return np.zeros(np.shape(result))
+    rotation = _rotation_of(inputs, params)
+    indices = rotation["indices"]
+    height, width = np.shape(inputs["image"])[-2:]
+    counts = np.bincount(indices[indices >= 0], minlength=height * width)
+    return 2 * np.broadcast_to(counts.reshape(height, width), np.shape(result)).astype(np.float64)
+
+
+def _luma(params: Mapping[str, Any]) -> np.ndarray:
+    """The variant's channel weights, ``(3, 1, 1)``."""
+    weights = LUMA_WEIGHTS[params.get("luma_weights", "bt601")]
+    return (np.array(weights, dtype=np.float64) / LUMA_DENOMINATOR)[:, None, None]
+
+
+@error_model
+def grayscale(inputs: Inputs, params: Mapping[str, Any], result: np.ndarray) -> np.ndarray:
+    r""":math:`4 \sum_c w_c |x_c|`: each weight rounded into the dtype and each product (2 on
+    a term), and the two sums on the first terms (at most 2 more)."""
+    x = np.abs(np.asarray(inputs["image"], dtype=np.float64))
+    s = 4 * (_luma(params) * x).sum(axis=-3, keepdims=True)
+    return s * np.ones(np.shape(result))
+
+
+@error_model
+def grayscale_grad(inputs: Inputs, params: Mapping[str, Any], result: np.ndarray) -> np.ndarray:
+    """:math:`w_c |g|`: the weight rounded into the dtype (the product is the budget's ulp)."""
+    g = np.abs(np.asarray(inputs["cotangent"], dtype=np.float64))
+    return _luma(params) * g * np.ones(np.shape(result))
+
+
+@underflow_model("grayscale")
+def _grayscale_underflow(
+    inputs: Inputs, params: Mapping[str, Any], result: np.ndarray
+) -> np.ndarray:
+    """Each of the three products may underflow, half a subnormal each."""
+    return 6 * np.ones(np.shape(result))

@@ -143,3 +143,128 @@ def _j_resize_corners_untranslated(
         "cubic" if method == "bicubic" else "linear",
         antialias=False,
     )
+
+
+@mutant(
+    "RotateAboutTheCorner",
+    "rotate",
+    "turns about pixel (0, 0), the array's origin, instead of the image's centre.",
+)
+def _rotate_about_the_corner(image, *, angle, method="bilinear", fill=0.0):
+    matrix, fill_weights = aug._sampling(image.shape, angle, method, image.dtype, centre=(0, 0))
+    flat = image.reshape(*image.shape[:-2], -1)
+    return (flat @ matrix.T + fill_weights * image.dtype.type(fill)).reshape(image.shape)
+
+
+@mutant(
+    "RotateClockwise",
+    "rotate",
+    "reads the angle clockwise (the source point turned the wrong way, y pointing up).",
+)
+def _rotate_clockwise(image, *, angle, method="bilinear", fill=0.0):
+    return aug.rotate(image, angle=-angle, method=method, fill=fill)
+
+
+@mutant(
+    "RotateGradTurnsBack",
+    "rotate_grad",
+    "spreads the cotangent back by rotating it by -angle, which is the transpose only where the "
+    "sampling is a permutation.",
+)
+def _rotate_grad_turns_back(image, cotangent, *, angle, method="bilinear", fill=0.0):
+    return aug.rotate(cotangent, angle=-angle, method=method, fill=0.0)
+
+
+@torch_mutant(
+    "TorchRotateThetaInPixels",
+    "rotate",
+    "puts the pixel rotation matrix into affine_grid's theta as it is, forgetting that theta "
+    "works in normalised coordinates: a non-square image is sheared.",
+)
+def _t_rotate_theta_in_pixels(image, *, angle, method="bilinear", fill=0.0):
+    import torch
+    import torch.nn.functional as F
+
+    *batch, height, width = image.shape
+    images = image.reshape(-1, 1, height, width)
+    theta = torch.deg2rad(torch.tensor(angle, dtype=image.dtype))
+    cos, sin, zero = torch.cos(theta), torch.sin(theta), torch.zeros((), dtype=image.dtype)
+    matrix = torch.stack([torch.stack([cos, -sin, zero]), torch.stack([sin, cos, zero])]).expand(
+        images.shape[0], 2, 3
+    )
+    grid = F.affine_grid(matrix, list(images.shape), align_corners=False)
+    out = F.grid_sample(images, grid, mode=method, padding_mode="zeros", align_corners=False)
+    if fill != 0:
+        ones = F.grid_sample(
+            torch.ones_like(images), grid, mode=method, padding_mode="zeros", align_corners=False
+        )
+        out = out + (1 - ones) * fill
+    return out.reshape(*batch, height, width)
+
+
+@jax_mutant(
+    "JaxRotateCoordinatesSwapped",
+    "rotate",
+    "hands map_coordinates the source point as (x, y), column first, where it takes the array's "
+    "axis order (row, column).",
+)
+def _j_rotate_coordinates_swapped(image, *, angle, method="bilinear", fill=0.0):
+    import jax
+    import jax.numpy as jnp
+
+    *batch, height, width = image.shape
+    theta = jnp.deg2rad(jnp.asarray(angle, image.dtype))
+    cos, sin = jnp.cos(theta), jnp.sin(theta)
+    i, j = jnp.meshgrid(
+        jnp.arange(height, dtype=image.dtype), jnp.arange(width, dtype=image.dtype), indexing="ij"
+    )
+    d_row, d_column = i - (height - 1) / 2, j - (width - 1) / 2
+    source = [
+        (width - 1) / 2 - sin * d_row + cos * d_column,
+        (height - 1) / 2 + cos * d_row + sin * d_column,
+    ]
+    order = 0 if method == "nearest" else 1
+
+    def sample(one):
+        return jax.scipy.ndimage.map_coordinates(one, source, order, mode="constant", cval=fill)
+
+    return jax.vmap(sample)(image.reshape(-1, height, width)).reshape(*batch, height, width)
+
+
+@mutant(
+    "GrayscaleBgr",
+    "grayscale",
+    "reads the channels as blue, green, red (OpenCV's order): the red weight on the blue channel.",
+)
+def _grayscale_bgr(image):
+    return aug.grayscale(np.flip(image, axis=-3))
+
+
+@mutant(
+    "GrayscaleChannelMean",
+    "grayscale",
+    "takes the mean of the three channels for the luma.",
+)
+def _grayscale_channel_mean(image):
+    return np.mean(image, axis=-3, keepdims=True)
+
+
+@mutant(
+    "GrayscaleGradUnweighted",
+    "grayscale_grad",
+    "copies the luma's cotangent to every channel, forgetting the weights.",
+)
+def _grayscale_grad_unweighted(image, cotangent):
+    return np.broadcast_to(cotangent, image.shape).copy()
+
+
+@jax_mutant(
+    "JaxGrayscaleBt709",
+    "grayscale",
+    "BT.709's luma weights 0.2126, 0.7152, 0.0722 (scikit-image's) for the declared MATLAB ones.",
+)
+def _j_grayscale_bt709(image):
+    import jax.numpy as jnp
+
+    weights = jnp.array([0.2126, 0.7152, 0.0722], image.dtype)
+    return jnp.tensordot(jnp.moveaxis(image, -3, -1), weights, axes=1)[..., None, :, :]

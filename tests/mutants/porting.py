@@ -23,6 +23,13 @@ MAPPING_MUTANTS: list[tuple[str, str, str, str, str]] = [
         "jax.image.resize left at its default antialias=True for PyTorch's plain bilinear",
     ),
     (
+        "rotate-a-rotation-in-pixels-in-normalised-and-in-index-coordinates",
+        "torch-cpu",
+        "-sin * (height / width), zero]), torch.stack([sin * (width / height)",
+        "-sin, zero]), torch.stack([sin",
+        "the pixel rotation matrix put into affine_grid's theta as it is (normalised coordinates)",
+    ),
+    (
         "adamw-weight-decay",
         "jax",
         ", weight_decay=weight_decay)",

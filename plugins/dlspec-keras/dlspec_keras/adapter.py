@@ -56,6 +56,7 @@ KERAS: Mapping[str, str] = {
     "batch_norm.momentum_convention": "weights_running",
     "accuracy.threshold_rule": "strict",
     "resize.default_antialias": "off",  # keras.ops.image.resize(antialias=False)
+    "grayscale.luma_weights": "matlab",  # keras.ops.image.rgb_to_grayscale, tf.image's
 }
 """What Keras itself decides, whichever backend runs it (verified on each concept's spec page)."""
 
@@ -104,6 +105,8 @@ DEFAULTS = (
     FrameworkDefault("huber_loss.delta", "keras.losses.Huber", "delta"),
     FrameworkDefault("resize.interpolation", "keras.ops.image.resize", "interpolation"),
     FrameworkDefault("resize.antialias", "keras.ops.image.resize", "antialias"),
+    FrameworkDefault("rotate.interpolation", "keras.layers.RandomRotation", "interpolation"),
+    FrameworkDefault("rotate.fill_mode", "keras.layers.RandomRotation", "fill_mode"),
     FrameworkDefault("losses.reduction", "keras.losses.MeanSquaredError", "reduction"),
     FrameworkDefault(
         "softmax_cross_entropy.label_smoothing",
@@ -149,6 +152,16 @@ LIMITS = (
     *(
         Limit(concept, "align_corners", (False,), "keras.ops.image.resize has no align_corners")
         for concept in ("resize", "resize_grad")
+    ),
+    *(
+        Limit(
+            concept,
+            "angle",
+            lambda angle: -360 <= angle <= 360,
+            "keras.layers.RandomRotation's factor (a fraction of a turn) lies in [-1, 1]",
+            domain="degrees in [-360, 360]",
+        )
+        for concept in ("rotate", "rotate_grad")
     ),
     *(
         Limit(

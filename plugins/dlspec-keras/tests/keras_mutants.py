@@ -139,3 +139,27 @@ def _layer_norm_default_epsilon(keras: Any) -> Callable[..., Any]:
         return honest(x, weight, bias, eps=1e-3)
 
     return layer_norm
+
+
+@mutant(
+    "KerasRotateReflectFill",
+    "rotate",
+    "RandomRotation's fill_mode left at its default, 'reflect': the corners a turn uncovers "
+    "mirror the image where PyTorch (and the spec) fill a constant.",
+)
+def _rotate_reflect_fill(keras: Any) -> Callable[..., Any]:
+    ops = keras.ops
+
+    def rotate(image: Any, *, angle: float, method: str = "bilinear", fill: float = 0.0) -> Any:
+        *batch, height, width = image.shape
+        layer = keras.layers.RandomRotation(
+            factor=(angle / 360, angle / 360),
+            interpolation=method,
+            fill_value=fill,
+            data_format="channels_first",
+            dtype=keras.backend.standardize_dtype(image.dtype),
+        )
+        images = ops.reshape(image, (-1, 1, height, width))
+        return ops.reshape(layer(images, training=True), (*batch, height, width))
+
+    return rotate

@@ -1,5 +1,9 @@
-"""Data augmentation: ``keras.ops.flip``, ``rot90`` and ``keras.ops.image.resize`` (see
-:mod:`..ops`). Keras' resize has no ``align_corners`` (``adapter.LIMITS``)."""
+"""Data augmentation: ``keras.ops.flip``, ``rot90``, ``keras.ops.image.resize`` (see
+:mod:`..ops`) and ``keras.layers.RandomRotation`` with its factor fixed at ``angle / 360`` (a
+fraction of a turn; ``ops.random.uniform`` between equal bounds gives the bound), which builds
+its own rotation matrix about the centre ``((W - 1)/2, (H - 1)/2)`` and calls
+``ops.image.affine_transform``; ``fill_mode="constant"`` (its default is ``"reflect"``). Keras'
+resize has no ``align_corners``, nor its rotation factors beyond a turn (``adapter.LIMITS``)."""
 
 from __future__ import annotations
 
@@ -29,9 +33,30 @@ def table(keras: Any) -> dict[str, Callable[..., Any]]:
         )
         return ops.reshape(out, (*batch, *size))
 
+    def rotate(image: Any, *, angle: float, method: str = "bilinear", fill: float = 0.0) -> Any:
+        *batch, height, width = image.shape
+        images = ops.reshape(image, (-1, 1, height, width))
+        layer = keras.layers.RandomRotation(
+            factor=(angle / 360, angle / 360),
+            fill_mode="constant",
+            interpolation=method,
+            fill_value=fill,
+            data_format="channels_first",
+            dtype=keras.backend.standardize_dtype(image.dtype),
+        )
+        return ops.reshape(layer(images, training=True), (*batch, height, width))
+
+    def grayscale(image: Any) -> Any:
+        *batch, channels, height, width = image.shape
+        images = ops.reshape(image, (-1, channels, height, width))
+        out = ops.image.rgb_to_grayscale(images, data_format="channels_first")
+        return ops.reshape(out, (*batch, 1, height, width))
+
     return {
         "horizontal_flip": lambda image: ops.flip(image, -1),
         "vertical_flip": lambda image: ops.flip(image, -2),
         "rot90": lambda image, *, k=1: ops.rot90(image, k, axes=(-2, -1)),
         "resize": resize,
+        "rotate": rotate,
+        "grayscale": grayscale,
     }

@@ -10,8 +10,9 @@ SEED ?= 20261124
 REPORT_DIR ?= reports
 TEST_REPORT_DIR ?= test-report
 
-# JAX compiles every function for every new input shape; its persistent cache lets the xdist
-# workers, and a later run, reuse what another has compiled (it never changes a result).
+# JAX compiles every function for every new input shape; its persistent cache lets a later run
+# reuse what an earlier one compiled (it never changes a result). Each xdist worker has a folder
+# of its own in it (gw0, gw1, ...: JAX's cache takes no lock; see dlspec/plugin.py).
 export JAX_COMPILATION_CACHE_DIR ?= $(abspath $(VENV))/jax-cache
 export JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS ?= 0
 export JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES ?= 0

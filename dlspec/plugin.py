@@ -22,8 +22,10 @@ import importlib
 import os
 import pkgutil
 import random
+import sys
 import time
 import types
+import warnings
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -179,6 +181,33 @@ def one_thread_per_worker(config: pytest.Config) -> None:
             os.environ.setdefault(variable, "1")
 
 
+JAX_CACHE = "JAX_COMPILATION_CACHE_DIR"
+
+
+def one_jax_cache_per_worker(config: pytest.Config) -> None:
+    """Give each pytest-xdist worker a JAX compilation cache of its own, a folder named after
+    the worker inside the one the user set. JAX's cache (``jax/_src/lru_cache.py``, 0.10.2)
+    writes an entry with ``Path.write_bytes`` and takes no lock unless a maximum size is set, so
+    a worker could read an entry another was still writing: two workers of ``make report``
+    segfaulted in ``deserialize_executable`` that way. Workers of later runs reuse the folders,
+    so a warm run still compiles nothing it compiled before. Set before JAX is imported (the
+    adapters import it on first use)."""
+    worker_input = getattr(config, "workerinput", None)
+    shared = os.environ.get(JAX_CACHE)
+    if worker_input is None or not shared:
+        return
+    if "jax" in sys.modules:
+        warnings.warn(
+            f"{JAX_CACHE}: jax was imported before dlspec's plugin could give worker "
+            f"{worker_input['workerid']} a cache folder of its own; shared between workers, "
+            "an entry can be read while another worker writes it (a segfault)",
+            pytest.PytestConfigWarning,
+            stacklevel=1,
+        )
+        return
+    os.environ[JAX_CACHE] = os.path.join(shared, worker_input["workerid"])
+
+
 STASH_PROFILE_BEFORE = pytest.StashKey[str]()
 
 
@@ -186,6 +215,7 @@ STASH_PROFILE_BEFORE = pytest.StashKey[str]()
 def pytest_configure(config: pytest.Config) -> None:
     config.stash[STASH_PROFILE_BEFORE] = settings.get_current_profile_name()
     one_thread_per_worker(config)
+    one_jax_cache_per_worker(config)
     config.addinivalue_line("markers", "concept(id): the catalogue concept a test checks")
     config.addinivalue_line(
         "markers", "backends(*names): run only on these backends (a divergence's pinned example)"
@@ -424,14 +454,22 @@ class ReportCollector:
     def __init__(self, config: pytest.Config) -> None:
         self.config = config
         self.results: list[dict[str, Any]] = []
+        self.items: dict[str, dict[str, Any]] = {}
         self.started = time.perf_counter()
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         props = dict(report.user_properties)
         item: dict[str, Any] | None = props.get("dlspec_item")  # type: ignore[assignment]
+        if item is not None:
+            self.items[report.nodeid] = item
+        elif report.outcome == "failed":
+            # pytest-xdist reports a test whose worker died (a segfault or an abort inside a
+            # framework) with nothing but its node id: the item its setup reported names it
+            item = self.items.get(report.nodeid)
         if item is None or (report.when != "call" and report.outcome == "passed"):
             return
         message, outcome = "", str(report.outcome)
+        crashed = "dlspec_item" not in props
         divergence = props.get("dlspec_divergence")
         if hasattr(report, "wasxfail"):
             # a known divergence: "diverged" when it showed, "passed" (and noted) when it did not
@@ -443,6 +481,11 @@ class ReportCollector:
             message = str(report.longrepr[2])
         elif outcome == "diverged" and report.wasxfail.startswith("known divergence"):
             message = report.wasxfail  # seen by a test that passed otherwise: with its evidence
+        elif crashed:
+            message = (
+                f"{report.longreprtext.strip().splitlines()[-1]}: its process died (a segfault or "
+                "an abort in the framework); run the test alone to see how"
+            )
         elif report.outcome == "failed" or outcome == "diverged":
             # The exception's own lines (pytest prefixes them with "E"): the conformance message
             # and Hypothesis's falsifying example, without the traceback.

@@ -179,6 +179,25 @@ def test_broken_adapter_fails_clearly_and_still_reports(pytester, broken, tmp_pa
     assert (report_dir / "README.md").read_text().count(broken.caught_by) >= 1
 
 
+def test_a_worker_that_crashes_is_a_failure_entry_of_its_cell(pytester, tmp_path):
+    """A test whose xdist worker dies (JAX once segfaulted reading its compilation cache) is a
+    failure of its concept, backend and dtype in the report, with xdist's message, and the
+    report is complete: the other tests of the run are in it."""
+    report_dir = tmp_path / "report"
+    result = pytester.runpytest_subprocess(
+        str(TESTS / "test_activations.py"),
+        *("--adapter", "mutants:BrokenCrashes", "--concept", "relu", "--concept", "sigmoid"),
+        *("-k", "relu_matches_reference and float64 or sigmoid_edge_inputs and float64"),
+        *("-n", "1", "--report", str(report_dir), *QUIET_SEEDED_MUTANT_RUN),
+    )
+    assert result.ret == pytest.ExitCode.TESTS_FAILED, result.stdout.str()
+    document = validated(json.loads((report_dir / "report.json").read_text()))
+    cells = {(c["concept"], c["status"]) for c in document["matrix"]}
+    assert cells == {("relu", "fails"), ("sigmoid", "conforms")}, document["matrix"]
+    (relu,) = [c for c in document["matrix"] if c["concept"] == "relu"]
+    assert any("crashed while running" in m and "float64" in m for m in relu["failures"]), relu
+
+
 def test_every_concept_has_a_mutant():
     covered = {m.caught_by for m in MUTANTS}
     assert covered == set(load().concepts), sorted(set(load().concepts) - covered)

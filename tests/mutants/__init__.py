@@ -23,9 +23,9 @@ from . import (  # noqa: F401  (each group's mutants register on import)
     training,
 )
 from ._registry import JAX_MUTANT_SPECS, MUTANTS, TORCH_MUTANT_SPECS, Mutant, framework_mutant
-from .broken import BROKEN
+from .broken import BROKEN, CRASHING
 
-__all__ = ["BROKEN", "JAX_MUTANT_SPECS", "MUTANTS", "TORCH_MUTANT_SPECS", "Mutant"]
+__all__ = ["BROKEN", "CRASHING", "JAX_MUTANT_SPECS", "MUTANTS", "TORCH_MUTANT_SPECS", "Mutant"]
 
 
 @functools.cache
@@ -53,7 +53,7 @@ FRAMEWORK_MUTANTS = {
 def __getattr__(name: str) -> Any:
     """``--adapter mutants:<Name>``: a NumPy mutant or broken adapter by its class name, or a
     framework's mutant, whose classes are built on first use."""
-    for cls in (*MUTANTS, *BROKEN):
+    for cls in (*MUTANTS, *BROKEN, *CRASHING):
         if cls.__name__ == name:
             return cls
     for prefix, (specs, build) in FRAMEWORK_MUTANTS.items():

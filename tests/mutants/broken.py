@@ -4,6 +4,7 @@ suite must report each clearly and still write a complete report."""
 
 from __future__ import annotations
 
+import os
 from typing import ClassVar
 
 import numpy as np
@@ -86,6 +87,15 @@ class BrokenNoConvention(Mutant):
     replacements: ClassVar = {}
 
 
+class BrokenCrashes(Mutant):
+    """Kills its process (a segfault or an abort inside a framework's kernel does the same): run
+    only under pytest-xdist, whose controller outlives the worker and reports the test."""
+
+    name = "broken-crashes"
+    caught_by = "relu"
+    replacements: ClassVar = {"relu": lambda x: os.abort()}
+
+
 BROKEN: list[type] = [
     BrokenRaises,
     BrokenWrongShape,
@@ -96,3 +106,6 @@ BROKEN: list[type] = [
     BrokenConstructor,
     BrokenNoConvention,
 ]
+
+CRASHING: list[type] = [BrokenCrashes]
+"""Broken adapters that kill their process: never run in the process that runs the suite."""

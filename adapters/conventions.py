@@ -39,6 +39,7 @@ PYTORCH: Final[Mapping[str, str]] = {
     "resize.default_antialias": "off",
     "resize.cubic_kernel": "opencv",
     "grayscale.luma_weights": "matlab",  # torchvision's rgb_to_grayscale
+    "normalize_channels.std_floor": "none",  # torchvision's normalize
 }
 """PyTorch's (and torchmetrics' for accuracy; ``warmup_cosine`` has no PyTorch scheduler, so the
 composed one follows optax's horizon)."""
@@ -75,6 +76,7 @@ JAX: Final[Mapping[str, str]] = {
     "resize.default_antialias": "on",
     "resize.cubic_kernel": "keys",
     "grayscale.luma_weights": "matlab",  # dm_pix's rgb_to_grayscale
+    "normalize_channels.std_floor": "none",  # torchvision's formula
 }
 """JAX's and optax's (``jax.nn.softplus`` is ``logaddexp(x, 0)``, ``jax.nn.gelu`` defaults to the
 tanh form, optax's ``trace`` starts from zero, ``scale_by_amsgrad`` takes the maximum of the

@@ -119,6 +119,11 @@ class JaxAdapter(Adapter):
 
     name: ClassVar[str] = "jax"
     framework: ClassVar[str] = "jax"
+    # make test's time: JAX traces and lowers every new shape and parameter set (the persistent
+    # cache saves only XLA's compile, not the tracing: about half of a warm jax run), so the ci
+    # profile runs float32, JAX's default; float64 (x64) is checked at ci by its divergences'
+    # pinned examples and snippets and by tests/test_jax.py, and make report runs it all
+    ci_dtypes: ClassVar[tuple[str, ...] | None] = ("float32",)
     composed: ClassVar[frozenset[str]] = frozenset(
         {
             "entropy",  # jax.scipy.special.entr, summed
@@ -136,6 +141,7 @@ class JaxAdapter(Adapter):
             "early_stopping",
             "accuracy",
             "grayscale",  # dm_pix's rgb_to_grayscale
+            "normalize_channels",  # torchvision's normalize, in jnp
             "rotate",  # jax.scipy.ndimage.map_coordinates at the source points
         }
     )

@@ -22,6 +22,7 @@ import importlib
 import os
 import pkgutil
 import random
+import shutil
 import sys
 import time
 import types
@@ -190,8 +191,9 @@ def one_jax_cache_per_worker(config: pytest.Config) -> None:
     writes an entry with ``Path.write_bytes`` and takes no lock unless a maximum size is set, so
     a worker could read an entry another was still writing: two workers of ``make report``
     segfaulted in ``deserialize_executable`` that way. Workers of later runs reuse the folders,
-    so a warm run still compiles nothing it compiled before. Set before JAX is imported (the
-    adapters import it on first use)."""
+    which :func:`share_jax_caches` fills with every worker's entries after each run, so a warm
+    run compiles nothing any worker compiled before. Set before JAX is imported (the adapters
+    import it on first use)."""
     worker_input = getattr(config, "workerinput", None)
     shared = os.environ.get(JAX_CACHE)
     if worker_input is None or not shared:
@@ -206,6 +208,42 @@ def one_jax_cache_per_worker(config: pytest.Config) -> None:
         )
         return
     os.environ[JAX_CACHE] = os.path.join(shared, worker_input["workerid"])
+
+
+def share_jax_caches(config: pytest.Config) -> int:
+    """After the workers are done, give each worker's JAX cache folder the entries the others
+    wrote (hard links where the file system allows, else copies): xdist hands a test to
+    whichever worker is free, so without this a warm run compiled again every program another
+    worker's folder held. Nothing runs concurrently here, so no entry is read half-written.
+    Returns the number of entries added."""
+    shared = os.environ.get(JAX_CACHE)
+    if hasattr(config, "workerinput") or not shared or not os.path.isdir(shared):
+        return 0
+    folders = [
+        os.path.join(shared, name)
+        for name in sorted(os.listdir(shared))
+        if name.startswith("gw") and os.path.isdir(os.path.join(shared, name))
+    ]
+    holdings = {folder: set(os.listdir(folder)) for folder in folders}
+    added = 0
+    for source, entries in holdings.items():
+        for folder, held in holdings.items():
+            for entry in sorted(entries - held):
+                origin, target = os.path.join(source, entry), os.path.join(folder, entry)
+                try:
+                    os.link(origin, target)
+                except FileExistsError:
+                    continue
+                except OSError:
+                    shutil.copyfile(origin, target)
+                held.add(entry)
+                added += 1
+    return added
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    share_jax_caches(session.config)
 
 
 STASH_PROFILE_BEFORE = pytest.StashKey[str]()

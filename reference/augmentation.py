@@ -539,3 +539,90 @@ def grayscale_grad(image: Any, cotangent: Any, *, luma_weights: str = "bt601") -
                 for k in range(plane)
             )
     return Tensor(image.shape, tuple(values))
+
+
+STD_FLOORS: Final = {"none": 0.0, "epsilon": 1e-7}
+"""Each ``std_floor`` variant's floor under the divisor, ``max(std_c, floor)``: none (torchvision's
+``Normalize``, the formula as written) or Keras's ``backend.epsilon()``, 1e-7, under
+``sqrt(variance)`` in ``keras.layers.Normalization``."""
+
+
+def _checked_channels(
+    concept: str, image: Any, mean: Sequence[float], std: Sequence[float], std_floor: str
+) -> tuple[Tensor, list[mpmath.mpf], list[mpmath.mpf]]:
+    """The checked ``(..., C, H, W)`` image, its channels' means and divisors."""
+    image = as_tensor(image)
+    check_tensor(concept, "image", image, min_ndim=3)
+    channels = image.shape[-3]
+
+    def numbers(argument: str, values: Sequence[float], positive: bool) -> list[mpmath.mpf]:
+        domain = "positive finite numbers" if positive else "finite numbers"
+        require(
+            concept,
+            argument,
+            values,
+            isinstance(values, Sequence)
+            and not isinstance(values, str)
+            and len(values) == channels
+            and all(
+                isinstance(v, int | float)
+                and not isinstance(v, bool)
+                and math.isfinite(v)
+                and (v > 0 or not positive)
+                for v in values
+            ),
+            f"{domain}, one per channel: {channels} (axis -3 of the image, shape {image.shape})",
+        )
+        return [mpmath.mpf(v) for v in values]
+
+    check_choice(concept, "std_floor", std_floor, tuple(STD_FLOORS))
+    floor = mpmath.mpf(STD_FLOORS[std_floor])
+    divisors = [max(s, floor) for s in numbers("std", std, positive=True)]
+    return image, numbers("mean", mean, positive=False), divisors
+
+
+def _per_channel(
+    image: Tensor, values: Tensor, divisors: Sequence[mpmath.mpf], shift: Sequence[mpmath.mpf]
+) -> Tensor:
+    """``(v - shift_c) / divisor_c`` for each element ``v`` of ``values`` (the image's shape),
+    ``c`` its channel: the difference is exact, divided once."""
+    *batch, channels, height, width = image.shape
+    plane = height * width
+    out: list[mpmath.mpf] = []
+    for b in range(math.prod(batch)):
+        for c in range(channels):
+            start = (b * channels + c) * plane
+            out.extend(
+                mpmath.fdiv(exact_sum([v, -shift[c]]), divisors[c])
+                for v in values.values[start : start + plane]
+            )
+    return Tensor(image.shape, tuple(out))
+
+
+@exact
+def normalize_channels(
+    image: Any, *, mean: Sequence[float], std: Sequence[float], std_floor: str = "none"
+) -> Tensor:
+    r"""Each channel ``c`` of a ``(..., C, H, W)`` image shifted by its mean and scaled by its
+    standard deviation, as given (torchvision's ``Normalize``, the ImageNet preprocessing):
+
+    .. math:: y = \frac{x - m_c}{\max(s_c, \epsilon)}
+
+    with :math:`\epsilon` the variant ``std_floor``'s (:data:`STD_FLOORS`: 0, or Keras's 1e-7)."""
+    image, means, divisors = _checked_channels("normalize_channels", image, mean, std, std_floor)
+    return _per_channel(image, image, divisors, means)
+
+
+@exact
+def normalize_channels_grad(
+    image: Any,
+    cotangent: Any,
+    *,
+    mean: Sequence[float],
+    std: Sequence[float],
+    std_floor: str = "none",
+) -> Tensor:
+    r"""The map is affine in the image: :math:`\bar x = \bar y / \max(s_c, \epsilon)`."""
+    image, _, divisors = _checked_channels("normalize_channels_grad", image, mean, std, std_floor)
+    g = checked_cotangent("normalize_channels_grad", cotangent, image.shape)
+    return _per_channel(image, g, divisors, [mpmath.mpf(0)] * image.shape[-3])

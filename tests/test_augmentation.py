@@ -1,5 +1,6 @@
 """Augmentation of images: flips, quarter turns, resizing and rotation of (..., H, W) images,
-grayscale of (..., 3, H, W) ones (spec/concepts/<id>.md)."""
+grayscale of (..., 3, H, W) ones, per-channel normalisation of (..., C, H, W) ones
+(spec/concepts/<id>.md)."""
 
 from typing import Any
 
@@ -703,3 +704,155 @@ def test_reference_grayscale_rejects_bad_input_naming_the_argument(bad):
     image, params, argument = BAD_GRAYSCALE[bad]
     with pytest.raises(reference.DomainError, match=f"^grayscale: {argument}"):
         reference.grayscale(image.tolist(), **params)
+
+
+# ---------------------------------------------------------------- normalize_channels
+
+IMAGENET = {"mean": (0.485, 0.456, 0.406), "std": (0.229, 0.224, 0.225)}
+"""torchvision's ImageNet statistics, the most common arguments of ``Normalize``."""
+EIGHTHS = st.integers(-8000, 8000).map(lambda k: k / 8)
+"""Means exact in every dtype: a pixel equal to one is the mean in any backend's precision."""
+PIXELS = st.floats(-1e3, 1e3, allow_nan=False)
+
+
+@st.composite
+def channel_cases(draw: st.DrawFn, exact_means: bool = False) -> tuple[np.ndarray, dict[str, Any]]:
+    """A ``(..., C, H, W)`` image and one mean and std per channel, the std within [1e-3, 1e3]
+    (above Keras's floor of 1e-7, which the edge inputs reach)."""
+    batch = draw(st.sampled_from([(), (1,), (2,)]), label="batch")
+    channels, height, width = (draw(st.integers(1, 4), label=n) for n in ("C", "H", "W"))
+    image = draw(
+        hnp.arrays(np.float64, (*batch, channels, height, width), elements=PIXELS), label="image"
+    )
+    means = EIGHTHS if exact_means else st.floats(-1e3, 1e3)
+    mean = draw(st.tuples(*[means] * channels), label="mean")
+    std = draw(st.tuples(*[st.floats(1e-3, 1e3)] * channels), label="std")
+    return image, {"mean": mean, "std": std}
+
+
+NORMALIZE_EDGES = {
+    "one pixel, one channel": ([[[0.5]]], {"mean": (0.25,), "std": (0.5,)}),
+    "ImageNet statistics on a 0-1 image": (
+        np.linspace(0.0, 1.0, 2 * 3 * 2 * 2).reshape(2, 3, 2, 2),
+        IMAGENET,
+    ),
+    "a std below Keras's floor of 1e-7": ([[[1.0, -1.0]]], {"mean": (0.0,), "std": (1e-8,)}),
+    "identity statistics on signed zeros": ([[[0.0, -0.0]]], {"mean": (0.0,), "std": (1.0,)}),
+    "huge and tiny": ([[[1e38, 1e-38, 1e-45]]], {"mean": (0.0,), "std": (1.0,)}),
+    "a pixel at its mean": ([[[0.1, 0.2]], [[0.3, 0.4]]], {"mean": (0.1, 0.4), "std": (3.0, 7.0)}),
+    "0-255 pixels, 0-255 statistics": (
+        np.arange(3 * 2 * 4, dtype=float).reshape(3, 2, 4) * 10.0,
+        {"mean": (123.675, 116.28, 103.53), "std": (58.395, 57.12, 57.375)},
+    ),
+}
+
+
+@pytest.mark.concept("normalize_channels")
+@given(case=channel_cases())
+@example(case=(np.array([[[0.0, 1.0]], [[0.5, 0.25]], [[1.0, 0.0]]]), IMAGENET))
+def test_normalize_channels_matches_reference(backend, dtype, case):
+    image, params = case
+    check_oracle("normalize_channels", backend, image.astype(dtype), **params)
+
+
+@pytest.mark.concept("normalize_channels")
+@pytest.mark.parametrize("edge", NORMALIZE_EDGES)
+def test_normalize_channels_edge_inputs(backend, dtype, edge):
+    image, params = NORMALIZE_EDGES[edge]
+    image = np.asarray(image, dtype=dtype)
+    check_oracle("normalize_channels", backend, image, kind="edge", **params)
+
+
+@pytest.mark.concept("normalize_channels")
+@given(case=channel_cases(exact_means=True))
+def test_a_pixel_at_its_channels_mean_becomes_zero(backend, dtype, case):
+    """A pixel equal to its channel's mean (exact in every dtype) normalises to exactly 0, in
+    every channel, whatever the std."""
+    image, params = case
+    at_mean = np.broadcast_to(np.asarray(params["mean"])[:, None, None], image.shape)
+    out = run_backend("normalize_channels", backend, at_mean.astype(dtype), **params)
+    check_relation(
+        "normalize_channels",
+        backend,
+        dtype,
+        "normalize_channels(mean_c) == 0",
+        out == 0,
+        actual=out,
+        expected=np.zeros(out.shape),
+        inputs=input_text("normalize_channels", at_mean, **params),
+    )
+
+
+@pytest.mark.concept("normalize_channels")
+@given(case=channel_cases())
+def test_doubling_the_std_halves_the_result(backend, dtype, case):
+    """``(x - m) / (2 s)`` is ``(x - m) / s`` halved, exactly: a power of two scales a binary
+    quotient without a new rounding, away from underflow (held where the quotient is 0 or at
+    least four times the smallest normal number, so that its half is normal too)."""
+    image, params = case
+    image = image.astype(dtype)
+    out = run_backend("normalize_channels", backend, image, **params)
+    doubled = {**params, "std": tuple(2 * s for s in params["std"])}
+    half = run_backend("normalize_channels", backend, image, **doubled)
+    underflows = (out != 0) & (np.abs(out) < 4 * np.finfo(dtype).tiny)
+    check_relation(
+        "normalize_channels",
+        backend,
+        dtype,
+        "normalize_channels(x, m, 2 s) == normalize_channels(x, m, s) / 2",
+        (half == out / 2) | underflows,
+        actual=half,
+        expected=out / 2,
+        inputs=input_text("normalize_channels", image, **params),
+    )
+
+
+@pytest.mark.concept("normalize_channels")
+@given(case=channel_cases(), data=st.data())
+def test_the_channels_are_normalised_independently(backend, dtype, case, data):
+    """Permuting the channels with their statistics permutes the result: each channel reads its
+    own mean and std, none of another's."""
+    image, params = case
+    image = image.astype(dtype)
+    permutation = data.draw(st.permutations(range(image.shape[-3])), label="permutation")
+    permuted = {k: tuple(v[i] for i in permutation) for k, v in params.items()}
+    out = run_backend("normalize_channels", backend, image, **params)
+    moved = run_backend("normalize_channels", backend, image[..., permutation, :, :], **permuted)
+    check_relation(
+        "normalize_channels",
+        backend,
+        dtype,
+        f"normalize_channels(x[P], m[P], s[P]) == normalize_channels(x, m, s)[P], P = {permutation}",
+        moved == out[..., permutation, :, :],
+        actual=moved,
+        expected=out[..., permutation, :, :],
+        inputs=input_text("normalize_channels", image, **params),
+    )
+
+
+BAD_NORMALIZE = {
+    "a mean too few": ({"mean": (0.5,), "std": (1.0, 1.0)}, "mean"),
+    "a std too many": ({"mean": (0.5, 0.5), "std": (1.0, 1.0, 1.0)}, "std"),
+    "a zero std": ({"mean": (0.5, 0.5), "std": (1.0, 0.0)}, "std"),
+    "a negative std": ({"mean": (0.5, 0.5), "std": (1.0, -2.0)}, "std"),
+    "a NaN mean": ({"mean": (0.5, float("nan")), "std": (1.0, 1.0)}, "mean"),
+    "an infinite std": ({"mean": (0.5, 0.5), "std": (1.0, float("inf"))}, "std"),
+    "a scalar mean": ({"mean": 0.5, "std": (1.0, 1.0)}, "mean"),
+    "an unknown floor": ({"mean": (0.5, 0.5), "std": (1.0, 1.0), "std_floor": "tiny"}, "std_floor"),
+}
+
+
+@pytest.mark.meta
+@pytest.mark.parametrize("bad", BAD_NORMALIZE)
+def test_reference_normalize_channels_rejects_bad_input_naming_the_argument(bad):
+    params, argument = BAD_NORMALIZE[bad]
+    with pytest.raises(reference.DomainError, match=f"^normalize_channels: {argument}"):
+        reference.normalize_channels(np.zeros((2, 1, 2)).tolist(), **params)
+
+
+@pytest.mark.meta
+def test_reference_normalize_channels_rejects_a_nan_pixel_and_a_two_dimensional_image():
+    with pytest.raises(reference.DomainError, match=r"^normalize_channels: image must not"):
+        reference.normalize_channels([[[float("nan")]]], mean=(0.0,), std=(1.0,))
+    with pytest.raises(reference.DomainError, match=r"^normalize_channels: image must have"):
+        reference.normalize_channels([[1.0, 2.0]], mean=(0.0,), std=(1.0,))

@@ -291,6 +291,15 @@ def _grayscale_case(draw: st.DrawFn, smooth: bool) -> Case:
     return [_array(draw, shape, _floats(-10.0, 10.0))], {}, (shape[0], 1, *shape[2:])
 
 
+@st.composite
+def _channels_case(draw: st.DrawFn, smooth: bool) -> Case:
+    """Per-channel normalisation is affine in the image: smooth everywhere."""
+    shape = (draw(st.sampled_from([1, 2])), *(draw(st.integers(1, 3)) for _ in range(3)))
+    statistic = st.tuples(*[st.sampled_from([0.25, 1.0, 3.0, 0.229])] * shape[1])
+    params = {"mean": draw(statistic), "std": draw(statistic)}
+    return [_array(draw, shape, _floats(-10.0, 10.0))], params, shape
+
+
 CASES: dict[str, Callable[[bool], st.SearchStrategy]] = {
     "entropy_grad": _entropy_case,
     "cross_entropy_grad": _two_distributions_case,
@@ -331,6 +340,7 @@ CASES: dict[str, Callable[[bool], st.SearchStrategy]] = {
     "resize_grad": _resize_case,
     "rotate_grad": _rotate_case,
     "grayscale_grad": _grayscale_case,
+    "normalize_channels_grad": _channels_case,
 }
 """How each gradient concept's inputs are drawn (``smooth=True``: away from kinks and steep
 regions, for finite differences)."""

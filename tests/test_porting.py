@@ -189,6 +189,18 @@ def rotation_inputs(draw: st.DrawFn) -> dict[str, Any]:
     return {"image": draw(dst.arrays_of(shape, st.floats(-100.0, 100.0))), "angle": angle}
 
 
+@st.composite
+def channel_inputs(draw: st.DrawFn) -> dict[str, Any]:
+    """A batch of images ``(N, C, H, W)`` on a 0-1 scale and one mean and std per channel."""
+    shape = (*draw(st.tuples(st.integers(1, 2), st.integers(1, 4))), *draw(st.tuples(SIDES, SIDES)))
+    statistics = st.tuples(*[st.floats(1e-3, 1.0)] * shape[1])
+    return {
+        "image": draw(dst.arrays_of(shape, st.floats(0.0, 1.0))),
+        "mean": draw(statistics),
+        "std": draw(statistics),
+    }
+
+
 INPUTS: dict[str, st.SearchStrategy] = {
     "activation": st.fixed_dictionaries({"x": dst.float_arrays(min_value=-10.0, max_value=10.0)}),
     "activation_gradient": activation_gradient_inputs(),
@@ -206,6 +218,7 @@ INPUTS: dict[str, st.SearchStrategy] = {
     "images": image_inputs(),
     "images_two_wide": image_inputs(min_width=2),
     "rotations": rotation_inputs(),
+    "channels": channel_inputs(),
 }
 """The drawn inputs a mapping names (``inputs``), in the spec's names: the concept's arguments
 (float64, cast to the dtype under test) and parameters; the mapping's ``fixed`` overrides."""

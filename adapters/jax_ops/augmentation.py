@@ -79,6 +79,13 @@ def table(jax: Any, optax: Any) -> dict[str, Callable[..., Any]]:
         weights = jnp.array([0.2989, 0.5870, 0.1140], image.dtype)
         return jnp.tensordot(jnp.moveaxis(image, -3, -1), weights, axes=1)[..., None, :, :]
 
+    def normalize_channels(image: Any, *, mean: Sequence[float], std: Sequence[float]) -> Any:
+        # JAX has none: torchvision's formula, the mean and std in the image's dtype
+        def column(values: Sequence[float]) -> Any:
+            return jnp.asarray(values, image.dtype)[:, None, None]
+
+        return (image - column(mean)) / column(std)
+
     return {
         "horizontal_flip": lambda image: jnp.flip(image, -1),
         "vertical_flip": lambda image: jnp.flip(image, -2),
@@ -86,4 +93,5 @@ def table(jax: Any, optax: Any) -> dict[str, Callable[..., Any]]:
         "resize": resize,
         "rotate": rotate,
         "grayscale": grayscale,
+        "normalize_channels": normalize_channels,
     }

@@ -14,6 +14,8 @@ __all__ = [
     "grayscale",
     "grayscale_grad",
     "horizontal_flip",
+    "normalize_channels",
+    "normalize_channels_grad",
     "resize",
     "resize_grad",
     "rot90",
@@ -189,3 +191,21 @@ def grayscale(image: np.ndarray) -> np.ndarray:
 def grayscale_grad(image: np.ndarray, cotangent: np.ndarray) -> np.ndarray:
     weights = np.array(LUMA, image.dtype)[:, None, None]
     return np.broadcast_to(weights * cotangent, image.shape).copy()
+
+
+def _channels(values: Sequence[float], dtype: np.dtype) -> np.ndarray:
+    """Per-channel numbers in the image's dtype, ``(C, 1, 1)``."""
+    return np.array(values, dtype)[:, None, None]
+
+
+def normalize_channels(
+    image: np.ndarray, *, mean: Sequence[float], std: Sequence[float]
+) -> np.ndarray:
+    # torchvision's normalize: the mean and std in the image's dtype, subtracted, divided
+    return (image - _channels(mean, image.dtype)) / _channels(std, image.dtype)
+
+
+def normalize_channels_grad(
+    image: np.ndarray, cotangent: np.ndarray, *, mean: Sequence[float], std: Sequence[float]
+) -> np.ndarray:
+    return cotangent / _channels(std, image.dtype)

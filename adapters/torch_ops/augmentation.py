@@ -69,6 +69,14 @@ def table(torch: Any, device: str) -> dict[str, Callable[..., Any]]:
         r, g, b = image.unbind(dim=-3)
         return r.mul(0.2989).add(g, alpha=0.587).add(b, alpha=0.114).unsqueeze(dim=-3)
 
+    def normalize_channels(image: Any, *, mean: Sequence[float], std: Sequence[float]) -> Any:
+        # torchvision's normalize, which torch itself lacks: the mean and std as tensors of the
+        # image's dtype, (C, 1, 1), subtracted and divided
+        def column(values: Sequence[float]) -> Any:
+            return torch.as_tensor(values, dtype=image.dtype, device=image.device)[:, None, None]
+
+        return image.sub(column(mean)).div(column(std))
+
     return {
         "horizontal_flip": lambda image: torch.flip(image, [-1]),
         "vertical_flip": lambda image: torch.flip(image, [-2]),
@@ -76,4 +84,5 @@ def table(torch: Any, device: str) -> dict[str, Callable[..., Any]]:
         "resize": resize,
         "rotate": rotate,
         "grayscale": grayscale,
+        "normalize_channels": normalize_channels,
     }

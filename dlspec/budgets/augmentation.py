@@ -34,6 +34,7 @@ import numpy as np
 from dlspec.reference.augmentation import (
     LUMA_DENOMINATOR,
     LUMA_WEIGHTS,
+    STD_FLOORS,
     resize_arguments,
     resize_rows,
     resize_source,
@@ -395,3 +396,54 @@ def _grayscale_underflow(
 ) -> np.ndarray:
     """Each of the three products may underflow, half a subnormal each."""
     return 6 * np.ones(np.shape(result))
+
+
+def _channel_column(values: Any, ndim: int) -> np.ndarray:
+    """Per-channel numbers shaped to broadcast over a ``(..., C, H, W)`` image of ``ndim``."""
+    return np.asarray(values, dtype=np.float64).reshape((-1, 1, 1))[(None,) * (ndim - 3)]
+
+
+def _divisors(params: Mapping[str, Any], ndim: int) -> np.ndarray:
+    """``max(s_c, floor)`` under the variant ``std_floor``."""
+    floor = STD_FLOORS[params.get("std_floor", "none")]
+    return np.maximum(_channel_column(params["std"], ndim), floor)
+
+
+@error_model
+def normalize_channels(inputs: Inputs, params: Mapping[str, Any], result: np.ndarray) -> np.ndarray:
+    r""":math:`(|m_c| + |x - m_c|) / s_c + 3|y|`: the mean rounded into the dtype and the
+    difference rounded, divided by the std; the std rounded into the dtype (:math:`|y|`), or
+    recovered as :math:`\sqrt{fl(s^2)}` where the framework takes the variance (Keras: the
+    square's rounding halved by the root, and the root's, :math:`1.5|y|`); the floor rounded
+    into the dtype is the std's term where it applies."""
+    x = np.asarray(inputs["image"], dtype=np.float64)
+    mean = _channel_column(params["mean"], x.ndim)
+    with np.errstate(over="ignore", invalid="ignore"):
+        shifted = np.abs(mean) + np.abs(x - mean)
+        return shifted / _divisors(params, x.ndim) + 3 * np.abs(result)
+
+
+@error_model
+def normalize_channels_grad(
+    inputs: Inputs, params: Mapping[str, Any], result: np.ndarray
+) -> np.ndarray:
+    """:math:`2.5|\bar x|`: the std rounded into the dtype, or recovered from the variance."""
+    return 2.5 * np.abs(result)
+
+
+@underflow_model("normalize_channels")
+def _normalize_channels_underflow(
+    inputs: Inputs, params: Mapping[str, Any], result: np.ndarray
+) -> np.ndarray:
+    """Two intermediates may underflow, each divided by the std: the mean rounded into the dtype,
+    and, where subnormal inputs are flushed, the pixel (a difference of two floats that is
+    subnormal is exact)."""
+    return 2 / _divisors(params, np.ndim(inputs["image"])) * np.ones(np.shape(result))
+
+
+@underflow_model("normalize_channels_grad")
+def _normalize_channels_grad_underflow(
+    inputs: Inputs, params: Mapping[str, Any], result: np.ndarray
+) -> np.ndarray:
+    """A flushed subnormal cotangent, divided by the std."""
+    return 1 / _divisors(params, np.ndim(inputs["image"])) * np.ones(np.shape(result))

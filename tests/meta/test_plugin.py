@@ -250,3 +250,24 @@ def test_progress_prints_lines_of_tests_done_instead_of_letters(pytester, worker
     lines = result.stdout.lines
     assert any(re.match(r"dlspec: 6 of 6 tests \(100%\), 1 failed, \d+ s$", line) for line in lines)
     assert not any(re.fullmatch(r"\.*F\.*( +\[\d+%\])?", line.strip()) for line in lines if line)
+
+
+def test_each_workers_jax_cache_gets_the_entries_the_others_wrote(tmp_path, monkeypatch):
+    """After a run, every worker's cache folder holds every entry (a warm run's test may go to
+    any worker); a file already there is kept, and a worker (not the controller) merges none."""
+    from types import SimpleNamespace
+
+    from dlspec.plugin import JAX_CACHE, share_jax_caches
+
+    for worker, entries in {"gw0": ["a", "both"], "gw1": ["b", "both"], "gw2": []}.items():
+        (tmp_path / worker).mkdir()
+        for entry in entries:
+            (tmp_path / worker / entry).write_text(f"{entry} of {worker}")
+    monkeypatch.setenv(JAX_CACHE, str(tmp_path))
+    assert share_jax_caches(SimpleNamespace(workerinput={"workerid": "gw0"})) == 0
+    assert share_jax_caches(SimpleNamespace()) == 5  # b; a; a, b and both
+    for worker in ("gw0", "gw1", "gw2"):
+        assert sorted(p.name for p in (tmp_path / worker).iterdir()) == ["a", "b", "both"]
+    assert (tmp_path / "gw1" / "both").read_text() == "both of gw1"
+    assert (tmp_path / "gw1" / "a").read_text() == "a of gw0"
+    assert share_jax_caches(SimpleNamespace()) == 0

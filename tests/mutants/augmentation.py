@@ -268,3 +268,44 @@ def _j_grayscale_bt709(image):
 
     weights = jnp.array([0.2126, 0.7152, 0.0722], image.dtype)
     return jnp.tensordot(jnp.moveaxis(image, -3, -1), weights, axes=1)[..., None, :, :]
+
+
+@mutant(
+    "NormalizeChannelsByVariance",
+    "normalize_channels",
+    "divides by the std squared: the std passed where a layer takes the variance, or back.",
+)
+def _normalize_channels_by_variance(image, *, mean, std):
+    return aug.normalize_channels(image, mean=mean, std=[s * s for s in std])
+
+
+@mutant(
+    "NormalizeChannelsReversed",
+    "normalize_channels",
+    "applies RGB statistics to a BGR image (OpenCV's order): the channels' means and stds reversed.",
+)
+def _normalize_channels_reversed(image, *, mean, std):
+    return aug.normalize_channels(image, mean=mean[::-1], std=std[::-1])
+
+
+@mutant(
+    "NormalizeChannelsGradShifted",
+    "normalize_channels_grad",
+    "subtracts the mean from the cotangent too, as the forward map does to the image.",
+)
+def _normalize_channels_grad_shifted(image, cotangent, *, mean, std):
+    return aug.normalize_channels(cotangent, mean=mean, std=std)
+
+
+@torch_mutant(
+    "TorchNormalizeStatsInFloat32",
+    "normalize_channels",
+    "makes the mean and std torch.tensor(values), torch's default float32, before a float64 "
+    "image: the statistics rounded to float32.",
+)
+def _t_normalize_stats_in_float32(image, *, mean, std):
+    import torch
+
+    mean_c = torch.tensor(mean)[:, None, None]
+    std_c = torch.tensor(std)[:, None, None]
+    return image.sub(mean_c).div(std_c)

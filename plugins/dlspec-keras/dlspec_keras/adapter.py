@@ -57,6 +57,7 @@ KERAS: Mapping[str, str] = {
     "accuracy.threshold_rule": "strict",
     "resize.default_antialias": "off",  # keras.ops.image.resize(antialias=False)
     "grayscale.luma_weights": "matlab",  # keras.ops.image.rgb_to_grayscale, tf.image's
+    "normalize_channels.std_floor": "epsilon",  # layers.Normalization: max(sqrt(var), 1e-7)
 }
 """What Keras itself decides, whichever backend runs it (verified on each concept's spec page)."""
 

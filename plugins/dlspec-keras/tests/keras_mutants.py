@@ -163,3 +163,22 @@ def _rotate_reflect_fill(keras: Any) -> Callable[..., Any]:
         return ops.reshape(layer(images, training=True), (*batch, height, width))
 
     return rotate
+
+
+@mutant(
+    "KerasNormalizationStdAsVariance",
+    "normalize_channels",
+    "torchvision's std passed to Normalization's variance as it is: the layer divides by its "
+    "square root.",
+)
+def _normalization_std_as_variance(keras: Any) -> Callable[..., Any]:
+    def normalize_channels(image: Any, *, mean: Any, std: Any) -> Any:
+        layer = keras.layers.Normalization(
+            axis=-3,
+            mean=list(mean),
+            variance=list(std),
+            dtype=keras.backend.standardize_dtype(image.dtype),
+        )
+        return layer(image)
+
+    return normalize_channels

@@ -2,7 +2,9 @@
 :mod:`..ops`) and ``keras.layers.RandomRotation`` with its factor fixed at ``angle / 360`` (a
 fraction of a turn; ``ops.random.uniform`` between equal bounds gives the bound), which builds
 its own rotation matrix about the centre ``((W - 1)/2, (H - 1)/2)`` and calls
-``ops.image.affine_transform``; ``fill_mode="constant"`` (its default is ``"reflect"``). Keras'
+``ops.image.affine_transform``; ``fill_mode="constant"`` (its default is ``"reflect"``);
+``keras.layers.Normalization`` with the channels' mean and variance given (``axis=-3``), which
+divides by ``max(sqrt(variance), 1e-7)``. Keras'
 resize has no ``align_corners``, nor its rotation factors beyond a turn (``adapter.LIMITS``)."""
 
 from __future__ import annotations
@@ -52,6 +54,15 @@ def table(keras: Any) -> dict[str, Callable[..., Any]]:
         out = ops.image.rgb_to_grayscale(images, data_format="channels_first")
         return ops.reshape(out, (*batch, 1, height, width))
 
+    def normalize_channels(image: Any, *, mean: Sequence[float], std: Sequence[float]) -> Any:
+        layer = keras.layers.Normalization(
+            axis=-3,
+            mean=list(mean),
+            variance=[s * s for s in std],  # Keras takes the variance, a port squares the std
+            dtype=keras.backend.standardize_dtype(image.dtype),
+        )
+        return layer(image)
+
     return {
         "horizontal_flip": lambda image: ops.flip(image, -1),
         "vertical_flip": lambda image: ops.flip(image, -2),
@@ -59,4 +70,5 @@ def table(keras: Any) -> dict[str, Callable[..., Any]]:
         "resize": resize,
         "rotate": rotate,
         "grayscale": grayscale,
+        "normalize_channels": normalize_channels,
     }

@@ -234,6 +234,10 @@ class Adapter:
     ci_dtypes: ClassVar[tuple[str, ...] | None] = None
     """The dtypes the ``ci`` profile runs where it runs fewer than ``dtypes`` (None: all of
     them), to keep ``make test`` within its time; every other profile runs ``dtypes``."""
+    ci_examples: ClassVar[int | None] = None
+    """The most examples a Hypothesis test draws on this backend at the ``ci`` profile, where
+    fewer than the profile's (None: the profile's), for ``make test``'s time on a backend that
+    compiles every new input shape; every other profile draws its own number."""
     conventions: ClassVar[Mapping[str, str]] = {}
     framework: ClassVar[str | None] = None
     composed: ClassVar[frozenset[str] | Literal["all"]] = frozenset()

@@ -40,6 +40,8 @@ PYTORCH: Final[Mapping[str, str]] = {
     "resize.cubic_kernel": "opencv",
     "grayscale.luma_weights": "matlab",  # torchvision's rgb_to_grayscale
     "normalize_channels.std_floor": "none",  # torchvision's normalize
+    "adjust_contrast.contrast_mean": "grayscale",  # torchvision's adjust_contrast
+    "adjust_contrast_grad.at_bound": "one",  # torch.clamp
 }
 """PyTorch's (and torchmetrics' for accuracy; ``warmup_cosine`` has no PyTorch scheduler, so the
 composed one follows optax's horizon)."""
@@ -77,6 +79,8 @@ JAX: Final[Mapping[str, str]] = {
     "resize.cubic_kernel": "keys",
     "grayscale.luma_weights": "matlab",  # dm_pix's rgb_to_grayscale
     "normalize_channels.std_floor": "none",  # torchvision's formula
+    "adjust_contrast.contrast_mean": "channel",  # dm_pix's adjust_contrast
+    "adjust_contrast_grad.at_bound": "half",  # jnp.clip: maximum, then minimum
 }
 """JAX's and optax's (``jax.nn.softplus`` is ``logaddexp(x, 0)``, ``jax.nn.gelu`` defaults to the
 tanh form, optax's ``trace`` starts from zero, ``scale_by_amsgrad`` takes the maximum of the

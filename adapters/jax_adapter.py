@@ -124,6 +124,8 @@ class JaxAdapter(Adapter):
     # profile runs float32, JAX's default; float64 (x64) is checked at ci by its divergences'
     # pinned examples and snippets and by tests/test_jax.py, and make report runs it all
     ci_dtypes: ClassVar[tuple[str, ...] | None] = ("float32",)
+    # and draws 10 examples a test there, not 40: each drawn shape is traced and lowered anew
+    ci_examples: ClassVar[int | None] = 10
     composed: ClassVar[frozenset[str]] = frozenset(
         {
             "entropy",  # jax.scipy.special.entr, summed
@@ -141,6 +143,7 @@ class JaxAdapter(Adapter):
             "early_stopping",
             "accuracy",
             "grayscale",  # dm_pix's rgb_to_grayscale
+            "adjust_contrast",  # dm_pix's adjust_contrast
             "normalize_channels",  # torchvision's normalize, in jnp
             "rotate",  # jax.scipy.ndimage.map_coordinates at the source points
         }

@@ -120,6 +120,7 @@ class TorchAdapter(Adapter):
             "early_stopping",
             "accuracy",
             "grayscale",  # torchvision's rgb_to_grayscale, from torch ops
+            "adjust_contrast",  # torchvision's adjust_contrast, from torch ops
             "normalize_channels",  # torchvision's normalize, from torch ops
             "rotate",  # F.affine_grid + F.grid_sample (torchvision's rotate is not a dependency)
         }

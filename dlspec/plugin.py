@@ -18,6 +18,7 @@ concept or the dtype, or cannot run here.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import os
 import pkgutil
@@ -258,6 +259,11 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "backends(*names): run only on these backends (a divergence's pinned example)"
     )
+    config.addinivalue_line(
+        "markers",
+        "runs_on(*names): the backends a test without a backend argument runs (a porting "
+        "mapping's two), whose ci_examples cap its draws at the ci profile",
+    )
     for group in catalogue.load().groups.values():
         config.addinivalue_line("markers", f"{group.id}: {group.title}")
     if config.getoption("hypothesis_profile", None) is None:
@@ -457,13 +463,52 @@ def seed_the_test(item: pytest.Item) -> None:
         hypothesis_seed(item.config.stash[STASH_SEED])(function)
 
 
+def _ci_examples(item: pytest.Item) -> int | None:
+    """The fewest ``ci_examples`` of the backends the test runs: its ``backend`` argument's, or
+    those its ``runs_on`` marker names (a porting mapping's two); None where none caps."""
+    callspec = getattr(item, "callspec", None)
+    backends = [callspec.params.get("backend")] if callspec is not None else []
+    marker = item.get_closest_marker("runs_on")
+    if marker is not None:
+        selected = item.config.stash[STASH_BACKENDS]
+        backends += [b for b in selected if getattr(b, "name", None) in marker.args]
+    caps = [int(cap) for b in backends if (cap := getattr(b, "ci_examples", None)) is not None]
+    return min(caps, default=None)
+
+
+@contextlib.contextmanager
+def examples_at_ci(item: pytest.Item) -> Iterator[None]:
+    """Draw at most the backends' ``ci_examples`` in a Hypothesis test at the ``ci`` profile,
+    for as long as the test runs: the function object (and with it its settings) is shared by
+    every backend's parametrization, so the cap is set just before and taken off after."""
+    cap = _ci_examples(item)
+    function = getattr(item, "obj", None)
+    function = getattr(function, "__func__", function)
+    if (
+        cap is None
+        or settings.get_current_profile_name() != "ci"
+        or not is_hypothesis_test(function)
+    ):
+        yield
+        return
+    # Hypothesis reads the settings @given stored on the function when the test runs
+    own = function._hypothesis_internal_use_settings  # type: ignore[union-attr]
+    function._hypothesis_internal_use_settings = settings(  # type: ignore[union-attr]
+        own, max_examples=min(own.max_examples, cap)
+    )
+    try:
+        yield
+    finally:
+        function._hypothesis_internal_use_settings = own  # type: ignore[union-attr]
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
     """Record what the test observed; a test that passes where a written-up divergence showed
     (its region, its values) is reported as that divergence (an expected failure)."""
     seed_the_test(item)
     started, compiled = time.perf_counter(), _compile_seconds(item)
-    with recording.recording() as recorder:
+    with recording.recording() as recorder, examples_at_ci(item):
         try:
             result = yield
         finally:

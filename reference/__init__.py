@@ -36,6 +36,8 @@ from .activations import (
     tanh_grad,
 )
 from .augmentation import (
+    adjust_contrast,
+    adjust_contrast_grad,
     grayscale,
     grayscale_grad,
     horizontal_flip,
@@ -102,6 +104,8 @@ __all__ = [
     "accuracy",
     "adam",
     "adamw",
+    "adjust_contrast",
+    "adjust_contrast_grad",
     "as_tensor",
     "batch_norm",
     "batch_norm_grad",

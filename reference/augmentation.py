@@ -626,3 +626,179 @@ def normalize_channels_grad(
     image, _, divisors = _checked_channels("normalize_channels_grad", image, mean, std, std_floor)
     g = checked_cotangent("normalize_channels_grad", cotangent, image.shape)
     return _per_channel(image, g, divisors, [mpmath.mpf(0)] * image.shape[-3])
+
+
+CONTRAST_MEANS: Final = ("channel", "grayscale")
+"""What ``adjust_contrast`` blends towards: each channel's own mean over the image's pixels
+(tf.image, Keras's RandomContrast, dm_pix), or the mean of the image's luma, one level for all
+its channels (torchvision's ``adjust_contrast``, MATLAB's weights)."""
+AT_BOUND: Final = ("one", "half")
+"""The derivative of the clipping at a pixel exactly on a bound of ``value_range``: the
+cotangent passed (``torch.clamp``: inside means ``lo <= y <= hi``), or halved (``jnp.clip``,
+``maximum`` then ``minimum``, whose derivative splits a tie)."""
+
+
+def _checked_contrast(
+    concept: str,
+    image: Any,
+    factor: float,
+    value_range: Sequence[float] | None,
+    contrast_mean: str,
+) -> tuple[Tensor, mpmath.mpf, tuple[mpmath.mpf, mpmath.mpf] | None]:
+    """The checked image, factor and bounds."""
+    image = as_tensor(image)
+    check_tensor(concept, "image", image, min_ndim=3)
+    require(
+        concept,
+        "factor",
+        factor,
+        isinstance(factor, int | float)
+        and not isinstance(factor, bool)
+        and math.isfinite(factor)
+        and factor >= 0,
+        "a finite number >= 0 (0 gives the mean, 1 the image)",
+    )
+    check_choice(concept, "contrast_mean", contrast_mean, CONTRAST_MEANS)
+    if contrast_mean == "grayscale":
+        require(
+            concept,
+            "image",
+            f"shape {image.shape}",
+            image.shape[-3] in (1, 3),
+            "(..., 1 or 3, H, W) for the mean of the luma: a gray or an RGB image",
+        )
+    if value_range is None:
+        return image, mpmath.mpf(factor), None
+    require(
+        concept,
+        "value_range",
+        value_range,
+        isinstance(value_range, Sequence)
+        and not isinstance(value_range, str)
+        and len(value_range) == 2
+        and all(
+            isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
+            for v in value_range
+        )
+        and value_range[0] < value_range[1],
+        "None or (low, high), finite, low < high",
+    )
+    low, high = value_range
+    return image, mpmath.mpf(factor), (mpmath.mpf(low), mpmath.mpf(high))
+
+
+def contrast_means(image: Tensor, contrast_mean: str) -> list[tuple[mpmath.mpf, int]]:
+    """The level each channel of each image is blended towards, ``(batch, C)`` flattened, as an
+    exact numerator over an integer denominator: the channel's mean, or the mean luma of the
+    image (MATLAB's weights; a one-channel image is its own luma)."""
+    *batch, channels, height, width = image.shape
+    plane = height * width
+    levels = []
+    for b in range(math.prod(batch)):
+        start = b * channels * plane
+        if contrast_mean == "channel":
+            for c in range(channels):
+                pixels = image.values[start + c * plane : start + (c + 1) * plane]
+                levels.append((exact_sum(pixels), plane))
+            continue
+        weights = LUMA_WEIGHTS["matlab"] if channels == 3 else (LUMA_DENOMINATOR,)
+        total = exact_sum(
+            exact_product(w, v)
+            for c, w in enumerate(weights)
+            for v in image.values[start + c * plane : start + (c + 1) * plane]
+        )
+        levels.extend([(total, LUMA_DENOMINATOR * plane)] * channels)
+    return levels
+
+
+def _blended(image: Tensor, factor: mpmath.mpf, contrast_mean: str) -> list[mpmath.mpf]:
+    """``f x + (1 - f) mu`` for every pixel, before clipping: ``(f x d + (1 - f) n) / d`` for the
+    level ``n / d``, exact sums and products divided once (``mu + f (x - mu)`` would cancel)."""
+    *_, height, width = image.shape
+    levels = contrast_means(image, contrast_mean)
+    plane = height * width
+    rest = exact_sum([mpmath.mpf(1), -factor])
+    values = []
+    for k, v in enumerate(image.values):
+        numerator, denominator = levels[k // plane]
+        blend = exact_sum([exact_product(factor, v, denominator), exact_product(rest, numerator)])
+        values.append(mpmath.fdiv(blend, denominator))
+    return values
+
+
+@exact
+def adjust_contrast(
+    image: Any,
+    *,
+    factor: float,
+    value_range: Sequence[float] | None = None,
+    contrast_mean: str = "channel",
+) -> Tensor:
+    r"""Each pixel of a ``(..., C, H, W)`` image moved away from (``factor > 1``) or towards
+    (``factor < 1``) a mean level :math:`\mu` (the variant ``contrast_mean``,
+    :data:`CONTRAST_MEANS`), then clipped to ``value_range`` where one is given:
+
+    .. math:: y = \mathrm{clip}(\mu + f (x - \mu), lo, hi)
+
+    (tf.image.adjust_contrast; torchvision's ``adjust_contrast`` writes it
+    :math:`f x + (1 - f) \mu` and clips to [0, 1] for float images)."""
+    image, f, bounds = _checked_contrast(
+        "adjust_contrast", image, factor, value_range, contrast_mean
+    )
+    values = _blended(image, f, contrast_mean)
+    if bounds is not None:
+        low, high = bounds
+        values = [min(max(v, low), high) for v in values]
+    return Tensor(image.shape, tuple(values))
+
+
+@exact
+def adjust_contrast_grad(
+    image: Any,
+    cotangent: Any,
+    *,
+    factor: float,
+    value_range: Sequence[float] | None = None,
+    contrast_mean: str = "channel",
+    at_bound: str = "one",
+) -> Tensor:
+    r"""With :math:`m_j` the clipping's derivative at pixel :math:`j` (1 inside the range, 0
+    outside, the variant ``at_bound`` on a bound, :data:`AT_BOUND`) and :math:`\bar y = m \bar
+    g`, each pixel gets its own term and a share of the mean's:
+
+    .. math:: \bar x_i = f \bar y_i + (1 - f) \frac{\partial \mu}{\partial x_i} \sum_j \bar y_j
+
+    the sum over the pixels that read the same level (the channel, or every channel of the image
+    for the luma, whose :math:`\partial \mu / \partial x_i` is :math:`w_c / (H W)`)."""
+    concept = "adjust_contrast_grad"
+    image, f, bounds = _checked_contrast(concept, image, factor, value_range, contrast_mean)
+    check_choice(concept, "at_bound", at_bound, AT_BOUND)
+    g = checked_cotangent(concept, cotangent, image.shape)
+    masked = list(g.values)
+    if bounds is not None:
+        tie = mpmath.mpf(1) if at_bound == "one" else mpmath.mpf(1) / 2
+        for k, v in enumerate(_blended(image, f, contrast_mean)):
+            weight = tie if v in bounds else mpmath.mpf(int(bounds[0] < v < bounds[1]))
+            masked[k] = masked[k] * weight
+    *batch, channels, height, width = image.shape
+    plane = height * width
+    values: list[mpmath.mpf] = []
+    for b in range(math.prod(batch)):
+        start = b * channels * plane
+        lanes = [masked[start + c * plane : start + (c + 1) * plane] for c in range(channels)]
+        if contrast_mean == "channel":
+            shares = [(exact_sum(lane), plane) for lane in lanes]
+        else:
+            weights = LUMA_WEIGHTS["matlab"] if channels == 3 else (LUMA_DENOMINATOR,)
+            total = exact_sum(v for lane in lanes for v in lane)
+            shares = [(exact_product(w, total), LUMA_DENOMINATOR * plane) for w in weights]
+        rest = exact_sum([mpmath.mpf(1), -f])
+        for (numerator, denominator), lane in zip(shares, lanes, strict=True):
+            values.extend(
+                mpmath.fdiv(
+                    exact_sum([exact_product(f, v, denominator), exact_product(rest, numerator)]),
+                    denominator,
+                )
+                for v in lane
+            )
+    return Tensor(image.shape, tuple(values))

@@ -756,14 +756,6 @@ def test_normalize_channels_matches_reference(backend, dtype, case):
 
 
 @pytest.mark.concept("normalize_channels")
-@pytest.mark.parametrize("edge", NORMALIZE_EDGES)
-def test_normalize_channels_edge_inputs(backend, dtype, edge):
-    image, params = NORMALIZE_EDGES[edge]
-    image = np.asarray(image, dtype=dtype)
-    check_oracle("normalize_channels", backend, image, kind="edge", **params)
-
-
-@pytest.mark.concept("normalize_channels")
 @given(case=channel_cases(exact_means=True))
 def test_a_pixel_at_its_channels_mean_becomes_zero(backend, dtype, case):
     """A pixel equal to its channel's mean (exact in every dtype) normalises to exactly 0, in
@@ -843,16 +835,187 @@ BAD_NORMALIZE = {
 
 
 @pytest.mark.meta
-@pytest.mark.parametrize("bad", BAD_NORMALIZE)
-def test_reference_normalize_channels_rejects_bad_input_naming_the_argument(bad):
-    params, argument = BAD_NORMALIZE[bad]
-    with pytest.raises(reference.DomainError, match=f"^normalize_channels: {argument}"):
-        reference.normalize_channels(np.zeros((2, 1, 2)).tolist(), **params)
-
-
-@pytest.mark.meta
 def test_reference_normalize_channels_rejects_a_nan_pixel_and_a_two_dimensional_image():
     with pytest.raises(reference.DomainError, match=r"^normalize_channels: image must not"):
         reference.normalize_channels([[[float("nan")]]], mean=(0.0,), std=(1.0,))
     with pytest.raises(reference.DomainError, match=r"^normalize_channels: image must have"):
         reference.normalize_channels([[1.0, 2.0]], mean=(0.0,), std=(1.0,))
+
+
+# ---------------------------------------------------------------- adjust_contrast
+
+CONTRAST_FACTORS = st.one_of(st.sampled_from([0.0, 0.5, 1.0, 1.5, 2.0]), st.floats(0.0, 4.0))
+VALUE_RANGES = st.sampled_from([None, (0.0, 1.0), (0.0, 255.0), (-1.0, 1.0)])
+
+
+@st.composite
+def contrast_cases(draw: st.DrawFn) -> tuple[np.ndarray, dict[str, Any]]:
+    """A gray or RGB ``(..., C, H, W)`` image (C = 1 or 3, what every framework's contrast takes),
+    a factor and a value range or none."""
+    batch = draw(st.sampled_from([(), (1,), (2,)]), label="batch")
+    shape = (
+        *batch,
+        draw(st.sampled_from([1, 3])),
+        draw(st.integers(1, 4)),
+        draw(st.integers(1, 4)),
+    )
+    scale = draw(st.sampled_from([1.0, 255.0]), label="pixel scale")
+    image = draw(
+        hnp.arrays(np.float64, shape, elements=st.floats(-0.25 * scale, 1.25 * scale)),
+        label="image",
+    )
+    params = {"factor": draw(CONTRAST_FACTORS), "value_range": draw(VALUE_RANGES)}
+    return image, params
+
+
+CONTRAST_EDGES = {
+    "one pixel": ([[[0.7]]], {"factor": 2.0}),
+    "a constant image": (np.full((3, 2, 2), 0.3), {"factor": 3.0}),
+    "factor 0: the mean": ([[[0.0, 1.0], [0.25, 0.75]]], {"factor": 0.0}),
+    "factor 1: the image": (np.arange(12.0).reshape(3, 2, 2) / 11, {"factor": 1.0}),
+    "clipped at both ends": ([[[0.0, 0.1, 0.9, 1.0]]], {"factor": 4.0, "value_range": (0.0, 1.0)}),
+    "RGB on a 0-255 scale": (
+        np.arange(2 * 3 * 2 * 3, dtype=float).reshape(2, 3, 2, 3) * 7.0,
+        {"factor": 1.5, "value_range": (0.0, 255.0)},
+    ),
+    "huge and tiny": ([[[1e30, 1e-30, -1e30, 1e-45]]], {"factor": 0.5}),
+}
+
+
+@pytest.mark.concept("adjust_contrast")
+@given(case=contrast_cases())
+@example(
+    case=(
+        np.array([[[0.0, 1.0]], [[0.5, 0.5]], [[1.0, 0.0]]]),
+        {"factor": 2.0, "value_range": (0.0, 1.0)},
+    )
+)
+def test_adjust_contrast_matches_reference(backend, dtype, case):
+    image, params = case
+    check_oracle("adjust_contrast", backend, image.astype(dtype), **params)
+
+
+COLOUR_EDGES = {"normalize_channels": NORMALIZE_EDGES, "adjust_contrast": CONTRAST_EDGES}
+"""Each colour concept's edge inputs: an image and the concept's parameters."""
+
+
+@pytest.mark.parametrize(
+    ("concept_id", "edge"),
+    [
+        pytest.param(concept, edge, marks=pytest.mark.concept(concept), id=f"{concept}-{edge}")
+        for concept, edges in COLOUR_EDGES.items()
+        for edge in edges
+    ],
+)
+def test_colour_edge_inputs(backend, dtype, concept_id, edge):
+    image, params = COLOUR_EDGES[concept_id][edge]
+    check_oracle(concept_id, backend, np.asarray(image, dtype=dtype), kind="edge", **params)
+
+
+def _clipped(values: np.ndarray, value_range: Any) -> np.ndarray:
+    return values if value_range is None else np.clip(values, *value_range)
+
+
+@pytest.mark.concept("adjust_contrast")
+@given(case=contrast_cases())
+def test_factor_one_gives_the_image_clipped(backend, dtype, case):
+    """``mu + 1 (x - mu)`` is ``x`` whatever the level, so a factor of 1 only clips (within the
+    allowance: tf.image's form ``(x - mu) + mu`` rounds twice)."""
+    image, params = case
+    image = image.astype(dtype)
+    params = {**params, "factor": 1.0}
+    out = run_backend("adjust_contrast", backend, image, **params)
+    expected = _clipped(image.astype(np.float64), params["value_range"])
+    check_close(
+        "adjust_contrast",
+        backend,
+        dtype,
+        "adjust_contrast(x, factor=1) == clip(x)",
+        out.astype(np.float64),
+        expected,
+        allowance_for("adjust_contrast", backend, [image], expected, **params),
+        inputs=input_text("adjust_contrast", image, **params),
+    )
+
+
+@pytest.mark.concept("adjust_contrast")
+@given(case=contrast_cases(), level=st.floats(-1e3, 1e3))
+def test_a_constant_image_moves_only_by_its_level(backend, dtype, case, level):
+    """A constant image ``v`` is its channels' mean, so ``channel`` leaves it (clipped); its mean
+    luma is ``(w_r + w_g + w_b) v`` (0.9999 v under MATLAB's weights for RGB, v for one channel),
+    so ``grayscale`` moves it to ``mu + f (v - mu)`` (the declared ``contrast_mean``)."""
+    image, params = case
+    flat = np.full(image.shape, level, dtype=dtype)
+    value = float(flat.flat[0])
+    convention = declared_convention("adjust_contrast", backend, "contrast_mean")
+    total = sum(reference.augmentation.LUMA_WEIGHTS["matlab"]) / 10000
+    mu = value * total if convention == "grayscale" and image.shape[-3] == 3 else value
+    expected = _clipped(
+        np.full(flat.shape, mu + params["factor"] * (value - mu)), params["value_range"]
+    )
+    out = run_backend("adjust_contrast", backend, flat, **params)
+    check_close(
+        "adjust_contrast",
+        backend,
+        dtype,
+        f"adjust_contrast(v) == clip(mu + f (v - mu)), mu = {mu!r} ({convention})",
+        out.astype(np.float64),
+        expected,
+        allowance_for("adjust_contrast", backend, [flat], expected, **params),
+        inputs=input_text("adjust_contrast", flat, **params),
+    )
+
+
+BAD_CONTRAST = {
+    "a negative factor": ({"factor": -0.5}, "factor"),
+    "a NaN factor": ({"factor": float("nan")}, "factor"),
+    "a bool factor": ({"factor": True}, "factor"),
+    "an empty range": ({"factor": 2.0, "value_range": (1.0, 1.0)}, "value_range"),
+    "a range of one number": ({"factor": 2.0, "value_range": (1.0,)}, "value_range"),
+    "an infinite bound": ({"factor": 2.0, "value_range": (0.0, float("inf"))}, "value_range"),
+    "an unknown mean": ({"factor": 2.0, "contrast_mean": "median"}, "contrast_mean"),
+}
+
+
+@pytest.mark.meta
+def test_reference_adjust_contrast_rejects_two_channels_for_the_luma_and_a_nan_pixel():
+    with pytest.raises(reference.DomainError, match=r"^adjust_contrast: image=.*1 or 3"):
+        reference.adjust_contrast(
+            np.zeros((2, 1, 1)).tolist(), factor=2.0, contrast_mean="grayscale"
+        )
+    with pytest.raises(
+        reference.DomainError, match=r"^adjust_contrast: image must not contain NaN"
+    ):
+        reference.adjust_contrast([[[float("nan")]]], factor=2.0)
+
+
+CONTRAST_TIES = {
+    "factor 1, both bounds": ([[[0.0, 1.0]]], {"factor": 1.0, "value_range": (0.0, 1.0)}),
+    "factor 2, both bounds": ([[[0.25, 0.75]]], {"factor": 2.0, "value_range": (0.0, 1.0)}),
+}
+"""Pixels whose blended value lies exactly on a bound in every form (the level, the differences
+and the products are exact): the clipping's derivative there is the declared ``at_bound``."""
+
+
+@pytest.mark.concept("adjust_contrast_grad")
+@pytest.mark.parametrize("tie", CONTRAST_TIES)
+def test_adjust_contrast_grad_on_a_bound(backend, dtype, tie):
+    image, params = CONTRAST_TIES[tie]
+    image = np.asarray(image, dtype=dtype)
+    cotangent = np.array([[[1.0, 2.0]]], dtype=dtype)
+    check_oracle("adjust_contrast_grad", backend, image, cotangent, kind="edge", **params)
+
+
+BAD_COLOUR = {
+    **{f"normalize_channels, {k}": ("normalize_channels", 2, *v) for k, v in BAD_NORMALIZE.items()},
+    **{f"adjust_contrast, {k}": ("adjust_contrast", 3, *v) for k, v in BAD_CONTRAST.items()},
+}
+"""Each colour concept's bad parameters, on a zero image of that many channels."""
+
+
+@pytest.mark.meta
+@pytest.mark.parametrize("bad", BAD_COLOUR)
+def test_reference_colour_concepts_reject_bad_input_naming_the_argument(bad):
+    concept, channels, params, argument = BAD_COLOUR[bad]
+    with pytest.raises(reference.DomainError, match=f"^{concept}: {argument}"):
+        getattr(reference, concept)(np.zeros((channels, 1, 2)).tolist(), **params)

@@ -300,6 +300,27 @@ def _channels_case(draw: st.DrawFn, smooth: bool) -> Case:
     return [_array(draw, shape, _floats(-10.0, 10.0))], params, shape
 
 
+@st.composite
+def _contrast_case(draw: st.DrawFn, smooth: bool) -> Case:
+    """Contrast is affine in the image inside the value range: pixels whose blended value lies
+    within 1e-3 of a bound (under either level) are redrawn, since there the backend's rounded
+    pre-clip value decides whether the derivative passes."""
+    shape = (draw(st.sampled_from([1, 2])), draw(st.sampled_from([1, 3])))
+    shape = (*shape, draw(st.integers(1, 3)), draw(st.integers(1, 3)))
+    image = _array(draw, shape, _floats(-10.0, 10.0))
+    factor = draw(st.sampled_from([0.0, 0.5, 1.0, 1.5, 2.0, 3.0]))
+    value_range = draw(st.sampled_from([None, (-5.0, 5.0), (0.0, 1.0)]))
+    if value_range is not None:
+        weights = np.array([0.2989, 0.587, 0.114] if shape[1] == 3 else [1.0])[:, None, None]
+        for mean in (
+            image.mean(axis=(-2, -1), keepdims=True),
+            (weights * image).sum(axis=1, keepdims=True).mean(axis=(-2, -1), keepdims=True),
+        ):
+            blended = mean + factor * (image - mean)
+            assume(np.all(np.abs(blended[..., None] - np.array(value_range)) > 1e-3))
+    return [image], {"factor": factor, "value_range": value_range}, shape
+
+
 CASES: dict[str, Callable[[bool], st.SearchStrategy]] = {
     "entropy_grad": _entropy_case,
     "cross_entropy_grad": _two_distributions_case,
@@ -341,6 +362,7 @@ CASES: dict[str, Callable[[bool], st.SearchStrategy]] = {
     "rotate_grad": _rotate_case,
     "grayscale_grad": _grayscale_case,
     "normalize_channels_grad": _channels_case,
+    "adjust_contrast_grad": _contrast_case,
 }
 """How each gradient concept's inputs are drawn (``smooth=True``: away from kinks and steep
 regions, for finite differences)."""

@@ -229,7 +229,7 @@ def _cases(verdict: str) -> list[Any]:
         pytest.param(
             (mapping, dtype),
             id=f"{mapping.id}-{dtype}-{'+'.join(mapping.frameworks)}",
-            marks=pytest.mark.concept(mapping.concept),
+            marks=[pytest.mark.concept(mapping.concept), pytest.mark.runs_on(*mapping.frameworks)],
         )
         for mapping in catalogue.load().mappings
         if mapping.verdict == verdict

@@ -79,6 +79,15 @@ def table(jax: Any, optax: Any) -> dict[str, Callable[..., Any]]:
         weights = jnp.array([0.2989, 0.5870, 0.1140], image.dtype)
         return jnp.tensordot(jnp.moveaxis(image, -3, -1), weights, axes=1)[..., None, :, :]
 
+    def adjust_contrast(
+        image: Any, *, factor: float, value_range: Sequence[float] | None = None
+    ) -> Any:
+        # dm_pix's adjust_contrast (tf.image's formula, each channel's mean), which does not
+        # clip; jnp.clip to the value_range asked, if any
+        mean = jnp.mean(image, axis=(-2, -1), keepdims=True)
+        out = jnp.asarray(factor, image.dtype) * (image - mean) + mean
+        return out if value_range is None else jnp.clip(out, *value_range)
+
     def normalize_channels(image: Any, *, mean: Sequence[float], std: Sequence[float]) -> Any:
         # JAX has none: torchvision's formula, the mean and std in the image's dtype
         def column(values: Sequence[float]) -> Any:
@@ -94,4 +103,5 @@ def table(jax: Any, optax: Any) -> dict[str, Callable[..., Any]]:
         "rotate": rotate,
         "grayscale": grayscale,
         "normalize_channels": normalize_channels,
+        "adjust_contrast": adjust_contrast,
     }

@@ -11,6 +11,8 @@ from collections.abc import Sequence
 import numpy as np
 
 __all__ = [
+    "adjust_contrast",
+    "adjust_contrast_grad",
     "grayscale",
     "grayscale_grad",
     "horizontal_flip",
@@ -209,3 +211,41 @@ def normalize_channels_grad(
     image: np.ndarray, cotangent: np.ndarray, *, mean: Sequence[float], std: Sequence[float]
 ) -> np.ndarray:
     return cotangent / _channels(std, image.dtype)
+
+
+def _contrast_blend(image: np.ndarray, factor: float) -> np.ndarray:
+    """torchvision's adjust_contrast before its clamp: ``f x + (1 - f) mu``, ``mu`` the mean luma
+    of each image (a one-channel image is its own luma), both factors in the image's dtype."""
+    luma = grayscale(image) if image.shape[-3] == 3 else image
+    mean = luma.mean(axis=(-3, -2, -1), keepdims=True)
+    return np.asarray(factor, image.dtype) * image + np.asarray(1.0 - factor, image.dtype) * mean
+
+
+def adjust_contrast(
+    image: np.ndarray, *, factor: float, value_range: Sequence[float] | None = None
+) -> np.ndarray:
+    out = _contrast_blend(image, factor)
+    if value_range is None:
+        return out
+    low, high = value_range
+    return np.clip(out, low, high).astype(image.dtype)
+
+
+def adjust_contrast_grad(
+    image: np.ndarray,
+    cotangent: np.ndarray,
+    *,
+    factor: float,
+    value_range: Sequence[float] | None = None,
+) -> np.ndarray:
+    # the clamp passes the cotangent on its bounds (torch.clamp's derivative); the level's share,
+    # (1 - f) times the sum over the image, reaches each channel times its luma weight / (H W)
+    if value_range is not None:
+        blended = _contrast_blend(image, factor)
+        inside = (blended >= value_range[0]) & (blended <= value_range[1])
+        cotangent = np.where(inside, cotangent, 0).astype(image.dtype)
+    channels, height, width = image.shape[-3:]
+    weights = np.array(LUMA if channels == 3 else (1.0,), image.dtype)[:, None, None]
+    total = cotangent.sum(axis=(-3, -2, -1), keepdims=True)
+    share = np.asarray(1.0 - factor, image.dtype) * total / (height * width)
+    return np.asarray(factor, image.dtype) * cotangent + share * weights

@@ -69,6 +69,17 @@ def table(torch: Any, device: str) -> dict[str, Callable[..., Any]]:
         r, g, b = image.unbind(dim=-3)
         return r.mul(0.2989).add(g, alpha=0.587).add(b, alpha=0.114).unsqueeze(dim=-3)
 
+    def adjust_contrast(
+        image: Any, *, factor: float, value_range: Sequence[float] | None = None
+    ) -> Any:
+        # torchvision's adjust_contrast, which torch lacks: the mean luma of each image (one
+        # channel: its own mean), blended as _blend does, f x + (1 - f) mu; torchvision clamps
+        # a float image to [0, 1], here to the value_range asked, if any
+        luma = grayscale(image) if image.shape[-3] == 3 else image
+        mean = luma.mean(dim=(-3, -2, -1), keepdim=True)
+        out = factor * image + (1.0 - factor) * mean
+        return out if value_range is None else out.clamp(*value_range)
+
     def normalize_channels(image: Any, *, mean: Sequence[float], std: Sequence[float]) -> Any:
         # torchvision's normalize, which torch itself lacks: the mean and std as tensors of the
         # image's dtype, (C, 1, 1), subtracted and divided
@@ -85,4 +96,5 @@ def table(torch: Any, device: str) -> dict[str, Callable[..., Any]]:
         "rotate": rotate,
         "grayscale": grayscale,
         "normalize_channels": normalize_channels,
+        "adjust_contrast": adjust_contrast,
     }

@@ -222,6 +222,57 @@ def test_a_nested_session_leaves_the_outer_sessions_seed_and_profile_alone(pytes
     assert (pytester.path / "nested.txt").read_text().startswith("dev ")
 
 
+FEWER_EXAMPLES = """
+from typing import ClassVar
+
+from dlspec.adapters.numpy_adapter import NumpyAdapter
+
+
+class Compiling(NumpyAdapter):
+    name = "compiling"
+    ci_examples: ClassVar[int | None] = 5
+"""
+
+
+DRAWS_PER_BACKEND = """
+import pytest
+from hypothesis import given, strategies as st
+
+
+@given(st.floats(-1e3, 1e3))
+def test_draws(backend, x):
+    with open(f"{backend.name}.txt", "a") as seen:
+        seen.write(f"{x!r}\\n")
+
+
+@pytest.mark.runs_on("numpy", "compiling")
+@given(st.floats(-1e3, 1e3))
+def test_a_pair_draws(x):
+    with open("pair.txt", "a") as seen:
+        seen.write(f"{x!r}\\n")
+"""
+
+
+@pytest.mark.parametrize(("profile", "expected"), [("ci", (5, 40, 5)), ("dev", (20, 20, 20))])
+def test_a_backends_ci_examples_caps_its_draws_at_ci_alone(pytester, profile, expected):
+    """``ci_examples`` (a backend that compiles every new shape) caps that backend's draws at
+    the ``ci`` profile and no other, and those of a test that names it in ``runs_on`` (a porting
+    mapping); the test function, which every backend's parametrization shares, draws the
+    profile's number again on the next backend."""
+    pytester.makepyfile(compiling=FEWER_EXAMPLES, test_draws=DRAWS_PER_BACKEND)
+    result = pytester.runpytest_subprocess(
+        "test_draws.py",
+        *("--adapter", "compiling.py:Compiling", "--backend", "numpy"),
+        *("-p", "no:cacheprovider", "--hypothesis-profile", profile, "--dlspec-seed", "7"),
+    )
+    assert result.ret == pytest.ExitCode.OK, result.stdout.str()
+    drawn = tuple(
+        len((pytester.path / f"{name}.txt").read_text().splitlines())
+        for name in ("compiling", "numpy", "pair")
+    )
+    assert drawn == expected
+
+
 def test_xdist_workers_merge_into_the_same_report(pytester, tmp_path):
     """Under ``pytest -n``, the workers' results reach the controller, which writes one report,
     the same as a run in one process."""

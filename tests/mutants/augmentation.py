@@ -309,3 +309,54 @@ def _t_normalize_stats_in_float32(image, *, mean, std):
     mean_c = torch.tensor(mean)[:, None, None]
     std_c = torch.tensor(std)[:, None, None]
     return image.sub(mean_c).div(std_c)
+
+
+@mutant(
+    "ContrastImageMean",
+    "adjust_contrast",
+    "blends towards the mean of the raw channels and pixels together, not the mean luma.",
+)
+def _contrast_image_mean(image, *, factor, value_range=None):
+    mean = image.mean(axis=(-3, -2, -1), keepdims=True)
+    out = np.asarray(factor, image.dtype) * image + np.asarray(1.0 - factor, image.dtype) * mean
+    return out if value_range is None else np.clip(out, *value_range).astype(image.dtype)
+
+
+@mutant(
+    "ContrastBlendSwapped",
+    "adjust_contrast",
+    "blends the other way round, f mu + (1 - f) x: _blend(mean, img, ratio) for (img, mean, ratio).",
+)
+def _contrast_blend_swapped(image, *, factor, value_range=None):
+    return aug.adjust_contrast(image, factor=1.0 - factor, value_range=value_range)
+
+
+@mutant(
+    "ContrastGradMeanDetached",
+    "adjust_contrast_grad",
+    "takes the level as a constant (computed under torch.no_grad): f g, without (1 - f) times "
+    "the level's share.",
+)
+def _contrast_grad_mean_detached(image, cotangent, *, factor, value_range=None):
+    if value_range is not None:
+        blended = aug.adjust_contrast(image, factor=factor)
+        inside = (blended >= value_range[0]) & (blended <= value_range[1])
+        cotangent = np.where(inside, cotangent, 0).astype(image.dtype)
+    return np.asarray(factor, image.dtype) * cotangent
+
+
+@torch_mutant(
+    "TorchContrastClampAlways",
+    "adjust_contrast",
+    "clamps to [0, 1] whatever is asked, as torchvision does for a float image, where the "
+    "spec (and tf.image) leave an unclipped result.",
+)
+def _t_contrast_clamp_always(image, *, factor, value_range=None):
+    if image.shape[-3] == 3:
+        r, g, b = image.unbind(dim=-3)
+        luma = r.mul(0.2989).add(g, alpha=0.587).add(b, alpha=0.114).unsqueeze(dim=-3)
+    else:
+        luma = image
+    mean = luma.mean(dim=(-3, -2, -1), keepdim=True)
+    low, high = (0.0, 1.0) if value_range is None else value_range
+    return (factor * image + (1.0 - factor) * mean).clamp(low, high)

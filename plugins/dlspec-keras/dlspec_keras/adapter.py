@@ -57,6 +57,7 @@ KERAS: Mapping[str, str] = {
     "accuracy.threshold_rule": "strict",
     "resize.default_antialias": "off",  # keras.ops.image.resize(antialias=False)
     "grayscale.luma_weights": "matlab",  # keras.ops.image.rgb_to_grayscale, tf.image's
+    "adjust_contrast.contrast_mean": "channel",  # RandomContrast: each channel's mean
     "normalize_channels.std_floor": "epsilon",  # layers.Normalization: max(sqrt(var), 1e-7)
 }
 """What Keras itself decides, whichever backend runs it (verified on each concept's spec page)."""
@@ -71,6 +72,7 @@ ELEMENTWISE = (
     "mae_loss_grad.at_zero",
     "multi_target_loss_grad.at_zero",
     "l1_penalty_grad.at_zero",
+    "adjust_contrast_grad.at_bound",
 )
 """What the backend's own kernels decide: Keras calls ``jax.nn`` / ``torch.nn.functional`` for
 the activations (``keras.activations.softplus`` on torch is ``F.softplus``, with its linear
@@ -146,6 +148,17 @@ DEFAULTS = (
 """Keras's defaults for the porting guide, read from its signatures."""
 
 LIMITS = (
+    *(
+        Limit(
+            concept,
+            "factor",
+            lambda factor: factor >= 1,
+            "keras.layers.RandomContrast draws its factor 1 + U(-lower, upper) from a sorted "
+            "(lower, upper): only factors of 1 and more can be fixed",
+            domain=">= 1",
+        )
+        for concept in ("adjust_contrast", "adjust_contrast_grad")
+    ),
     *(
         Limit(concept, "beta", (1.0,), "keras.activations.softplus has no beta")
         for concept in ("softplus", "softplus_grad")
@@ -321,6 +334,9 @@ class KerasJaxAdapter(KerasAdapter):
 
     name: ClassVar[str] = "keras-jax"
     keras_backend: ClassVar[str] = "jax"
+    # make test's time: the jitted layers and losses are traced anew for each drawn shape, so
+    # the ci profile draws 10 examples a test here, not 40 (make report draws 300)
+    ci_examples: ClassVar[int | None] = 10
 
     def __init__(self) -> None:
         super().__init__()

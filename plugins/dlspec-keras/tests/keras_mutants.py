@@ -141,6 +141,13 @@ def _layer_norm_default_epsilon(keras: Any) -> Callable[..., Any]:
     return layer_norm
 
 
+def _image_layer(keras: Any, layer_class: Any, image: Any, **options: Any) -> Any:
+    """A Keras image layer, channels first, in the image's dtype, with the mutant's options."""
+    return layer_class(
+        data_format="channels_first", dtype=keras.backend.standardize_dtype(image.dtype), **options
+    )
+
+
 @mutant(
     "KerasRotateReflectFill",
     "rotate",
@@ -151,16 +158,16 @@ def _rotate_reflect_fill(keras: Any) -> Callable[..., Any]:
     ops = keras.ops
 
     def rotate(image: Any, *, angle: float, method: str = "bilinear", fill: float = 0.0) -> Any:
-        *batch, height, width = image.shape
-        layer = keras.layers.RandomRotation(
+        images = ops.reshape(image, (-1, 1, *image.shape[-2:]))
+        layer = _image_layer(
+            keras,
+            keras.layers.RandomRotation,
+            image,
             factor=(angle / 360, angle / 360),
             interpolation=method,
             fill_value=fill,
-            data_format="channels_first",
-            dtype=keras.backend.standardize_dtype(image.dtype),
         )
-        images = ops.reshape(image, (-1, 1, height, width))
-        return ops.reshape(layer(images, training=True), (*batch, height, width))
+        return ops.reshape(layer(images, training=True), image.shape)
 
     return rotate
 
@@ -182,3 +189,23 @@ def _normalization_std_as_variance(keras: Any) -> Callable[..., Any]:
         return layer(image)
 
     return normalize_channels
+
+
+@mutant(
+    "KerasContrastDefaultValueRange",
+    "adjust_contrast",
+    "RandomContrast's value_range left at its default, (0, 255): a result the spec (and "
+    "tf.image) leave unclipped is clipped to it.",
+)
+def _contrast_default_value_range(keras: Any) -> Callable[..., Any]:
+    ops = keras.ops
+
+    def adjust_contrast(image: Any, *, factor: float, value_range: Any = None) -> Any:
+        images = ops.reshape(image, (-1, *image.shape[-3:]))
+        given = {} if value_range is None else {"value_range": tuple(value_range)}
+        layer = _image_layer(
+            keras, keras.layers.RandomContrast, image, factor=(1 - factor, factor - 1), **given
+        )
+        return ops.reshape(layer(images, training=True), image.shape)
+
+    return adjust_contrast

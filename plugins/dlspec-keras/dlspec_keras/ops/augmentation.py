@@ -9,6 +9,7 @@ resize has no ``align_corners``, nor its rotation factors beyond a turn (``adapt
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -54,6 +55,21 @@ def table(keras: Any) -> dict[str, Callable[..., Any]]:
         out = ops.image.rgb_to_grayscale(images, data_format="channels_first")
         return ops.reshape(out, (*batch, 1, height, width))
 
+    def adjust_contrast(
+        image: Any, *, factor: float, value_range: Sequence[float] | None = None
+    ) -> Any:
+        # RandomContrast draws 1 + U(-lower, upper) from its factor (lower, upper), sorted:
+        # (1 - f, f - 1) fixes f >= 1 (adapter.LIMITS)
+        *batch, channels, height, width = image.shape
+        layer = keras.layers.RandomContrast(
+            factor=(1 - factor, factor - 1),
+            value_range=(-math.inf, math.inf) if value_range is None else tuple(value_range),
+            data_format="channels_first",
+            dtype=keras.backend.standardize_dtype(image.dtype),
+        )
+        images = ops.reshape(image, (-1, channels, height, width))
+        return ops.reshape(layer(images, training=True), (*batch, channels, height, width))
+
     def normalize_channels(image: Any, *, mean: Sequence[float], std: Sequence[float]) -> Any:
         layer = keras.layers.Normalization(
             axis=-3,
@@ -71,4 +87,5 @@ def table(keras: Any) -> dict[str, Callable[..., Any]]:
         "rotate": rotate,
         "grayscale": grayscale,
         "normalize_channels": normalize_channels,
+        "adjust_contrast": adjust_contrast,
     }

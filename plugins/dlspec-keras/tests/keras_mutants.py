@@ -141,11 +141,18 @@ def _layer_norm_default_epsilon(keras: Any) -> Callable[..., Any]:
     return layer_norm
 
 
-def _image_layer(keras: Any, layer_class: Any, image: Any, **options: Any) -> Any:
-    """A Keras image layer, channels first, in the image's dtype, with the mutant's options."""
-    return layer_class(
+def _through_image_layer(
+    keras: Any, layer_class: Any, image: Any, *, channels: bool, **options: Any
+) -> Any:
+    """``image`` through a Keras image layer built with the mutant's options (channels first, in
+    the image's dtype, ``training=True``): its leading axes folded into one batch axis, a single
+    channel inserted where it has none (``channels=False``), and the result given its shape."""
+    ops = keras.ops
+    kept = (*image.shape[-3:],) if channels else (1, *image.shape[-2:])
+    layer = layer_class(
         data_format="channels_first", dtype=keras.backend.standardize_dtype(image.dtype), **options
     )
+    return ops.reshape(layer(ops.reshape(image, (-1, *kept)), training=True), image.shape)
 
 
 @mutant(
@@ -155,19 +162,16 @@ def _image_layer(keras: Any, layer_class: Any, image: Any, **options: Any) -> An
     "mirror the image where PyTorch (and the spec) fill a constant.",
 )
 def _rotate_reflect_fill(keras: Any) -> Callable[..., Any]:
-    ops = keras.ops
-
     def rotate(image: Any, *, angle: float, method: str = "bilinear", fill: float = 0.0) -> Any:
-        images = ops.reshape(image, (-1, 1, *image.shape[-2:]))
-        layer = _image_layer(
+        return _through_image_layer(
             keras,
             keras.layers.RandomRotation,
             image,
+            channels=False,
             factor=(angle / 360, angle / 360),
             interpolation=method,
             fill_value=fill,
         )
-        return ops.reshape(layer(images, training=True), image.shape)
 
     return rotate
 
@@ -198,14 +202,15 @@ def _normalization_std_as_variance(keras: Any) -> Callable[..., Any]:
     "tf.image) leave unclipped is clipped to it.",
 )
 def _contrast_default_value_range(keras: Any) -> Callable[..., Any]:
-    ops = keras.ops
-
     def adjust_contrast(image: Any, *, factor: float, value_range: Any = None) -> Any:
-        images = ops.reshape(image, (-1, *image.shape[-3:]))
         given = {} if value_range is None else {"value_range": tuple(value_range)}
-        layer = _image_layer(
-            keras, keras.layers.RandomContrast, image, factor=(1 - factor, factor - 1), **given
+        return _through_image_layer(
+            keras,
+            keras.layers.RandomContrast,
+            image,
+            channels=True,
+            factor=(1 - factor, factor - 1),
+            **given,
         )
-        return ops.reshape(layer(images, training=True), image.shape)
 
     return adjust_contrast

@@ -33,11 +33,15 @@ class Limit:
     allowed: Collection[Any] | Callable[[Any], bool]
     reason: str
     domain: str = ""
+    checks_default: bool = False
+    """Whether a call that leaves the parameter out is held to the limit too, at ``default``
+    (the spec's default): where the framework cannot express that default itself."""
+    default: Any = None
 
     def violated_by(self, concept: str, params: Mapping[str, Any]) -> bool:
-        if concept != self.concept or self.parameter not in params:
+        if concept != self.concept or (self.parameter not in params and not self.checks_default):
             return False
-        value = params[self.parameter]
+        value = params.get(self.parameter, self.default)
         return not (self.allowed(value) if callable(self.allowed) else value in self.allowed)
 
     def __str__(self) -> str:
@@ -313,4 +317,18 @@ class Adapter:
 
     def run(self, concept: str, *arrays: np.ndarray, **params: Any) -> np.ndarray:
         implementation = self.table[concept]
-        return self.to_numpy(implementation(*(self.to_native(a) for a in arrays), **params))
+        kept = [np.array(a, copy=True) for a in arrays]  # a native may share its memory
+        natives = [self.to_native(a) for a in arrays]
+        out = self.to_numpy(implementation(*natives, **params))
+        for position, (array, native) in enumerate(zip(kept, natives, strict=True)):
+            if not np.array_equal(self.to_numpy(native), array, equal_nan=True):
+                raise InputModified(position)
+        return out
+
+
+class InputModified(RuntimeError):
+    """The framework's function wrote into an argument it was given (an in-place update of the
+    caller's array): a function of the spec leaves its inputs as they were."""
+
+    def __init__(self, position: int) -> None:
+        super().__init__(f"the call wrote into its argument {position} (0-based) in place")

@@ -42,6 +42,8 @@ PYTORCH: Final[Mapping[str, str]] = {
     "normalize_channels.std_floor": "none",  # torchvision's normalize
     "adjust_contrast.contrast_mean": "grayscale",  # torchvision's adjust_contrast
     "adjust_contrast_grad.at_bound": "one",  # torch.clamp
+    "adjust_brightness.brightness_form": "multiplicative",  # torchvision's adjust_brightness
+    "adjust_brightness_grad.at_bound": "one",  # torch.clamp
 }
 """PyTorch's (and torchmetrics' for accuracy; ``warmup_cosine`` has no PyTorch scheduler, so the
 composed one follows optax's horizon)."""
@@ -81,6 +83,8 @@ JAX: Final[Mapping[str, str]] = {
     "normalize_channels.std_floor": "none",  # torchvision's formula
     "adjust_contrast.contrast_mean": "channel",  # dm_pix's adjust_contrast
     "adjust_contrast_grad.at_bound": "half",  # jnp.clip: maximum, then minimum
+    "adjust_brightness.brightness_form": "additive",  # dm_pix's adjust_brightness, a delta
+    "adjust_brightness_grad.at_bound": "half",  # jnp.clip
 }
 """JAX's and optax's (``jax.nn.softplus`` is ``logaddexp(x, 0)``, ``jax.nn.gelu`` defaults to the
 tanh form, optax's ``trace`` starts from zero, ``scale_by_amsgrad`` takes the maximum of the

@@ -144,8 +144,10 @@ class JaxAdapter(Adapter):
             "accuracy",
             "grayscale",  # dm_pix's rgb_to_grayscale
             "adjust_contrast",  # dm_pix's adjust_contrast
+            "adjust_brightness",  # dm_pix's adjust_brightness
             "normalize_channels",  # torchvision's normalize, in jnp
             "rotate",  # jax.scipy.ndimage.map_coordinates at the source points
+            "shear",  # jax.scipy.ndimage.map_coordinates at the source points
         }
     )
     """The concepts JAX and optax have no function for. binary_cross_entropy_with_logits is

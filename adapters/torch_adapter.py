@@ -121,8 +121,10 @@ class TorchAdapter(Adapter):
             "accuracy",
             "grayscale",  # torchvision's rgb_to_grayscale, from torch ops
             "adjust_contrast",  # torchvision's adjust_contrast, from torch ops
+            "adjust_brightness",  # torchvision's adjust_brightness, from torch ops
             "normalize_channels",  # torchvision's normalize, from torch ops
             "rotate",  # F.affine_grid + F.grid_sample (torchvision's rotate is not a dependency)
+            "shear",  # F.affine_grid + F.grid_sample (torchvision's affine is not a dependency)
         }
     )
     conventions: ClassVar[Mapping[str, str]] = conventions.PYTORCH

@@ -127,6 +127,17 @@ class Divergence:
     held to the spec as any other."""
     name: str | None = None
     """A short name telling apart two divergences of one backend and concept, in the id."""
+    raises: str | None = None
+    """What the backend raises instead of a result, ``"<ExceptionType>: <fragment>"`` (a part of
+    its message): such a call is recorded as this divergence where ``where`` holds (read on the
+    arguments and parameters alone; ``gives`` is then ``True``)."""
+
+    def raised_by(self, error: BaseException) -> bool:
+        """Whether ``error`` is what this divergence raises."""
+        if self.raises is None:
+            return False
+        kind, _, fragment = self.raises.partition(": ")
+        return type(error).__name__ == kind and fragment in str(error)
 
     @property
     def id(self) -> str:
@@ -226,6 +237,14 @@ def _signature(entry: Mapping[str, Any]) -> Signature:
         )
     if computes_in is not None:
         entry = {**IN_FLOAT32, **entry}
+    if "raises" in entry:
+        kind, _, fragment = str(entry["raises"]).partition(": ")
+        if not (kind.isidentifier() and fragment):
+            raise ValueError(
+                f"catalogue: {where}: raises={entry['raises']!r} must read "
+                "'<ExceptionType>: <a part of its message>'"
+            )
+        entry = {"where": "True", "gives": "True", **entry}
     for key in ("where", "gives"):
         if key not in entry:
             raise ValueError(f"catalogue: {where} has no {key!r} (spec/README.md#divergences)")
@@ -368,6 +387,7 @@ def parse(document: Mapping[str, Any]) -> Catalogue:
                 computes_in=entry.get("computes_in"),
                 returns=entry.get("returns"),
                 name=entry.get("name"),
+                raises=entry.get("raises"),
             )
         )
     if shared:

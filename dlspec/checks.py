@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import math
+import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -191,6 +192,7 @@ def run_backend(
     try:
         out = run(concept_id, *(a.copy() for a in arrays), **params)
     except Exception as error:
+        _raise_if_written_up(concept, backend, arrays, params, error)
         raise ConformanceFailure(
             f"{head} raised {type(error).__name__}: {error}\n"
             f"  input: {describe_inputs(concept, arrays, params)}"
@@ -209,6 +211,39 @@ def run_backend(
             f"was given\n  input: {describe_inputs(concept, arrays, params)}"
         )
     return out
+
+
+class RaisedAsWrittenUp(Exception):
+    """The backend raised what a written-up divergence of the cell says it raises there: the
+    test is that divergence (``dlspec.plugin`` reports it as an expected failure)."""
+
+
+def _raise_if_written_up(
+    concept: catalogue.Concept,
+    backend: Backend,
+    arrays: Sequence[np.ndarray],
+    params: Mapping[str, Any],
+    error: Exception,
+) -> None:
+    """Raise :class:`RaisedAsWrittenUp` where a divergence of the cell raises ``error`` (its
+    ``raises``) on these inputs (its ``where``); recorded as seen."""
+    dtype = _dtype_name(concept, arrays)
+    names = {**dict(zip(concept.arguments, arrays, strict=False)), **params}
+    for divergence in catalogue.load().divergences_of(
+        getattr(backend, "name", ""), concept.id, dtype
+    ):
+        if divergence.raised_by(error) and divergence.signature.in_region(names, ()).all():
+            fragment = (divergence.raises or "").partition(": ")[2]
+            lines = [
+                re.sub(r"\x1b\[[0-9;]*m", "", line).strip() for line in str(error).splitlines()
+            ]
+            said = next((line for line in lines if fragment in line), lines[0] if lines else "")
+            seen = (
+                f"raised {type(error).__name__}: {said}; "
+                f"input: {describe_inputs(concept, arrays, params)}"
+            )
+            recording.current().divergence_seen(divergence, functools.partial(str, seen))
+            raise RaisedAsWrittenUp(seen) from error
 
 
 def _returns_declared(

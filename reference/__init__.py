@@ -36,6 +36,8 @@ from .activations import (
     tanh_grad,
 )
 from .augmentation import (
+    adjust_brightness,
+    adjust_brightness_grad,
     adjust_contrast,
     adjust_contrast_grad,
     grayscale,
@@ -48,6 +50,8 @@ from .augmentation import (
     rot90,
     rotate,
     rotate_grad,
+    shear,
+    shear_grad,
     vertical_flip,
 )
 from .information import (
@@ -104,6 +108,8 @@ __all__ = [
     "accuracy",
     "adam",
     "adamw",
+    "adjust_brightness",
+    "adjust_brightness_grad",
     "adjust_contrast",
     "adjust_contrast_grad",
     "as_tensor",
@@ -165,6 +171,8 @@ __all__ = [
     "rotate",
     "rotate_grad",
     "sgd",
+    "shear",
+    "shear_grad",
     "sigmoid",
     "sigmoid_grad",
     "silu",

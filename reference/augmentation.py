@@ -359,7 +359,8 @@ def _axis_taps(index: int, offset: mpmath.mpf, n: int, method: str) -> list[Tap]
     """One axis's taps at the point ``index + offset``: nearest ``floor(s + 1/2)`` (ties up; a
     point within ``2**-(prec/2)`` of a tie is one, what rounding left of an exact tie); bilinear
     ``floor(s)`` and the next, with weights ``1 - f`` and ``f``, ``f = s - floor(s)``, each one
-    subtraction from ``offset`` (precise at tiny offsets either way); off the axis: None."""
+    exact subtraction from ``offset`` (an offset that is exact, a shear's, gives exact
+    weights); off the axis: None."""
 
     def inside(k: int) -> int | None:
         return k if 0 <= k < n else None
@@ -370,17 +371,34 @@ def _axis_taps(index: int, offset: mpmath.mpf, n: int, method: str) -> list[Tap]
             (inside(index + int(mpmath.floor(offset + mpmath.mpf(1) / 2 + snap))), mpmath.mpf(1))
         ]
     whole = int(mpmath.floor(offset))
-    taps = ((index + whole, whole + 1 - offset), (index + whole + 1, offset - whole))
+    taps = (
+        (index + whole, exact_sum([mpmath.mpf(whole + 1), mpmath.fneg(offset, exact=True)])),
+        (index + whole + 1, exact_sum([offset, mpmath.mpf(-whole)])),
+    )
     return [(inside(k), w) for k, w in taps if w != 0]
 
 
+Point = tuple[tuple[int, mpmath.mpf], tuple[int, mpmath.mpf]]
+"""A source point ``(r, q)``, each coordinate as an integer and an offset from it."""
+
+
 def rotation_taps(height: int, width: int, angle: float, method: str) -> list[list[Tap]]:
-    """Every output pixel's taps over the ``height x width`` image (row-major): the products of
-    the row's and the column's (:func:`_axis_taps`), None where either is off the image."""
+    """Every output pixel's taps over the ``height x width`` image of a rotation."""
     turn = rotation_terms(angle)
+    return sampling_taps(
+        height, width, lambda i, j: rotation_point(i, j, height, width, turn), method
+    )
+
+
+def sampling_taps(
+    height: int, width: int, point: Callable[[int, int], Point], method: str
+) -> list[list[Tap]]:
+    """Every output pixel's taps over the ``height x width`` image (row-major), sampled at
+    ``point(i, j)``: the products of the row's and the column's (:func:`_axis_taps`), None where
+    either is off the image."""
     taps = []
     for i, j in itertools.product(range(height), range(width)):
-        (row, d_row), (column, d_column) = rotation_point(i, j, height, width, turn)
+        (row, d_row), (column, d_column) = point(i, j)
         taps.append(
             [
                 (None if p is None or q is None else p * width + q, w_p * w_q)
@@ -397,6 +415,17 @@ def rotate_arguments(
     concept: str, image: Any, angle: float, method: str, fill: float
 ) -> tuple[Tensor, list[list[Tap]]]:
     """The checked image and its taps."""
+    image = _checked_sampling(concept, image, method, fill)
+    require(concept, "angle", angle, _finite_number(angle), "a finite number of degrees")
+    return image, rotation_taps(image.shape[-2], image.shape[-1], float(angle), method)
+
+
+def _finite_number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _checked_sampling(concept: str, image: Any, method: str, fill: float) -> Tensor:
+    """The checked image of a resampling (rotate, shear), its method and fill checked too."""
     image = as_tensor(image)
     check_tensor(concept, "image", image, min_ndim=2)
     require(
@@ -407,22 +436,43 @@ def rotate_arguments(
         "finite (an infinite pixel read with a weight that is 0 only in exact arithmetic gives "
         "NaN or infinity by the rounding of the coordinates)",
     )
-    require(
-        concept,
-        "angle",
-        angle,
-        isinstance(angle, int | float) and not isinstance(angle, bool) and math.isfinite(angle),
-        "a finite number of degrees",
-    )
     check_choice(concept, "method", method, ROTATE_METHODS)
-    require(
-        concept,
-        "fill",
-        fill,
-        isinstance(fill, int | float) and not isinstance(fill, bool) and math.isfinite(fill),
-        "a finite number",
-    )
-    return image, rotation_taps(image.shape[-2], image.shape[-1], float(angle), method)
+    require(concept, "fill", fill, _finite_number(fill), "a finite number")
+    return image
+
+
+def _sampled(image: Tensor, taps: list[list[Tap]], fill: float) -> Tensor:
+    """Each image of the batch sampled by ``taps`` (one list per output pixel), ``fill`` read
+    off the image; each output one sum, rounded once."""
+    *batch, height, width = image.shape
+    values = []
+    for b in range(math.prod(batch)):
+        offset = b * height * width
+        for pixel_taps in taps:
+            values.append(
+                mpmath.fsum(
+                    w * (mpmath.mpf(fill) if k is None else image.values[offset + k])
+                    for k, w in pixel_taps
+                )
+            )
+    return Tensor(image.shape, tuple(values))
+
+
+def _spread(image: Tensor, g: Tensor, taps: list[list[Tap]]) -> Tensor:
+    """The transposed sampling: each output's cotangent spread back over the pixels it read."""
+    *batch, height, width = image.shape
+    spread: list[list[mpmath.mpf]] = [[] for _ in range(height * width)]
+    values: list[mpmath.mpf] = []
+    for b in range(math.prod(batch)):
+        offset = b * height * width
+        for terms in spread:
+            terms.clear()
+        for o, pixel_taps in enumerate(taps):
+            for k, w in pixel_taps:
+                if k is not None:
+                    spread[k].append(w * g.values[offset + o])
+        values.extend(mpmath.fsum(terms) for terms in spread)
+    return Tensor(image.shape, tuple(values))
 
 
 @exact
@@ -440,18 +490,7 @@ def rotate(image: Any, *, angle: float, method: str = "bilinear", fill: float = 
     precision (exact at multiples of 30 degrees: :func:`rotation_terms`); the sum is rounded
     once."""
     image, taps = rotate_arguments("rotate", image, angle, method, fill)
-    *batch, height, width = image.shape
-    values = []
-    for b in range(math.prod(batch)):
-        offset = b * height * width
-        for pixel_taps in taps:
-            values.append(
-                mpmath.fsum(
-                    w * (mpmath.mpf(fill) if k is None else image.values[offset + k])
-                    for k, w in pixel_taps
-                )
-            )
-    return Tensor(image.shape, tuple(values))
+    return _sampled(image, taps, fill)
 
 
 @exact
@@ -462,20 +501,82 @@ def rotate_grad(
     product is the transposed sampling, :math:`\bar x_{pq} = \sum_{ij} w_{ij,pq}\, \bar g_{ij}`,
     each output's cotangent spread back over the pixels it read."""
     image, taps = rotate_arguments("rotate_grad", image, angle, method, fill)
-    g = checked_cotangent("rotate_grad", cotangent, image.shape)
-    *batch, height, width = image.shape
-    spread: list[list[mpmath.mpf]] = [[] for _ in range(height * width)]
-    values: list[mpmath.mpf] = []
-    for b in range(math.prod(batch)):
-        offset = b * height * width
-        for terms in spread:
-            terms.clear()
-        for o, pixel_taps in enumerate(taps):
-            for k, w in pixel_taps:
-                if k is not None:
-                    spread[k].append(w * g.values[offset + o])
-        values.extend(mpmath.fsum(terms) for terms in spread)
-    return Tensor(image.shape, tuple(values))
+    return _spread(image, checked_cotangent("rotate_grad", cotangent, image.shape), taps)
+
+
+def shear_point(i: int, j: int, height: int, width: int, shear_x: float, shear_y: float) -> Point:
+    r"""The source point ``(r, q)`` of output pixel ``(i, j)`` of a shear about the image's
+    centre :math:`c = ((H - 1)/2, (W - 1)/2)`, exactly (the factors are rational):
+
+    .. math:: r = i + s_y (j - c_c), \quad q = j + s_x (i - c_r),
+
+    ``keras.ops.image.affine_transform``'s ``[1, s_x, -s_x c_r, s_y, 1, -s_y c_c, 0, 0]`` (it
+    maps an output ``(x, y) = (j, i)`` to the input point). With ``s_y = 0`` each row slides
+    along itself by :math:`-s_x (i - c_r)`: the rows below the centre move left for
+    :math:`s_x > 0` as displayed (row 0 on top)."""
+    point = []
+    for index, factor, offset in (
+        (i, shear_y, j - (width - 1) / 2),
+        (j, shear_x, i - (height - 1) / 2),
+    ):
+        # exact: a float times a half-integer, plus an integer, held with all its bits
+        moved = exact_product(mpmath.mpf(factor), mpmath.mpf(offset))
+        whole = int(mpmath.floor(moved))
+        point.append((index + whole, exact_sum([moved, mpmath.mpf(-whole)])))
+    return point[0], point[1]
+
+
+def shear_arguments(
+    concept: str, image: Any, shear_x: float, shear_y: float, method: str, fill: float
+) -> tuple[Tensor, list[list[Tap]]]:
+    """The checked image and its taps."""
+    image = _checked_sampling(concept, image, method, fill)
+    for name, value in (("shear_x", shear_x), ("shear_y", shear_y)):
+        require(concept, name, value, _finite_number(value), "a finite number (tan of the angle)")
+    height, width = image.shape[-2:]
+    taps = sampling_taps(
+        height,
+        width,
+        lambda i, j: shear_point(i, j, height, width, float(shear_x), float(shear_y)),
+        method,
+    )
+    return image, taps
+
+
+@exact
+def shear(
+    image: Any,
+    *,
+    shear_x: float = 0.0,
+    shear_y: float = 0.0,
+    method: str = "bilinear",
+    fill: float = 0.0,
+) -> Tensor:
+    r"""Skew each ``(height, width)`` image about its centre, keeping its size: output pixel
+    ``(i, j)`` samples the image at :func:`shear_point` by nearest or bilinear interpolation,
+    a point off the image reading ``fill`` (per tap, as :func:`rotate`). ``shear_x`` is the
+    tangent of the angle the vertical lines lean by, ``shear_y`` that of the horizontal ones;
+    both at once are the matrix :math:`\begin{pmatrix} 1 & s_y \\ s_x & 1 \end{pmatrix}`
+    on ``(row, column)`` offsets from the centre. The point is exact, so are the weights; the
+    sum is rounded once."""
+    image, taps = shear_arguments("shear", image, shear_x, shear_y, method, fill)
+    return _sampled(image, taps, fill)
+
+
+@exact
+def shear_grad(
+    image: Any,
+    cotangent: Any,
+    *,
+    shear_x: float = 0.0,
+    shear_y: float = 0.0,
+    method: str = "bilinear",
+    fill: float = 0.0,
+) -> Tensor:
+    r"""A shear is affine in the image: its vector-Jacobian product is the transposed sampling,
+    :math:`\bar x_{pq} = \sum_{ij} w_{ij,pq}\, \bar g_{ij}`."""
+    image, taps = shear_arguments("shear_grad", image, shear_x, shear_y, method, fill)
+    return _spread(image, checked_cotangent("shear_grad", cotangent, image.shape), taps)
 
 
 LUMA_WEIGHTS: Final = {"bt601": (2990, 5870, 1140), "matlab": (2989, 5870, 1140)}
@@ -667,8 +768,15 @@ def _checked_contrast(
             image.shape[-3] in (1, 3),
             "(..., 1 or 3, H, W) for the mean of the luma: a gray or an RGB image",
         )
+    return image, mpmath.mpf(factor), _checked_bounds(concept, value_range)
+
+
+def _checked_bounds(
+    concept: str, value_range: Sequence[float] | None
+) -> tuple[mpmath.mpf, mpmath.mpf] | None:
+    """The bounds of ``value_range``, where one is given, checked: finite, low < high."""
     if value_range is None:
-        return image, mpmath.mpf(factor), None
+        return None
     require(
         concept,
         "value_range",
@@ -684,7 +792,17 @@ def _checked_contrast(
         "None or (low, high), finite, low < high",
     )
     low, high = value_range
-    return image, mpmath.mpf(factor), (mpmath.mpf(low), mpmath.mpf(high))
+    return mpmath.mpf(low), mpmath.mpf(high)
+
+
+def _clip_derivative(
+    value: mpmath.mpf, bounds: tuple[mpmath.mpf, mpmath.mpf], at_bound: str
+) -> int | mpmath.mpf:
+    """The clipping's derivative at the unclipped ``value``: 1 inside, 0 outside, the variant
+    ``at_bound`` on a bound (:data:`AT_BOUND`)."""
+    if value in bounds:
+        return 1 if at_bound == "one" else mpmath.mpf(1) / 2
+    return int(bounds[0] < value < bounds[1])
 
 
 def contrast_means(image: Tensor, contrast_mean: str) -> list[tuple[mpmath.mpf, int]]:
@@ -776,10 +894,8 @@ def adjust_contrast_grad(
     g = checked_cotangent(concept, cotangent, image.shape)
     masked = list(g.values)
     if bounds is not None:
-        tie = mpmath.mpf(1) if at_bound == "one" else mpmath.mpf(1) / 2
         for k, v in enumerate(_blended(image, f, contrast_mean)):
-            weight = tie if v in bounds else mpmath.mpf(int(bounds[0] < v < bounds[1]))
-            masked[k] = masked[k] * weight
+            masked[k] = masked[k] * _clip_derivative(v, bounds, at_bound)
     *batch, channels, height, width = image.shape
     plane = height * width
     values: list[mpmath.mpf] = []
@@ -801,4 +917,90 @@ def adjust_contrast_grad(
                 )
                 for v in lane
             )
+    return Tensor(image.shape, tuple(values))
+
+
+BRIGHTNESS_FORMS: Final = ("multiplicative", "additive")
+"""How ``adjust_brightness`` reads its factor: a scale, ``f x`` (torchvision's
+``adjust_brightness``, a blend with black; PIL's ``ImageEnhance.Brightness``), or a shift,
+``x + f`` (tf.image's and dm_pix's ``adjust_brightness`` delta; Keras's ``RandomBrightness``,
+whose factor is that shift over the width of its value range)."""
+
+
+def _checked_brightness(
+    concept: str,
+    image: Any,
+    factor: float,
+    value_range: Sequence[float] | None,
+    brightness_form: str,
+) -> tuple[Tensor, list[mpmath.mpf], tuple[mpmath.mpf, mpmath.mpf] | None]:
+    """The checked image, its pixels moved (before clipping, exactly) and the bounds."""
+    image = as_tensor(image)
+    check_tensor(concept, "image", image, min_ndim=3)
+    check_choice(concept, "brightness_form", brightness_form, BRIGHTNESS_FORMS)
+    scale = brightness_form == "multiplicative"
+    require(
+        concept,
+        "factor",
+        factor,
+        isinstance(factor, int | float)
+        and not isinstance(factor, bool)
+        and math.isfinite(factor)
+        and (factor >= 0 or not scale),
+        "a finite number >= 0 (multiplicative: 0 gives black, 1 the image)"
+        if scale
+        else "a finite number (additive: the shift)",
+    )
+    bounds = _checked_bounds(concept, value_range)
+    f = mpmath.mpf(factor)
+    moved = [exact_product(f, v) if scale else exact_sum([v, f]) for v in image.values]
+    return image, moved, bounds
+
+
+@exact
+def adjust_brightness(
+    image: Any,
+    *,
+    factor: float,
+    value_range: Sequence[float] | None = None,
+    brightness_form: str = "multiplicative",
+) -> Tensor:
+    r"""Every pixel of a ``(..., C, H, W)`` image scaled or shifted by ``factor`` (the variant
+    ``brightness_form``, :data:`BRIGHTNESS_FORMS`), then clipped to ``value_range`` where one
+    is given:
+
+    .. math:: y = \mathrm{clip}(f x, lo, hi) \quad \text{or} \quad y = \mathrm{clip}(x + f, lo, hi)
+
+    (torchvision's ``adjust_brightness`` is the first, clipped to [0, 1] for a float image;
+    tf.image's the second, unclipped). The product or the sum is exact here, rounded once."""
+    image, moved, bounds = _checked_brightness(
+        "adjust_brightness", image, factor, value_range, brightness_form
+    )
+    if bounds is not None:
+        moved = [min(max(v, bounds[0]), bounds[1]) for v in moved]
+    return Tensor(image.shape, tuple(moved))
+
+
+@exact
+def adjust_brightness_grad(
+    image: Any,
+    cotangent: Any,
+    *,
+    factor: float,
+    value_range: Sequence[float] | None = None,
+    brightness_form: str = "multiplicative",
+    at_bound: str = "one",
+) -> Tensor:
+    r"""Elementwise: :math:`\bar x = m f \bar g` (multiplicative) or :math:`m \bar g`
+    (additive), with :math:`m` the clipping's derivative at the moved pixel (1 inside the
+    range, 0 outside, the variant ``at_bound`` on a bound, :data:`AT_BOUND`)."""
+    concept = "adjust_brightness_grad"
+    image, moved, bounds = _checked_brightness(concept, image, factor, value_range, brightness_form)
+    check_choice(concept, "at_bound", at_bound, AT_BOUND)
+    g = checked_cotangent(concept, cotangent, image.shape)
+    slope = mpmath.mpf(factor) if brightness_form == "multiplicative" else mpmath.mpf(1)
+    values = []
+    for v, gradient in zip(moved, g.values, strict=True):
+        mask = 1 if bounds is None else _clip_derivative(v, bounds, at_bound)
+        values.append(exact_product(slope, gradient) * mask)
     return Tensor(image.shape, tuple(values))

@@ -1,6 +1,6 @@
-"""Augmentation of images: flips, quarter turns, resizing and rotation of (..., H, W) images,
-grayscale of (..., 3, H, W) ones, per-channel normalisation of (..., C, H, W) ones
-(spec/concepts/<id>.md)."""
+"""Augmentation of images: flips, quarter turns, resizing, rotation and shear of (..., H, W) images,
+grayscale of (..., 3, H, W) ones, per-channel normalisation, contrast and brightness of
+(..., C, H, W) ones (spec/concepts/<id>.md)."""
 
 from typing import Any
 
@@ -472,16 +472,8 @@ def test_rotate_matches_reference(backend, dtype, case):
     check_oracle("rotate", backend, image.astype(dtype), **params)
 
 
-@pytest.mark.concept("rotate")
-@pytest.mark.parametrize("settings", ROTATE_SETTINGS)
-@pytest.mark.parametrize("edge", ROTATE_EDGES)
-def test_rotate_edge_inputs(backend, dtype, edge, settings):
-    image, angle = ROTATE_EDGES[edge]
-    image = np.asarray(image, dtype=dtype)
-    check_oracle("rotate", backend, image, kind="edge", **angle, **ROTATE_SETTINGS[settings])
-
-
-def _rotated_close(
+def _resampled_close(
+    concept: str,
     backend: Any,
     dtype: str,
     relation: str,
@@ -492,14 +484,14 @@ def _rotated_close(
     params: dict[str, Any],
 ) -> None:
     check_close(
-        "rotate",
+        concept,
         backend,
         dtype,
         relation,
         out.astype(np.float64),
         expected.astype(np.float64),
         allowed,
-        inputs=input_text("rotate", image, **params),
+        inputs=input_text(concept, image, **params),
     )
 
 
@@ -513,8 +505,16 @@ def test_rotating_by_whole_turns_gives_the_image(backend, dtype, case, turns):
     params = {**params, "angle": 360.0 * turns}
     out = run_backend("rotate", backend, image, **params)
     allowed = allowance_for("rotate", backend, [image], image.astype(np.float64), **params)
-    _rotated_close(
-        backend, dtype, f"rotate(x, {360 * turns}) == x", out, image, allowed, image, params
+    _resampled_close(
+        "rotate",
+        backend,
+        dtype,
+        f"rotate(x, {360 * turns}) == x",
+        out,
+        image,
+        allowed,
+        image,
+        params,
     )
 
 
@@ -531,7 +531,7 @@ def test_rotating_a_square_by_quarter_turns_is_rot90(backend, dtype, case, turns
     turned = run_backend("rot90", backend, image, k=turns)
     allowed = allowance_for("rotate", backend, [image], turned.astype(np.float64), **params)
     relation = f"rotate(x, {90 * turns}) == rot90(x, {turns})"
-    _rotated_close(backend, dtype, relation, out, turned, allowed, image, params)
+    _resampled_close("rotate", backend, dtype, relation, out, turned, allowed, image, params)
 
 
 @pytest.mark.concept("rotate")
@@ -546,8 +546,16 @@ def test_a_half_turn_rotation_is_both_flips(backend, dtype, case):
     out = run_backend("rotate", backend, image, **params)
     flipped = run_backend("vertical_flip", backend, run_backend("horizontal_flip", backend, image))
     allowed = allowance_for("rotate", backend, [image], flipped.astype(np.float64), **params)
-    _rotated_close(
-        backend, dtype, "rotate(x, 180) == vflip(hflip(x))", out, flipped, allowed, image, params
+    _resampled_close(
+        "rotate",
+        backend,
+        dtype,
+        "rotate(x, 180) == vflip(hflip(x))",
+        out,
+        flipped,
+        allowed,
+        image,
+        params,
     )
 
 
@@ -570,52 +578,9 @@ def test_rotation_composes_with_a_quarter_turn(backend, dtype, case):
         "rotate", backend, [image], direct, **summed
     )
     relation = f"rotate(rot90(x), {angle!r}) == rotate(x, {angle!r} + 90)"
-    _rotated_close(backend, dtype, relation, then_rotated, direct, allowed, image, params)
-
-
-@pytest.mark.concept("rotate")
-@given(case=rotate_cases(), value=st.floats(-1e3, 1e3))
-def test_a_rotated_constant_stays_constant_inside(backend, dtype, case, value):
-    """Where every pixel a sample reads lies inside the image (the reference's taps), a
-    constant image stays that constant; the fill shows only outside."""
-    image, params = case
-    constant = np.full(image.shape, value, dtype=dtype)
-    out = run_backend("rotate", backend, constant, **params)
-    taps = reference.augmentation.rotation_taps(
-        *image.shape[-2:], float(params["angle"]), params["method"]
+    _resampled_close(
+        "rotate", backend, dtype, relation, then_rotated, direct, allowed, image, params
     )
-    inside = np.array([all(k is not None for k, _ in t) for t in taps]).reshape(image.shape[-2:])
-    assume(inside.any())
-    c = float(constant.flat[0])
-    expected = np.full(out.shape, c)
-    allowed = allowance_for("rotate", backend, [constant], expected, **params)
-    _rotated_close(
-        backend,
-        dtype,
-        "rotate(c)[inside] == c",
-        np.where(inside, out, c),
-        expected,
-        allowed,
-        constant,
-        params,
-    )
-
-
-BAD_ROTATE = {
-    "angle NaN": ({"angle": float("nan")}, "angle"),
-    "angle infinite": ({"angle": float("inf")}, "angle"),
-    "angle a bool": ({"angle": True}, "angle"),
-    "unknown method": ({"angle": 10.0, "method": "bicubic"}, "method"),
-    "fill NaN": ({"angle": 10.0, "fill": float("nan")}, "fill"),
-}
-
-
-@pytest.mark.meta
-@pytest.mark.parametrize("bad", BAD_ROTATE)
-def test_reference_rotate_rejects_bad_input_naming_the_argument(bad):
-    params, argument = BAD_ROTATE[bad]
-    with pytest.raises(reference.DomainError, match=f"^rotate: {argument}"):
-        reference.rotate([[1.0, 2.0], [3.0, 4.0]], **params)
 
 
 @pytest.mark.meta
@@ -626,6 +591,201 @@ def test_reference_rotate_rejects_non_finite_pixels_and_a_one_dimensional_image(
         reference.rotate([[1.0, float("nan")]], angle=10.0)
     with pytest.raises(reference.DomainError, match=r"^rotate: image must have at least 2"):
         reference.rotate([1.0, 2.0], angle=10.0)
+
+
+# ---------------------------------------------------------------- shear
+
+SHEARS = st.one_of(
+    st.sampled_from([0.0, 0.0, 0.5, -0.5, 1.0, -1.0, 0.25, 2.0, 1e-7]),
+    st.floats(-2.0, 2.0),
+)
+"""No shear, halves (ties of nearest on odd offsets), whole ones (pixel centres onto pixel
+centres), a tiny one and every factor up to 2 either way."""
+
+
+@st.composite
+def shear_cases(draw: st.DrawFn) -> tuple[np.ndarray, dict[str, Any]]:
+    """An image ``(..., H, W)`` and every parameter of shear, explicit."""
+    batch = draw(st.lists(st.sampled_from([1, 2]), max_size=2))
+    shape = (*batch, draw(ROTATE_SIDES), draw(ROTATE_SIDES))
+    image = draw(dst.arrays_of(shape, st.floats(-1e3, 1e3)))
+    params = {
+        "shear_x": draw(SHEARS),
+        "shear_y": draw(SHEARS),
+        "method": draw(st.sampled_from(["nearest", "bilinear"])),
+        "fill": draw(st.sampled_from([0.0, 0.0, 1.5, -250.0])),
+    }
+    return image, params
+
+
+SHEAR_EDGES: dict[str, tuple[Any, dict[str, Any]]] = {
+    "1 x 1": ([[2.5]], {"shear_x": 0.5}),
+    "one row, vertically": ([[1.0, 2.0, 3.0, 4.0]], {"shear_y": 1.0}),
+    "one column, horizontally": ([[1.0], [2.0], [3.0]], {"shear_x": 1.0}),
+    "whole pixels, both ways": (np.arange(12.0).reshape(3, 4), {"shear_x": 1.0, "shear_y": -1.0}),
+    "halves, ties of nearest": (np.arange(25.0).reshape(5, 5), {"shear_x": 0.5}),
+    "a tiny shear": (np.arange(16.0).reshape(4, 4), {"shear_x": 1e-7, "shear_y": -1e-7}),
+    "a steep shear": (np.arange(20.0).reshape(4, 5), {"shear_x": 16.0}),
+    "16 x 16": (np.sin(np.arange(256.0)).reshape(16, 16), {"shear_x": 0.3, "shear_y": 0.2}),
+    "huge and tiny": ([[1e38, -1e38], [1e-38, 1e-45]], {"shear_y": 0.75}),
+}
+
+
+@pytest.mark.concept("shear")
+@given(case=shear_cases())
+@example(
+    case=(
+        np.arange(12.0).reshape(3, 4),
+        {"shear_x": 0.5, "shear_y": 0.0, "method": "bilinear", "fill": 0.0},
+    )
+)
+def test_shear_matches_reference(backend, dtype, case):
+    image, params = case
+    check_oracle("shear", backend, image.astype(dtype), **params)
+
+
+RESAMPLING_EDGES = {"rotate": ROTATE_EDGES, "shear": SHEAR_EDGES}
+"""Each resampling concept's edge inputs: an image and the concept's own parameters."""
+
+
+@pytest.mark.parametrize("settings", ROTATE_SETTINGS)
+@pytest.mark.parametrize(
+    ("concept_id", "edge"),
+    [
+        pytest.param(concept, edge, marks=pytest.mark.concept(concept), id=f"{concept}-{edge}")
+        for concept, edges in RESAMPLING_EDGES.items()
+        for edge in edges
+    ],
+)
+def test_resampling_edge_inputs(backend, dtype, concept_id, edge, settings):
+    image, own = RESAMPLING_EDGES[concept_id][edge]
+    image = np.asarray(image, dtype=dtype)
+    check_oracle(concept_id, backend, image, kind="edge", **own, **ROTATE_SETTINGS[settings])
+
+
+@pytest.mark.concept("shear")
+@given(case=shear_cases())
+def test_no_shear_gives_the_image(backend, dtype, case):
+    """Factors of 0 sample every pixel at its own centre: the image."""
+    image, params = case
+    image = image.astype(dtype)
+    params = {**params, "shear_x": 0.0, "shear_y": 0.0}
+    out = run_backend("shear", backend, image, **params)
+    allowed = allowance_for("shear", backend, [image], image.astype(np.float64), **params)
+    _resampled_close(
+        "shear", backend, dtype, "shear(x, 0, 0) == x", out, image, allowed, image, params
+    )
+
+
+@pytest.mark.concept("shear")
+@given(case=shear_cases())
+def test_a_shear_keeps_its_centre_line(backend, dtype, case):
+    """A horizontal shear slides each row by ``-s_x (i - c_r)``: the centre row of an image of
+    odd height stays where it is (a shear about the corner moves it); the centre column under a
+    vertical shear likewise."""
+    image, params = case
+    image = image.astype(dtype)
+    height, width = image.shape[-2:]
+    for factors, line, size in [
+        (
+            {"shear_x": params["shear_x"], "shear_y": 0.0},
+            (Ellipsis, height // 2, slice(None)),
+            height,
+        ),
+        (
+            {"shear_x": 0.0, "shear_y": params["shear_y"]},
+            (Ellipsis, slice(None), width // 2),
+            width,
+        ),
+    ]:
+        if size % 2 == 0:
+            continue
+        sheared = {**params, **factors}
+        out = run_backend("shear", backend, image, **sheared)
+        allowed = allowance_for("shear", backend, [image], image.astype(np.float64), **sheared)
+        _resampled_close(
+            "shear",
+            backend,
+            dtype,
+            "shear(x)[centre line] == x[centre line]",
+            out[line],
+            image[line],
+            allowed[line],
+            image,
+            sheared,
+        )
+
+
+@pytest.mark.concept("shear")
+@given(case=shear_cases())
+def test_shear_commutes_with_a_transpose(backend, dtype, case):
+    """Transposing swaps the axes: ``shear(x^T, s_x = b, s_y = a)^T == shear(x, s_x = a, s_y =
+    b)`` (nearest and bilinear treat both axes alike)."""
+    image, params = case
+    image = image.astype(dtype)
+    swapped = {**params, "shear_x": params["shear_y"], "shear_y": params["shear_x"]}
+    transposed = np.ascontiguousarray(np.swapaxes(image, -1, -2))
+    direct = run_backend("shear", backend, image, **params)
+    via = np.swapaxes(run_backend("shear", backend, transposed, **swapped), -1, -2)
+    allowed = allowance_for("shear", backend, [image], direct, **params) + np.swapaxes(
+        allowance_for("shear", backend, [transposed], np.swapaxes(via, -1, -2), **swapped), -1, -2
+    )
+    relation = "shear(x^T, s_y, s_x)^T == shear(x, s_x, s_y)"
+    _resampled_close("shear", backend, dtype, relation, via, direct, allowed, image, params)
+
+
+RESAMPLINGS = {"rotate": rotate_cases, "shear": shear_cases}
+"""Each resampling concept's drawn cases: an image and every parameter, explicit."""
+
+
+@each_concept(*RESAMPLINGS)
+@given(data=st.data(), value=st.floats(-1e3, 1e3))
+def test_a_resampled_constant_stays_constant_inside(backend, dtype, concept_id, data, value):
+    """Where every pixel a sample reads lies inside the image (the reference's taps), a
+    constant image stays that constant; the fill shows only outside."""
+    image, params = data.draw(RESAMPLINGS[concept_id](), label="case")
+    constant = np.full(image.shape, value, dtype=dtype)
+    out = run_backend(concept_id, backend, constant, **params)
+    arguments = getattr(reference.augmentation, f"{concept_id}_arguments")
+    _, taps = arguments(concept_id, np.zeros(image.shape[-2:]).tolist(), **params)
+    inside = np.array([all(k is not None for k, _ in t) for t in taps]).reshape(image.shape[-2:])
+    assume(inside.any())
+    c = float(constant.flat[0])
+    expected = np.full(out.shape, c)
+    allowed = allowance_for(concept_id, backend, [constant], expected, **params)
+    _resampled_close(
+        concept_id,
+        backend,
+        dtype,
+        f"{concept_id}(c)[inside] == c",
+        np.where(inside, out, c),
+        expected,
+        allowed,
+        constant,
+        params,
+    )
+
+
+BAD_RESAMPLING = {
+    "rotate, angle NaN": ("rotate", {"angle": float("nan")}, "angle"),
+    "rotate, angle infinite": ("rotate", {"angle": float("inf")}, "angle"),
+    "rotate, angle a bool": ("rotate", {"angle": True}, "angle"),
+    "rotate, unknown method": ("rotate", {"angle": 10.0, "method": "bicubic"}, "method"),
+    "rotate, fill NaN": ("rotate", {"angle": 10.0, "fill": float("nan")}, "fill"),
+    "shear, shear_x NaN": ("shear", {"shear_x": float("nan")}, "shear_x"),
+    "shear, shear_y infinite": ("shear", {"shear_y": float("inf")}, "shear_y"),
+    "shear, shear_x a bool": ("shear", {"shear_x": True}, "shear_x"),
+    "shear, unknown method": ("shear", {"shear_x": 0.5, "method": "bicubic"}, "method"),
+    "shear, fill NaN": ("shear", {"shear_x": 0.5, "fill": float("nan")}, "fill"),
+}
+
+
+@pytest.mark.meta
+@pytest.mark.parametrize("bad", BAD_RESAMPLING)
+def test_reference_resampling_rejects_bad_input_naming_the_argument(bad):
+    concept, params, argument = BAD_RESAMPLING[bad]
+    with pytest.raises(reference.DomainError, match=f"^{concept}: {argument}"):
+        getattr(reference, concept)([[1.0, 2.0], [3.0, 4.0]], **params)
 
 
 # ---------------------------------------------------------------- grayscale
@@ -895,7 +1055,150 @@ def test_adjust_contrast_matches_reference(backend, dtype, case):
     check_oracle("adjust_contrast", backend, image.astype(dtype), **params)
 
 
-COLOUR_EDGES = {"normalize_channels": NORMALIZE_EDGES, "adjust_contrast": CONTRAST_EDGES}
+# ---------------------------------------------------------------- adjust_brightness
+
+SCALE_FACTORS = st.one_of(st.sampled_from([0.0, 0.5, 1.0, 1.5, 2.0]), st.floats(0.0, 4.0))
+SHIFT_FRACTIONS = st.one_of(st.sampled_from([-1.0, -0.5, 0.0, 0.25, 1.0]), st.floats(-1.0, 1.0))
+
+
+@st.composite
+def brightness_cases(draw: st.DrawFn, form: str) -> tuple[np.ndarray, dict[str, Any]]:
+    """A ``(..., C, H, W)`` image, a value range or none, and a factor in the domain of the
+    declared ``brightness_form``: a scale >= 0, or a shift of at most the range's width
+    (Keras's RandomBrightness takes it as a fraction of the width in [-1, 1]; a larger one only
+    moves every pixel of a range's image onto a bound), or of the pixel scale without a range."""
+    batch = draw(st.sampled_from([(), (1,), (2,)]), label="batch")
+    shape = (*batch, *(draw(st.integers(1, 3)) for _ in range(3)))
+    scale = draw(st.sampled_from([1.0, 255.0]), label="pixel scale")
+    image = draw(
+        hnp.arrays(np.float64, shape, elements=st.floats(-0.25 * scale, 1.25 * scale)),
+        label="image",
+    )
+    value_range = draw(VALUE_RANGES)
+    if form == "multiplicative":
+        factor = draw(SCALE_FACTORS, label="factor")
+    else:
+        width = scale if value_range is None else value_range[1] - value_range[0]
+        factor = draw(SHIFT_FRACTIONS, label="shift fraction") * width
+    return image, {"factor": factor, "value_range": value_range}
+
+
+def _brightness_form(backend: Any) -> str:
+    return declared_convention("adjust_brightness", backend, "brightness_form")
+
+
+BRIGHTNESS_EDGES = {
+    "one pixel": ([[[0.7]]], {"factor": 0.5, "value_range": (0.0, 1.0)}),
+    "factor 0": ([[[0.0, 1.0], [0.25, 0.75]]], {"factor": 0.0, "value_range": (0.0, 1.0)}),
+    "clipped at both ends": (
+        [[[-0.5, 0.1, 0.9, 1.5]]],
+        {"factor": 0.75, "value_range": (0.0, 1.0)},
+    ),
+    "RGB on a 0-255 scale": (
+        np.arange(2 * 3 * 2 * 3, dtype=float).reshape(2, 3, 2, 3) * 7.0,
+        {"factor": 1.25, "value_range": (0.0, 255.0)},
+    ),
+    "unclipped, huge and tiny": ([[[1e30, 1e-30, -1e30, 1e-45]]], {"factor": 0.5}),
+    # Keras's shift over the width, 1.1e-308, is below float64's smallest normal: flushed on JAX
+    "a tiny shift on a wide range": (
+        [[[0.0, 0.5]]],
+        {"factor": 2.8e-306, "value_range": (0.0, 255.0)},
+    ),
+}
+
+
+@pytest.mark.concept("adjust_brightness")
+@given(data=st.data())
+@example(data=None)
+def test_adjust_brightness_matches_reference(backend, dtype, data):
+    if data is None:  # torchvision's example, read under either form
+        image, params = (
+            np.array([[[0.0, 0.25]], [[0.5, 1.0]]]),
+            {"factor": 0.5, "value_range": (0.0, 1.0)},
+        )
+    else:
+        image, params = data.draw(brightness_cases(_brightness_form(backend)), label="case")
+    check_oracle("adjust_brightness", backend, image.astype(dtype), **params)
+
+
+@pytest.mark.concept("adjust_brightness")
+@given(data=st.data())
+def test_the_neutral_factor_gives_the_image_clipped(backend, dtype, data):
+    """A scale of 1 or a shift of 0 leaves every pixel (exactly, in any dtype), then clips it."""
+    form = _brightness_form(backend)
+    image, params = data.draw(brightness_cases(form), label="case")
+    image = image.astype(dtype)
+    params = {**params, "factor": 1.0 if form == "multiplicative" else 0.0}
+    expected = _clipped(image.astype(np.float64), params["value_range"])
+    relation = f"adjust_brightness(x, factor={params['factor']}) == clip(x) ({form})"
+    _gives("adjust_brightness", backend, dtype, relation, image, params, expected)
+
+
+@pytest.mark.concept("adjust_brightness")
+@given(data=st.data())
+def test_a_black_image_moves_only_by_a_shift(backend, dtype, data):
+    """Zeros stay zeros under a scale; a shift f moves them to clip(f) (the declared form)."""
+    form = _brightness_form(backend)
+    image, params = data.draw(brightness_cases(form), label="case")
+    black = np.zeros(image.shape, dtype=dtype)
+    level = 0.0 if form == "multiplicative" else float(np.asarray(params["factor"], dtype))
+    expected = _clipped(np.full(black.shape, level), params["value_range"])
+    relation = f"adjust_brightness(0) == clip({level!r}) ({form})"
+    _gives("adjust_brightness", backend, dtype, relation, black, params, expected)
+
+
+@pytest.mark.concept("adjust_brightness")
+@given(data=st.data())
+def test_brightness_keeps_the_order_of_the_pixels(backend, dtype, data):
+    """Scaling by f >= 0, shifting, rounding to nearest and clipping are each monotone, so
+    pixels sorted in one image come out sorted, exactly, in every dtype."""
+    image, params = data.draw(brightness_cases(_brightness_form(backend)), label="case")
+    ordered = np.sort(image.astype(dtype).ravel()).reshape(1, 1, -1)
+    out = run_backend("adjust_brightness", backend, ordered, **params)
+    steps = np.diff(out.astype(np.float64).ravel())
+    check_relation(
+        "adjust_brightness",
+        backend,
+        dtype,
+        "x sorted => adjust_brightness(x) sorted",
+        steps >= 0,
+        actual=out.ravel(),
+        expected="non-decreasing",
+        inputs=input_text("adjust_brightness", ordered, **params),
+    )
+
+
+BAD_BRIGHTNESS = {
+    "a negative scale": ({"factor": -0.5}, "factor"),
+    "an infinite shift": ({"factor": float("inf"), "brightness_form": "additive"}, "factor"),
+    "a bool factor": ({"factor": False}, "factor"),
+    "a reversed range": ({"factor": 2.0, "value_range": (1.0, 0.0)}, "value_range"),
+    "an unknown form": ({"factor": 2.0, "brightness_form": "gamma"}, "brightness_form"),
+}
+
+
+BRIGHTNESS_TIES = {
+    "factor 1 on [0, 1]": [[[0.0, 1.0]]],
+    "factor 1 on [-1, 0]": [[[-1.0, 0.0]]],
+}
+"""Pixels moved exactly onto a bound of [0, 1] by a factor of 1: under a scale, 0 and 1 (then
+-1 outside, 0); under a shift, 1 (then 2 outside), and 0 and 1."""
+
+
+@pytest.mark.concept("adjust_brightness_grad")
+@pytest.mark.parametrize("tie", BRIGHTNESS_TIES)
+def test_adjust_brightness_grad_on_a_bound(backend, dtype, tie):
+    image = np.asarray(BRIGHTNESS_TIES[tie], dtype=dtype)
+    cotangent = np.array([[[1.0, 2.0]]], dtype=dtype)
+    params = {"factor": 1.0, "value_range": (0.0, 1.0)}
+    check_oracle("adjust_brightness_grad", backend, image, cotangent, kind="edge", **params)
+
+
+COLOUR_EDGES = {
+    "normalize_channels": NORMALIZE_EDGES,
+    "adjust_contrast": CONTRAST_EDGES,
+    "adjust_brightness": BRIGHTNESS_EDGES,
+}
 """Each colour concept's edge inputs: an image and the concept's parameters."""
 
 
@@ -912,6 +1215,29 @@ def test_colour_edge_inputs(backend, dtype, concept_id, edge):
     check_oracle(concept_id, backend, np.asarray(image, dtype=dtype), kind="edge", **params)
 
 
+def _gives(
+    concept: str,
+    backend: Any,
+    dtype: str,
+    relation: str,
+    image: np.ndarray,
+    params: dict[str, Any],
+    expected: np.ndarray,
+) -> None:
+    """The backend's result on ``image`` is ``expected`` within the oracle's allowance."""
+    out = run_backend(concept, backend, image, **params)
+    check_close(
+        concept,
+        backend,
+        dtype,
+        relation,
+        out.astype(np.float64),
+        expected,
+        allowance_for(concept, backend, [image], expected, **params),
+        inputs=input_text(concept, image, **params),
+    )
+
+
 def _clipped(values: np.ndarray, value_range: Any) -> np.ndarray:
     return values if value_range is None else np.clip(values, *value_range)
 
@@ -924,18 +1250,9 @@ def test_factor_one_gives_the_image_clipped(backend, dtype, case):
     image, params = case
     image = image.astype(dtype)
     params = {**params, "factor": 1.0}
-    out = run_backend("adjust_contrast", backend, image, **params)
     expected = _clipped(image.astype(np.float64), params["value_range"])
-    check_close(
-        "adjust_contrast",
-        backend,
-        dtype,
-        "adjust_contrast(x, factor=1) == clip(x)",
-        out.astype(np.float64),
-        expected,
-        allowance_for("adjust_contrast", backend, [image], expected, **params),
-        inputs=input_text("adjust_contrast", image, **params),
-    )
+    relation = "adjust_contrast(x, factor=1) == clip(x)"
+    _gives("adjust_contrast", backend, dtype, relation, image, params, expected)
 
 
 @pytest.mark.concept("adjust_contrast")
@@ -953,17 +1270,8 @@ def test_a_constant_image_moves_only_by_its_level(backend, dtype, case, level):
     expected = _clipped(
         np.full(flat.shape, mu + params["factor"] * (value - mu)), params["value_range"]
     )
-    out = run_backend("adjust_contrast", backend, flat, **params)
-    check_close(
-        "adjust_contrast",
-        backend,
-        dtype,
-        f"adjust_contrast(v) == clip(mu + f (v - mu)), mu = {mu!r} ({convention})",
-        out.astype(np.float64),
-        expected,
-        allowance_for("adjust_contrast", backend, [flat], expected, **params),
-        inputs=input_text("adjust_contrast", flat, **params),
-    )
+    relation = f"adjust_contrast(v) == clip(mu + f (v - mu)), mu = {mu!r} ({convention})"
+    _gives("adjust_contrast", backend, dtype, relation, flat, params, expected)
 
 
 BAD_CONTRAST = {
@@ -1009,6 +1317,7 @@ def test_adjust_contrast_grad_on_a_bound(backend, dtype, tie):
 BAD_COLOUR = {
     **{f"normalize_channels, {k}": ("normalize_channels", 2, *v) for k, v in BAD_NORMALIZE.items()},
     **{f"adjust_contrast, {k}": ("adjust_contrast", 3, *v) for k, v in BAD_CONTRAST.items()},
+    **{f"adjust_brightness, {k}": ("adjust_brightness", 3, *v) for k, v in BAD_BRIGHTNESS.items()},
 }
 """Each colour concept's bad parameters, on a zero image of that many channels."""
 

@@ -70,8 +70,10 @@ CALLS: dict[str, tuple[list[Any], dict[str, Any]]] = {
     "rot90": ([[[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]]], {}),
     "resize": ([np.arange(24.0).reshape(4, 6)], {"size": (2, 3)}),  # down: antialias matters
     "rotate": ([np.arange(12.0).reshape(3, 4)], {"angle": 30.0}),
+    "shear": ([np.arange(12.0).reshape(3, 4)], {}),
     # beyond [0, 1]: a backend that clips by default (torchvision clamps to [0, 1]) is caught
     "adjust_contrast": ([np.arange(12.0).reshape(3, 2, 2) / 6 - 0.5], {"factor": 2.0}),
+    "adjust_brightness": ([np.arange(12.0).reshape(3, 2, 2) / 6 - 0.5], {"factor": 2.0}),
 }
 """Per concept with defaulted parameters: its inputs and its required parameters only."""
 

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from dlspec import catalogue
-from dlspec.checks import evaluate, evidence
+from dlspec.checks import RaisedAsWrittenUp, evaluate, evidence
 from dlspec.plugin import known_divergence
 
 
@@ -61,9 +61,12 @@ def test_a_divergence_shows_at_its_minimal_input(request, backend, case):
     example = divergence.examples[dtype]
     arrays = [_native(example[a], dtype) for a in concept.arguments]
     params = {k: _parameter(v) for k, v in example.items() if k not in concept.arguments}
-    comparison = evaluate(concept.id, backend, arrays, params)
-    showing = divergence.signature.showing(comparison.names, comparison.out.shape)
     request.node.user_properties.append(("dlspec_divergence", divergence.spec))
+    try:
+        comparison = evaluate(concept.id, backend, arrays, params)
+    except RaisedAsWrittenUp as raised:
+        raise DivergenceShows(f"shows: {raised}") from raised
+    showing = divergence.signature.showing(comparison.names, comparison.out.shape)
     if showing.any():
         raise DivergenceShows(f"shows: {evidence(comparison, showing)}")
 
@@ -114,9 +117,14 @@ def test_a_divergences_snippet_shows_it_in_the_frameworks_own_api(request, backe
     arrays = [_native(example[a], dtype) for a in concept.arguments]
     params = {k: _parameter(v) for k, v in example.items() if k not in concept.arguments}
     namespace = snippet_inputs(divergence, dtype)
-    exec(divergence.snippet, namespace)  # the catalogue's own code, as the report prints it
+    request.node.user_properties.append(("dlspec_divergence", divergence.spec))
+    try:
+        exec(divergence.snippet, namespace)  # the catalogue's own code, as the report prints it
+    except Exception as error:
+        if divergence.raised_by(error):
+            raise DivergenceShows(f"the snippet raises {type(error).__name__}: {error}") from error
+        raise
     comparison = evaluate(concept.id, _Snippet(backend, namespace["out"]), arrays, params)
     showing = divergence.signature.showing(comparison.names, comparison.out.shape)
-    request.node.user_properties.append(("dlspec_divergence", divergence.spec))
     if showing.any():
         raise DivergenceShows(f"the snippet shows: {evidence(comparison, showing)}")

@@ -51,21 +51,48 @@ def table(jax: Any, optax: Any) -> dict[str, Callable[..., Any]]:
             antialias=False,
         )
 
-    def rotate(image: Any, *, angle: float, method: str = "bilinear", fill: float = 0.0) -> Any:
-        *batch, height, width = image.shape
-        theta = jnp.deg2rad(jnp.asarray(angle, image.dtype))
-        cos, sin = jnp.cos(theta), jnp.sin(theta)
+    def pixel_grid(image: Any) -> tuple[Any, ...]:
+        """Every pixel's row and column, and their offsets from the image's centre."""
+        *_, height, width = image.shape
         i, j = jnp.meshgrid(
             jnp.arange(height, dtype=image.dtype),
             jnp.arange(width, dtype=image.dtype),
             indexing="ij",
         )
+        return i, j, i - (height - 1) / 2, j - (width - 1) / 2
+
+    def rotate(image: Any, *, angle: float, method: str = "bilinear", fill: float = 0.0) -> Any:
+        *_, height, width = image.shape
+        theta = jnp.deg2rad(jnp.asarray(angle, image.dtype))
+        cos, sin = jnp.cos(theta), jnp.sin(theta)
+        _, _, d_row, d_column = pixel_grid(image)
         centre_row, centre_column = (height - 1) / 2, (width - 1) / 2
-        d_row, d_column = i - centre_row, j - centre_column
         source = [
             centre_row + cos * d_row + sin * d_column,
             centre_column - sin * d_row + cos * d_column,
         ]
+        return sampled(image, source, method, fill)
+
+    def shear(
+        image: Any,
+        *,
+        shear_x: float = 0.0,
+        shear_y: float = 0.0,
+        method: str = "bilinear",
+        fill: float = 0.0,
+    ) -> Any:
+        # JAX has none: map_coordinates at the spec's source points, the factors in the dtype
+        i, j, d_row, d_column = pixel_grid(image)
+        source = [
+            i + jnp.asarray(shear_y, image.dtype) * d_column,
+            j + jnp.asarray(shear_x, image.dtype) * d_row,
+        ]
+        return sampled(image, source, method, fill)
+
+    def sampled(image: Any, source: list[Any], method: str, fill: float) -> Any:
+        """Every image of the batch read at the ``(rows, columns)`` of ``source`` by
+        map_coordinates, the fill read per tap off the image (mode="constant")."""
+        *batch, height, width = image.shape
         order = 0 if method == "nearest" else 1
 
         def sample(one: Any) -> Any:
@@ -88,6 +115,14 @@ def table(jax: Any, optax: Any) -> dict[str, Callable[..., Any]]:
         out = jnp.asarray(factor, image.dtype) * (image - mean) + mean
         return out if value_range is None else jnp.clip(out, *value_range)
 
+    def adjust_brightness(
+        image: Any, *, factor: float, value_range: Sequence[float] | None = None
+    ) -> Any:
+        # dm_pix's adjust_brightness (tf.image's): the delta in the image's dtype, added; it
+        # does not clip: jnp.clip to the value_range asked, if any
+        out = image + jnp.asarray(factor, image.dtype)
+        return out if value_range is None else jnp.clip(out, *value_range)
+
     def normalize_channels(image: Any, *, mean: Sequence[float], std: Sequence[float]) -> Any:
         # JAX has none: torchvision's formula, the mean and std in the image's dtype
         def column(values: Sequence[float]) -> Any:
@@ -101,7 +136,9 @@ def table(jax: Any, optax: Any) -> dict[str, Callable[..., Any]]:
         "rot90": lambda image, *, k=1: jnp.rot90(image, k, axes=(-2, -1)),
         "resize": resize,
         "rotate": rotate,
+        "shear": shear,
         "grayscale": grayscale,
         "normalize_channels": normalize_channels,
         "adjust_contrast": adjust_contrast,
+        "adjust_brightness": adjust_brightness,
     }

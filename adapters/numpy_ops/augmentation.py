@@ -1,8 +1,9 @@
 """Flips, quarter turns, resizing and rotation of (..., height, width) images. NumPy has no
 resize: composed as separable weight matrices, ``out = W x V^T``, following PyTorch's
 conventions (bicubic ``a = -3/4`` with the edge pixel repeated, no antialiasing unless asked).
-Nor a rotation: composed as the sampling matrix of the source points (the spec's formula, in
-the image's dtype), nearest rounding ties up, bilinear reading the fill per tap off the image."""
+Nor a rotation or a shear: composed as the sampling matrix of the source points (the spec's
+formula, in the image's dtype), nearest rounding ties up, bilinear reading the fill per tap off
+the image."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ from collections.abc import Sequence
 import numpy as np
 
 __all__ = [
+    "adjust_brightness",
+    "adjust_brightness_grad",
     "adjust_contrast",
     "adjust_contrast_grad",
     "grayscale",
@@ -23,6 +26,8 @@ __all__ = [
     "rot90",
     "rotate",
     "rotate_grad",
+    "shear",
+    "shear_grad",
     "vertical_flip",
 ]  # the concepts; the adapter's table
 
@@ -119,6 +124,19 @@ def resize_grad(
     return np.einsum("ip,...ij,jq->...pq", rows, cotangent, columns)
 
 
+def _offsets(
+    shape: tuple[int, ...], dtype: np.dtype, centre: tuple[float, float] | None = None
+) -> tuple[np.ndarray, ...]:
+    """The centre (the image's by default) and every pixel's row and column offsets from it,
+    in ``dtype``."""
+    height, width = shape[-2:]
+    i, j = np.meshgrid(np.arange(height, dtype=dtype), np.arange(width, dtype=dtype), indexing="ij")
+    centre_row, centre_column = (
+        dtype.type(c) for c in (centre or ((height - 1) / 2, (width - 1) / 2))
+    )
+    return centre_row, centre_column, i - centre_row, j - centre_column
+
+
 def _sampling(
     shape: tuple[int, ...],
     angle: float,
@@ -128,16 +146,37 @@ def _sampling(
 ) -> tuple[np.ndarray, np.ndarray]:
     """The rotation's ``(H W, H W)`` sampling matrix and the weight each output gives the fill,
     from source points computed in ``dtype``, about ``centre`` (the image's by default)."""
-    height, width = shape[-2:]
     theta = np.deg2rad(np.asarray(angle, dtype))
     cos, sin = np.cos(theta), np.sin(theta)
-    i, j = np.meshgrid(np.arange(height, dtype=dtype), np.arange(width, dtype=dtype), indexing="ij")
-    centre_row, centre_column = (
-        dtype.type(c) for c in (centre or ((height - 1) / 2, (width - 1) / 2))
-    )
-    d_row, d_column = i - centre_row, j - centre_column
-    rows = (centre_row + cos * d_row + sin * d_column).ravel()
-    columns = (centre_column - sin * d_row + cos * d_column).ravel()
+    centre_row, centre_column, d_row, d_column = _offsets(shape, dtype, centre)
+    rows = centre_row + cos * d_row + sin * d_column
+    columns = centre_column - sin * d_row + cos * d_column
+    return _sampling_at(shape, rows.ravel(), columns.ravel(), method, dtype)
+
+
+def _shearing(
+    shape: tuple[int, ...],
+    shear_x: float,
+    shear_y: float,
+    method: str,
+    dtype: np.dtype,
+    centre: tuple[float, float] | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The shear's sampling matrix and fill weights: the spec's source points
+    ``(i + s_y (j - c_c), j + s_x (i - c_r))``, the factors in ``dtype``."""
+    centre_row, centre_column, d_row, d_column = _offsets(shape, dtype, centre)
+    rows = centre_row + d_row + dtype.type(shear_y) * d_column
+    columns = centre_column + d_column + dtype.type(shear_x) * d_row
+    return _sampling_at(shape, rows.ravel(), columns.ravel(), method, dtype)
+
+
+def _sampling_at(
+    shape: tuple[int, ...], rows: np.ndarray, columns: np.ndarray, method: str, dtype: np.dtype
+) -> tuple[np.ndarray, np.ndarray]:
+    """The ``(H W, H W)`` sampling matrix of the source points ``(rows, columns)`` (row-major,
+    one per output pixel) and the weight each output gives the fill: nearest rounds ties up,
+    bilinear reads the fill per tap off the image."""
+    height, width = shape[-2:]
     if method == "nearest":
         ones = np.ones_like(rows)
         taps = [(np.floor(rows + dtype.type(0.5)), np.floor(columns + dtype.type(0.5)), ones)]
@@ -160,13 +199,28 @@ def _sampling(
     return matrix, fill
 
 
-def rotate(
-    image: np.ndarray, *, angle: float, method: str = "bilinear", fill: float = 0.0
+def _resampled(
+    image: np.ndarray, sampling: tuple[np.ndarray, np.ndarray], fill: float
 ) -> np.ndarray:
-    matrix, fill_weights = _sampling(image.shape, angle, method, image.dtype)
+    """Each image read through a sampling matrix and its fill weights (:func:`_sampling_at`)."""
+    matrix, fill_weights = sampling
     flat = image.reshape(*image.shape[:-2], -1)
     out = flat @ matrix.T + fill_weights * image.dtype.type(fill)
     return out.reshape(image.shape)
+
+
+def _spread(
+    image: np.ndarray, cotangent: np.ndarray, sampling: tuple[np.ndarray, np.ndarray]
+) -> np.ndarray:
+    """The transposed sampling: each output's cotangent back to the pixels it read."""
+    matrix, _ = sampling
+    return (cotangent.reshape(*image.shape[:-2], -1) @ matrix).reshape(image.shape)
+
+
+def rotate(
+    image: np.ndarray, *, angle: float, method: str = "bilinear", fill: float = 0.0
+) -> np.ndarray:
+    return _resampled(image, _sampling(image.shape, angle, method, image.dtype), fill)
 
 
 def rotate_grad(
@@ -177,8 +231,31 @@ def rotate_grad(
     method: str = "bilinear",
     fill: float = 0.0,
 ) -> np.ndarray:
-    matrix, _ = _sampling(image.shape, angle, method, image.dtype)
-    return (cotangent.reshape(*image.shape[:-2], -1) @ matrix).reshape(image.shape)
+    return _spread(image, cotangent, _sampling(image.shape, angle, method, image.dtype))
+
+
+def shear(
+    image: np.ndarray,
+    *,
+    shear_x: float = 0.0,
+    shear_y: float = 0.0,
+    method: str = "bilinear",
+    fill: float = 0.0,
+) -> np.ndarray:
+    return _resampled(image, _shearing(image.shape, shear_x, shear_y, method, image.dtype), fill)
+
+
+def shear_grad(
+    image: np.ndarray,
+    cotangent: np.ndarray,
+    *,
+    shear_x: float = 0.0,
+    shear_y: float = 0.0,
+    method: str = "bilinear",
+    fill: float = 0.0,
+) -> np.ndarray:
+    sampling = _shearing(image.shape, shear_x, shear_y, method, image.dtype)
+    return _spread(image, cotangent, sampling)
 
 
 LUMA = (0.2989, 0.587, 0.114)
@@ -224,11 +301,7 @@ def _contrast_blend(image: np.ndarray, factor: float) -> np.ndarray:
 def adjust_contrast(
     image: np.ndarray, *, factor: float, value_range: Sequence[float] | None = None
 ) -> np.ndarray:
-    out = _contrast_blend(image, factor)
-    if value_range is None:
-        return out
-    low, high = value_range
-    return np.clip(out, low, high).astype(image.dtype)
+    return _clipped(_contrast_blend(image, factor), value_range, image.dtype)
 
 
 def adjust_contrast_grad(
@@ -238,14 +311,50 @@ def adjust_contrast_grad(
     factor: float,
     value_range: Sequence[float] | None = None,
 ) -> np.ndarray:
-    # the clamp passes the cotangent on its bounds (torch.clamp's derivative); the level's share,
-    # (1 - f) times the sum over the image, reaches each channel times its luma weight / (H W)
+    # the level's share, (1 - f) times the sum over the image, reaches each channel times its
+    # luma weight / (H W)
     if value_range is not None:
-        blended = _contrast_blend(image, factor)
-        inside = (blended >= value_range[0]) & (blended <= value_range[1])
-        cotangent = np.where(inside, cotangent, 0).astype(image.dtype)
+        cotangent = _clamp_passes(_contrast_blend(image, factor), cotangent, value_range)
     channels, height, width = image.shape[-3:]
     weights = np.array(LUMA if channels == 3 else (1.0,), image.dtype)[:, None, None]
     total = cotangent.sum(axis=(-3, -2, -1), keepdims=True)
     share = np.asarray(1.0 - factor, image.dtype) * total / (height * width)
     return np.asarray(factor, image.dtype) * cotangent + share * weights
+
+
+def adjust_brightness(
+    image: np.ndarray, *, factor: float, value_range: Sequence[float] | None = None
+) -> np.ndarray:
+    # torchvision's adjust_brightness: the image scaled by the factor in its dtype (a blend with
+    # black), clipped to the value_range asked, if any (torchvision: [0, 1] for a float image)
+    return _clipped(np.asarray(factor, image.dtype) * image, value_range, image.dtype)
+
+
+def adjust_brightness_grad(
+    image: np.ndarray,
+    cotangent: np.ndarray,
+    *,
+    factor: float,
+    value_range: Sequence[float] | None = None,
+) -> np.ndarray:
+    if value_range is not None:
+        scaled = np.asarray(factor, image.dtype) * image
+        cotangent = _clamp_passes(scaled, cotangent, value_range)
+    return np.asarray(factor, image.dtype) * cotangent
+
+
+def _clipped(out: np.ndarray, value_range: Sequence[float] | None, dtype: np.dtype) -> np.ndarray:
+    """``out`` clipped to the value_range asked, if any, in ``dtype``."""
+    if value_range is None:
+        return out
+    low, high = value_range
+    return np.clip(out, low, high).astype(dtype)
+
+
+def _clamp_passes(
+    moved: np.ndarray, cotangent: np.ndarray, value_range: Sequence[float]
+) -> np.ndarray:
+    """torch.clamp's derivative: the cotangent where ``low <= moved <= high`` (its bounds
+    included), 0 elsewhere."""
+    inside = (moved >= value_range[0]) & (moved <= value_range[1])
+    return np.where(inside, cotangent, 0).astype(cotangent.dtype)

@@ -41,8 +41,7 @@ def table(torch: Any, device: str) -> dict[str, Callable[..., Any]]:
         return out.reshape(*batch, *size)
 
     def rotate(image: Any, *, angle: float, method: str = "bilinear", fill: float = 0.0) -> Any:
-        *batch, height, width = image.shape
-        images = image.reshape(-1, 1, height, width)  # (N, C, H, W)
+        *_, height, width = image.shape
         theta = torch.deg2rad(torch.tensor(angle, dtype=image.dtype, device=image.device))
         cos, sin = torch.cos(theta), torch.sin(theta)
         zero = torch.zeros_like(cos)
@@ -51,7 +50,33 @@ def table(torch: Any, device: str) -> dict[str, Callable[..., Any]]:
                 torch.stack([cos, -sin * (height / width), zero]),
                 torch.stack([sin * (width / height), cos, zero]),
             ]
-        ).expand(images.shape[0], 2, 3)
+        )
+        return affine(image, matrix, method, fill)
+
+    def shear(
+        image: Any,
+        *,
+        shear_x: float = 0.0,
+        shear_y: float = 0.0,
+        method: str = "bilinear",
+        fill: float = 0.0,
+    ) -> Any:
+        # theta on normalised (x, y) = (column, row): x' = x + s_x (H / W) y, y' = s_y (W / H) x
+        # + y, the spec's point about the centre with the aspect ratio put back
+        *_, height, width = image.shape
+        matrix = torch.tensor(
+            [[1.0, shear_x * (height / width), 0.0], [shear_y * (width / height), 1.0, 0.0]],
+            dtype=image.dtype,
+            device=image.device,
+        )
+        return affine(image, matrix, method, fill)
+
+    def affine(image: Any, matrix: Any, method: str, fill: float) -> Any:
+        """F.affine_grid with the 2 x 3 ``matrix`` and F.grid_sample (zeros padding, the fill
+        blended in by the sampled mask of ones), every image of the batch alike."""
+        *batch, height, width = image.shape
+        images = image.reshape(-1, 1, height, width)  # (N, C, H, W)
+        matrix = matrix.expand(images.shape[0], 2, 3)
         grid = torch.nn.functional.affine_grid(matrix, list(images.shape), align_corners=False)
 
         def sample(source: Any) -> Any:
@@ -80,6 +105,15 @@ def table(torch: Any, device: str) -> dict[str, Callable[..., Any]]:
         out = factor * image + (1.0 - factor) * mean
         return out if value_range is None else out.clamp(*value_range)
 
+    def adjust_brightness(
+        image: Any, *, factor: float, value_range: Sequence[float] | None = None
+    ) -> Any:
+        # torchvision's adjust_brightness, which torch lacks: _blend with black,
+        # f x + (1 - f) 0; torchvision clamps a float image to [0, 1], here to the value_range
+        # asked, if any
+        out = factor * image + (1.0 - factor) * torch.zeros_like(image)
+        return out if value_range is None else out.clamp(*value_range)
+
     def normalize_channels(image: Any, *, mean: Sequence[float], std: Sequence[float]) -> Any:
         # torchvision's normalize, which torch itself lacks: the mean and std as tensors of the
         # image's dtype, (C, 1, 1), subtracted and divided
@@ -94,7 +128,9 @@ def table(torch: Any, device: str) -> dict[str, Callable[..., Any]]:
         "rot90": lambda image, *, k=1: torch.rot90(image, k, [-2, -1]),
         "resize": resize,
         "rotate": rotate,
+        "shear": shear,
         "grayscale": grayscale,
         "normalize_channels": normalize_channels,
         "adjust_contrast": adjust_contrast,
+        "adjust_brightness": adjust_brightness,
     }

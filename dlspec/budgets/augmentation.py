@@ -19,7 +19,11 @@ most :math:`4u`, so :math:`4u|\theta|` in ``cos`` and ``sin`` besides their own 
 :math:`2u`), times the offsets from the centre, then at most 8 roundings on quantities below
 :math:`|r| + |q| + H + W` (PyTorch's normalised grid: ``(2j + 1)/W - 1``, the 2 x 3 product,
 ``((x + 1) W - 1)/2``): the point is off by at most :math:`u K` per axis, with
-:math:`K = 8(|r| + |q| + H + W) + (4|\theta| + 2)(|i - c_r| + |j - c_c|)`.
+:math:`K = 8(|r| + |q| + H + W) + (4|\theta| + 2)(|i - c_r| + |j - c_c|)`. A shear's point is
+the same computation with the factors in place of ``cos`` and ``sin``: each rounded into the
+dtype, then multiplied by the offset from the centre and by the aspect ratio (affine_grid) or
+by the centre for Keras's translation :math:`-s c`, so
+:math:`K = 8(|r| + |q| + H + W) + 4(|s_x| + |s_y|)(|i - c_r| + |j - c_c| + H + W)`.
 """
 
 from __future__ import annotations
@@ -40,6 +44,8 @@ from dlspec.reference.augmentation import (
     resize_source,
     rotation_source,
     rotation_taps,
+    sampling_taps,
+    shear_point,
 )
 
 from dlspec.budgets._registry import Inputs, error_model, underflow_model
@@ -170,21 +176,60 @@ def _resize_grad_underflow(
 
 @functools.cache
 def _rotation(height: int, width: int, angle: float, method: str) -> dict[str, np.ndarray]:
-    """The exact sampling of a rotation, in float64, per output pixel (row-major): the source
-    point (``rows``, ``columns``), the point's error bound ``K`` (module docstring), and the
-    taps as ``(H W, 4)`` arrays of flat indices (-1 off the image; weight 0 pads) and weights."""
+    """The exact sampling of a rotation (:func:`_sampling`), its point's error bound ``K`` from
+    the module docstring."""
     with mpmath.workprec(113):
         points = [
             rotation_source(i, j, height, width, angle) for i in range(height) for j in range(width)
         ]
         taps = rotation_taps(height, width, angle, method)
+    theta = abs(angle) * np.pi / 180
+    return _sampling(points, taps, height, width, lambda offsets: (4 * theta + 2) * offsets)
+
+
+def _shearing(
+    height: int, width: int, shear_x: float, shear_y: float, method: str
+) -> dict[str, np.ndarray]:
+    """The exact sampling of a shear (:func:`_sampling`): the factors rounded into the dtype,
+    times offsets of at most ``H + W`` beside the pixel's own (the centre's translation
+    ``-s c`` in Keras's matrix, the aspect ratio's product in affine_grid's), 4 roundings."""
+
+    def point(i: int, j: int) -> tuple[float, float]:
+        (r, d_r), (q, d_q) = shear_point(i, j, height, width, shear_x, shear_y)
+        return r + float(d_r), q + float(d_q)
+
+    with mpmath.workprec(113):
+        points = [point(i, j) for i in range(height) for j in range(width)]
+        taps = sampling_taps(
+            height,
+            width,
+            lambda i, j: shear_point(i, j, height, width, shear_x, shear_y),
+            method,
+        )
+    factors = 4 * (abs(shear_x) + abs(shear_y))
+    return _sampling(
+        points, taps, height, width, lambda offsets: factors * (offsets + height + width)
+    )
+
+
+def _sampling(
+    points: list[tuple[float, float]],
+    taps: list[list[Any]],
+    height: int,
+    width: int,
+    factor_terms: Any,
+) -> dict[str, np.ndarray]:
+    """A resampling, per output pixel (row-major): the exact source point in float64
+    (``rows``, ``columns``), the point's error bound ``K`` (``8(|r| + |q| + H + W)``, the
+    normalised coordinates' roundings, plus ``factor_terms`` of the offsets from the centre,
+    what the transform's own numbers add), and the taps as ``(H W, 4)`` arrays of flat
+    indices (-1 off the image; weight 0 pads) and weights."""
     rows = np.array([float(r) for r, _ in points])
     columns = np.array([float(q) for _, q in points])
     offsets = np.abs(np.arange(height * width) // width - (height - 1) / 2) + np.abs(
         np.arange(height * width) % width - (width - 1) / 2
     )
-    theta = abs(angle) * np.pi / 180
-    k = 8 * (np.abs(rows) + np.abs(columns) + height + width) + (4 * theta + 2) * offsets
+    k = 8 * (np.abs(rows) + np.abs(columns) + height + width) + factor_terms(offsets)
     indices = np.full((height * width, 4), -1)
     weights = np.zeros((height * width, 4))
     for o, pixel_taps in enumerate(taps):
@@ -198,6 +243,12 @@ def _rotation_of(inputs: Inputs, params: Mapping[str, Any]) -> dict[str, np.ndar
     shape = np.shape(inputs["image"])
     method = params.get("method", "bilinear")
     return _rotation(shape[-2], shape[-1], float(params["angle"]), method)
+
+
+def _shearing_of(inputs: Inputs, params: Mapping[str, Any]) -> dict[str, np.ndarray]:
+    shape = np.shape(inputs["image"])
+    factors = (float(params.get("shear_x", 0.0)), float(params.get("shear_y", 0.0)))
+    return _shearing(shape[-2], shape[-1], *factors, params.get("method", "bilinear"))
 
 
 def _read(image: np.ndarray, rows: np.ndarray, columns: np.ndarray, fill: float) -> np.ndarray:
@@ -263,6 +314,19 @@ def _fill(params: Mapping[str, Any]) -> float:
 
 @error_model
 def rotate(inputs: Inputs, params: Mapping[str, Any], result: np.ndarray) -> np.ndarray:
+    """The resampling's model (:func:`_resampled`) at the rotation's source points."""
+    return _resampled(inputs, params, result, _rotation_of(inputs, params))
+
+
+@error_model
+def shear(inputs: Inputs, params: Mapping[str, Any], result: np.ndarray) -> np.ndarray:
+    """The resampling's model (:func:`_resampled`) at the shear's source points."""
+    return _resampled(inputs, params, result, _shearing_of(inputs, params))
+
+
+def _resampled(
+    inputs: Inputs, params: Mapping[str, Any], result: np.ndarray, rotation: Mapping[str, Any]
+) -> np.ndarray:
     r"""Bilinear: :math:`2 L K + 9 (\sum_t w_t |v_t| + |f|)`, the source point's error times
     the steepest step ``L`` of the interpolant within reach (:func:`_steepest_step`, taken as
     the larger of the image with the fill and of the image with 0 plus ``|f|``: a backend may
@@ -273,7 +337,6 @@ def rotate(inputs: Inputs, params: Mapping[str, Any], result: np.ndarray) -> np.
     x = np.asarray(inputs["image"], dtype=np.float64)
     fill = _fill(params)
     u = _unit_roundoff(inputs)
-    rotation = _rotation_of(inputs, params)
     margin = _margin(rotation, u)
     if params.get("method", "bilinear") == "nearest":
         rows, columns, near = _nearest_candidates(rotation, margin)
@@ -296,6 +359,19 @@ def rotate(inputs: Inputs, params: Mapping[str, Any], result: np.ndarray) -> np.
 
 @error_model
 def rotate_grad(inputs: Inputs, params: Mapping[str, Any], result: np.ndarray) -> np.ndarray:
+    """The transposed resampling's model (:func:`_spread`) at the rotation's source points."""
+    return _spread(inputs, params, result, _rotation_of(inputs, params))
+
+
+@error_model
+def shear_grad(inputs: Inputs, params: Mapping[str, Any], result: np.ndarray) -> np.ndarray:
+    """The transposed resampling's model (:func:`_spread`) at the shear's source points."""
+    return _spread(inputs, params, result, _shearing_of(inputs, params))
+
+
+def _spread(
+    inputs: Inputs, params: Mapping[str, Any], result: np.ndarray, rotation: Mapping[str, Any]
+) -> np.ndarray:
     r"""The transposed sampling: bilinear, each pixel within reach of an output's point
     (:func:`_windows`) takes a weight off by at most :math:`2 u K` (a weight's slope is at most
     1 per axis) plus 3 roundings of the exact weight, and the :math:`R_p` outputs that may read
@@ -305,7 +381,6 @@ def rotate_grad(inputs: Inputs, params: Mapping[str, Any], result: np.ndarray) -
     x = np.asarray(inputs["image"], dtype=np.float64)
     g = np.abs(np.asarray(inputs["cotangent"], dtype=np.float64))
     u = _unit_roundoff(inputs)
-    rotation = _rotation_of(inputs, params)
     margin = _margin(rotation, u)
     height, width = x.shape[-2:]
     g_flat = g.reshape(*g.shape[:-2], -1)
@@ -344,6 +419,7 @@ def rotate_grad(inputs: Inputs, params: Mapping[str, Any], result: np.ndarray) -
     return s.reshape(np.shape(result))
 
 
+@underflow_model("shear")
 @underflow_model("rotate")
 def _rotate_underflow(inputs: Inputs, params: Mapping[str, Any], result: np.ndarray) -> np.ndarray:
     """Each of the (at most eight, the fill's mask sampled apart) products of a weight and a
@@ -359,10 +435,23 @@ def _rotate_grad_underflow(
 ) -> np.ndarray:
     """Each product of a weight and a cotangent summed into a pixel may underflow: twice the
     number of outputs that read it."""
+    return _spread_underflow(inputs, params, result, _rotation_of)
+
+
+@underflow_model("shear_grad")
+def _shear_grad_underflow(
+    inputs: Inputs, params: Mapping[str, Any], result: np.ndarray
+) -> np.ndarray:
+    """As a rotation's: twice the number of outputs that read a pixel."""
+    return _spread_underflow(inputs, params, result, _shearing_of)
+
+
+def _spread_underflow(
+    inputs: Inputs, params: Mapping[str, Any], result: np.ndarray, sampling_of: Any
+) -> np.ndarray:
     if params.get("method", "bilinear") == "nearest":
         return np.zeros(np.shape(result))
-    rotation = _rotation_of(inputs, params)
-    indices = rotation["indices"]
+    indices = sampling_of(inputs, params)["indices"]
     height, width = np.shape(inputs["image"])[-2:]
     counts = np.bincount(indices[indices >= 0], minlength=height * width)
     return 2 * np.broadcast_to(counts.reshape(height, width), np.shape(result)).astype(np.float64)
@@ -546,3 +635,56 @@ def _adjust_contrast_grad_underflow(
     products (1 each); in half subnormals."""
     f = float(params["factor"])
     return 2 * (4 + abs(f) + abs(1 - f)) * np.ones(np.shape(result))
+
+
+def _scales(params: Mapping[str, Any]) -> bool:
+    return params.get("brightness_form", "multiplicative") == "multiplicative"
+
+
+@error_model
+def adjust_brightness(inputs: Inputs, params: Mapping[str, Any], result: np.ndarray) -> np.ndarray:
+    r""":math:`|f x|` for a scale: the factor rounded into the dtype, carried by the pixel; for a
+    shift, :math:`4|f|`: the delta as Keras forms it, :math:`(f / w)` in float64, then in the
+    dtype, times :math:`w` (a rounding each), tf.image's and dm_pix's, the delta rounded into the
+    dtype, within it. The product or the sum is the budget's ulp; clipping is exact and moves
+    no value further from the reference's."""
+    x = np.asarray(inputs["image"], dtype=np.float64)
+    f = float(params["factor"])
+    with np.errstate(over="ignore", invalid="ignore"):
+        return np.abs(f * x) if _scales(params) else 4 * abs(f) * np.ones(x.shape)
+
+
+@error_model
+def adjust_brightness_grad(
+    inputs: Inputs, params: Mapping[str, Any], result: np.ndarray
+) -> np.ndarray:
+    r""":math:`|f \bar g|`: the factor rounded into the dtype (a scale); a shift's derivative,
+    the cotangent masked, is exact."""
+    g = np.abs(np.asarray(inputs["cotangent"], dtype=np.float64))
+    with np.errstate(over="ignore", invalid="ignore"):
+        return abs(float(params["factor"])) * g if _scales(params) else np.zeros(g.shape)
+
+
+@underflow_model("adjust_brightness")
+def _adjust_brightness_underflow(
+    inputs: Inputs, params: Mapping[str, Any], result: np.ndarray
+) -> np.ndarray:
+    """A flushed pixel (times the scale), a flushed result; for a shift, the shift as Keras
+    forms it, :math:`f / w` (``w`` the value range's width), which underflows first and is then
+    multiplied by :math:`w` (found by the seed sweep: Keras on JAX, float64, a shift of 2.8e-306
+    on a range of width 255 gave 0); in half subnormals."""
+    value_range = params.get("value_range")
+    if _scales(params):
+        amplification = 1 + abs(float(params["factor"]))
+    else:
+        amplification = 1 + (1.0 if value_range is None else value_range[1] - value_range[0])
+    return 2 * (1 + amplification) * np.ones(np.shape(result))
+
+
+@underflow_model("adjust_brightness_grad")
+def _adjust_brightness_grad_underflow(
+    inputs: Inputs, params: Mapping[str, Any], result: np.ndarray
+) -> np.ndarray:
+    """A flushed cotangent (times the scale, or 1) and a flushed product; in half subnormals."""
+    slope = abs(float(params["factor"])) if _scales(params) else 1.0
+    return 2 * (1 + slope) * np.ones(np.shape(result))

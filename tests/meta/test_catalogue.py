@@ -146,6 +146,13 @@ BAD_CATALOGUES += [
         "mapping verdict='maybe', not one of ['verified', 'cannot']",
     ),
     (_mapping_document(driver="nosuch"), "driver 'nosuch' is not a porting_drivers table"),
+    (
+        {
+            **_one_concept(),
+            "divergences": [{"concept": "x", "backends": ["b"], "dtypes": [], "raises": "oops"}],
+        },
+        "raises='oops' must read '<ExceptionType>: <a part of its message>'",
+    ),
 ]
 
 

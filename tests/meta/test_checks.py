@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 from helpers import validated
 
-from dlspec import catalogue, checks, oracle, registry, report
+from dlspec import catalogue, checks, oracle, recording, registry, report
+from dlspec.divergences import Signature
 from dlspec.numerics import FORMATS
 from dlspec.report import blocks
 
@@ -443,3 +444,52 @@ def test_the_porting_guide_shows_each_mapping_with_its_verdict_defaults_and_code
     assert "optax.chain(optax.trace(decay=momentum), optax.scale(-lr * (1 - dampening)))" in guide
     assert guide.count("for g in gradients:") == 2 and "optimizer = {make}" in guide
     assert 'id="sgd-dampening"' in (tmp_path / "report.html").read_text()
+
+
+class _Raising:
+    """A backend whose every call raises ``error``."""
+
+    name = "raising"
+
+    def __init__(self, error):
+        self.conventions = {}
+        self.error = error
+
+    def run(self, concept, *arrays, **params):
+        raise self.error
+
+
+def test_a_raise_a_divergence_writes_up_is_that_divergence_and_any_other_fails(monkeypatch):
+    """A written-up ``raises`` matches the exception's type and a part of its message, in its
+    region: that call is recorded as the divergence; another exception, or the same outside the
+    region, fails the check as any exception does."""
+    written = catalogue.Divergence(
+        backends=("raising",),
+        concept="relu",
+        dtypes=("float64",),
+        signature=Signature("x.size > 1", "True"),
+        examples={},
+        summary="relu raises in place",
+        spec="concepts/relu.md#divergences",
+        versions="v",
+        raises="RuntimeError: in-place operation",
+    )
+    monkeypatch.setattr(
+        catalogue.Catalogue,
+        "divergences_of",
+        lambda self, backend, concept, dtype: [written] if backend == "raising" else [],
+    )
+    error = RuntimeError("Exception encountered\na leaf is used in an in-place operation.")
+    x = np.array([1.0, -1.0])
+    with recording.recording() as recorder, pytest.raises(checks.RaisedAsWrittenUp) as raised:
+        checks.run_backend("relu", _Raising(error), x)
+    assert "raised RuntimeError: a leaf is used in an in-place operation." in str(raised.value)
+    assert list(recorder.divergences) == [written]
+    for other, arrays in [
+        (ValueError("an in-place operation"), [x]),  # another type
+        (RuntimeError("kernel exploded"), [x]),  # another message
+        (error, [np.array([1.0])]),  # outside the region
+    ]:
+        with recording.recording() as recorder, pytest.raises(checks.ConformanceFailure):
+            checks.run_backend("relu", _Raising(other), *arrays)
+        assert not recorder.divergences

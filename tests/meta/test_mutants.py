@@ -160,6 +160,7 @@ EXPECTED_MESSAGE = {
     "BrokenMissingRun": "has no method 'run'",
     "BrokenConstructor": "could not be constructed: ImportError",
     "BrokenNoConvention": "declares no convention for 'binary_cross_entropy.guard'",
+    "BrokenWritesIntoInput": "raised InputModified: the call wrote into its argument 0",
 }
 
 

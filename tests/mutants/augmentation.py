@@ -151,9 +151,8 @@ def _j_resize_corners_untranslated(
     "turns about pixel (0, 0), the array's origin, instead of the image's centre.",
 )
 def _rotate_about_the_corner(image, *, angle, method="bilinear", fill=0.0):
-    matrix, fill_weights = aug._sampling(image.shape, angle, method, image.dtype, centre=(0, 0))
-    flat = image.reshape(*image.shape[:-2], -1)
-    return (flat @ matrix.T + fill_weights * image.dtype.type(fill)).reshape(image.shape)
+    sampling = aug._sampling(image.shape, angle, method, image.dtype, centre=(0, 0))
+    return aug._resampled(image, sampling, fill)
 
 
 @mutant(
@@ -183,16 +182,24 @@ def _rotate_grad_turns_back(image, cotangent, *, angle, method="bilinear", fill=
 )
 def _t_rotate_theta_in_pixels(image, *, angle, method="bilinear", fill=0.0):
     import torch
+
+    theta = torch.deg2rad(torch.tensor(angle, dtype=image.dtype))
+    cos, sin, zero = torch.cos(theta), torch.sin(theta), torch.zeros((), dtype=image.dtype)
+    matrix = torch.stack([torch.stack([cos, -sin, zero]), torch.stack([sin, cos, zero])])
+    return _t_affine(image, matrix, method, fill)
+
+
+def _t_affine(image, matrix, method, fill):
+    """F.affine_grid with the 2 x 3 ``matrix`` and F.grid_sample, the fill blended in by the
+    sampled mask of ones, as the torch adapter samples."""
+    import torch
     import torch.nn.functional as F
 
     *batch, height, width = image.shape
     images = image.reshape(-1, 1, height, width)
-    theta = torch.deg2rad(torch.tensor(angle, dtype=image.dtype))
-    cos, sin, zero = torch.cos(theta), torch.sin(theta), torch.zeros((), dtype=image.dtype)
-    matrix = torch.stack([torch.stack([cos, -sin, zero]), torch.stack([sin, cos, zero])]).expand(
-        images.shape[0], 2, 3
+    grid = F.affine_grid(
+        matrix.expand(images.shape[0], 2, 3), list(images.shape), align_corners=False
     )
-    grid = F.affine_grid(matrix, list(images.shape), align_corners=False)
     out = F.grid_sample(images, grid, mode=method, padding_mode="zeros", align_corners=False)
     if fill != 0:
         ones = F.grid_sample(
@@ -360,3 +367,69 @@ def _t_contrast_clamp_always(image, *, factor, value_range=None):
     mean = luma.mean(dim=(-3, -2, -1), keepdim=True)
     low, high = (0.0, 1.0) if value_range is None else value_range
     return (factor * image + (1.0 - factor) * mean).clamp(low, high)
+
+
+@mutant(
+    "BrightnessBlendSwapped",
+    "adjust_brightness",
+    "blends the other way round, (1 - f) x: _blend(zeros, img, ratio) for (img, zeros, ratio).",
+)
+def _brightness_blend_swapped(image, *, factor, value_range=None):
+    out = np.asarray(1.0 - factor, image.dtype) * image
+    return out if value_range is None else np.clip(out, *value_range).astype(image.dtype)
+
+
+@mutant(
+    "BrightnessGradUnclipped",
+    "adjust_brightness_grad",
+    "forgets the clipping's derivative: f g where the pixel was clipped too.",
+)
+def _brightness_grad_unclipped(image, cotangent, *, factor, value_range=None):
+    return np.asarray(factor, image.dtype) * cotangent
+
+
+@torch_mutant(
+    "TorchBrightnessClampAlways",
+    "adjust_brightness",
+    "clamps to [0, 1] whatever is asked, as torchvision does for a float image, where the "
+    "spec (and tf.image) leave an unclipped result.",
+)
+def _t_brightness_clamp_always(image, *, factor, value_range=None):
+    low, high = (0.0, 1.0) if value_range is None else value_range
+    return (factor * image).clamp(low, high)
+
+
+@mutant(
+    "ShearAboutTheCorner",
+    "shear",
+    "shears about pixel (0, 0), as keras.layers.RandomShear's matrix does, instead of the "
+    "image's centre.",
+)
+def _shear_about_the_corner(image, *, shear_x=0.0, shear_y=0.0, method="bilinear", fill=0.0):
+    sampling = aug._shearing(image.shape, shear_x, shear_y, method, image.dtype, centre=(0, 0))
+    return aug._resampled(image, sampling, fill)
+
+
+@mutant(
+    "ShearGradUnsheared",
+    "shear_grad",
+    "spreads the cotangent back by shearing it by -s, which is the transpose only where the "
+    "sampling is a permutation.",
+)
+def _shear_grad_unsheared(
+    image, cotangent, *, shear_x=0.0, shear_y=0.0, method="bilinear", fill=0.0
+):
+    return aug.shear(cotangent, shear_x=-shear_x, shear_y=-shear_y, method=method, fill=0.0)
+
+
+@torch_mutant(
+    "TorchShearWithoutAspect",
+    "shear",
+    "puts the pixel shear into affine_grid's theta as it is, [[1, s_x], [s_y, 1]], forgetting "
+    "the aspect ratio of the normalised coordinates: a non-square image is sheared by s H / W.",
+)
+def _t_shear_without_aspect(image, *, shear_x=0.0, shear_y=0.0, method="bilinear", fill=0.0):
+    import torch
+
+    matrix = torch.tensor([[1.0, shear_x, 0.0], [shear_y, 1.0, 0.0]], dtype=image.dtype)
+    return _t_affine(image, matrix, method, fill)

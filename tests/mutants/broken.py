@@ -1,6 +1,6 @@
 """Broken adapters: each violates the adapter interface one way (raises, wrong shape or dtype,
-NaN, not an array, no run method, a constructor that fails, a convention not declared); the
-suite must report each clearly and still write a complete report."""
+NaN, not an array, no run method, a constructor that fails, a convention not declared, an
+input written into); the suite must report each clearly and still write a complete report."""
 
 from __future__ import annotations
 
@@ -87,6 +87,15 @@ class BrokenNoConvention(Mutant):
     replacements: ClassVar = {}
 
 
+class BrokenWritesIntoInput(Mutant):
+    """ReLU in place (PyTorch's ``inplace=True`` habit): the right values, written into the
+    caller's array."""
+
+    name = "broken-writes-into-input"
+    caught_by = "relu"
+    replacements: ClassVar = {"relu": lambda x: np.maximum(x, 0, out=x)}
+
+
 class BrokenCrashes(Mutant):
     """Kills its process (a segfault or an abort inside a framework's kernel does the same): run
     only under pytest-xdist, whose controller outlives the worker and reports the test."""
@@ -105,6 +114,7 @@ BROKEN: list[type] = [
     BrokenMissingRun,
     BrokenConstructor,
     BrokenNoConvention,
+    BrokenWritesIntoInput,
 ]
 
 CRASHING: list[type] = [BrokenCrashes]

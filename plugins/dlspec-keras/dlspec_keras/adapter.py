@@ -24,6 +24,7 @@ divergence (``computes_in = "float32"`` in this package's catalogue), so the rep
 from __future__ import annotations
 
 import functools
+import math
 import os
 import sys
 from collections.abc import Callable, Mapping
@@ -58,6 +59,7 @@ KERAS: Mapping[str, str] = {
     "resize.default_antialias": "off",  # keras.ops.image.resize(antialias=False)
     "grayscale.luma_weights": "matlab",  # keras.ops.image.rgb_to_grayscale, tf.image's
     "adjust_contrast.contrast_mean": "channel",  # RandomContrast: each channel's mean
+    "adjust_brightness.brightness_form": "additive",  # RandomBrightness: a shift
     "normalize_channels.std_floor": "epsilon",  # layers.Normalization: max(sqrt(var), 1e-7)
 }
 """What Keras itself decides, whichever backend runs it (verified on each concept's spec page)."""
@@ -73,6 +75,7 @@ ELEMENTWISE = (
     "multi_target_loss_grad.at_zero",
     "l1_penalty_grad.at_zero",
     "adjust_contrast_grad.at_bound",
+    "adjust_brightness_grad.at_bound",
 )
 """What the backend's own kernels decide: Keras calls ``jax.nn`` / ``torch.nn.functional`` for
 the activations (``keras.activations.softplus`` on torch is ``F.softplus``, with its linear
@@ -158,6 +161,18 @@ LIMITS = (
             domain=">= 1",
         )
         for concept in ("adjust_contrast", "adjust_contrast_grad")
+    ),
+    *(
+        Limit(
+            concept,
+            "value_range",
+            lambda value_range: value_range is not None,
+            "keras.layers.RandomBrightness always clips to its value range (default (0, 255)) "
+            "and draws its shift as a fraction of that range's width, in [-1, 1]",
+            domain="(low, high), not None",
+            checks_default=True,  # the spec's default, None
+        )
+        for concept in ("adjust_brightness", "adjust_brightness_grad")
     ),
     *(
         Limit(concept, "beta", (1.0,), "keras.activations.softplus has no beta")
@@ -327,6 +342,13 @@ STATEFUL_GROUPS = frozenset({"optimizers", "schedules", "training", "normalizati
 and run eagerly; the others are pure functions of ``keras.ops``."""
 
 
+UNCACHED = frozenset({"rotate", "rotate_grad", "shear", "shear_grad"})
+"""Concepts whose keras-jax programs never enter JAX's persistent compilation cache: XLA's
+``executable.serialize()`` segfaulted writing RandomRotation's programs there (jax 0.10.2, three
+reports in a row, in xdist workers), and a shear calls the same affine_transform; compiled anew
+in each process, they give the same values."""
+
+
 class KerasJaxAdapter(KerasAdapter):
     """Keras on JAX runs a pure function under ``jax.jit``, as ``model.fit`` compiles a training
     step (``jit_compile="auto"`` is XLA on JAX), one program per concept and parameters; what
@@ -367,7 +389,18 @@ class KerasJaxAdapter(KerasAdapter):
             frozen = {k: tuple(v) if isinstance(v, list) else v for k, v in params.items()}
             program = jax.jit(functools.partial(self.table[concept], **frozen))
             self._programs[key] = program
-        return self.to_numpy(program(*(self.to_native(a) for a in arrays)))
+        natives = [self.to_native(a) for a in arrays]
+        if concept not in UNCACHED:
+            return self.to_numpy(program(*natives))
+        # JAX writes a program to its persistent cache only when it took at least this long to
+        # compile, a setting read at each write: the image layers' programs stay out of it
+        setting = "jax_persistent_cache_min_compile_time_secs"
+        kept = getattr(jax.config, setting)
+        jax.config.update(setting, math.inf)
+        try:
+            return self.to_numpy(program(*natives))
+        finally:
+            jax.config.update(setting, kept)
 
     conventions: ClassVar[Mapping[str, str]] = keras_conventions(
         framework_conventions.JAX,

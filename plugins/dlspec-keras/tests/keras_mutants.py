@@ -214,3 +214,55 @@ def _contrast_default_value_range(keras: Any) -> Callable[..., Any]:
         )
 
     return adjust_contrast
+
+
+@mutant(
+    "KerasBrightnessShiftAsFactor",
+    "adjust_brightness",
+    "tf.image's delta passed to RandomBrightness as its factor, which the layer multiplies by "
+    "the width of its value range (255 by default).",
+)
+def _brightness_shift_as_factor(keras: Any) -> Callable[..., Any]:
+    def adjust_brightness(image: Any, *, factor: float, value_range: Any = None) -> Any:
+        return _through_image_layer(
+            keras,
+            keras.layers.RandomBrightness,
+            image,
+            channels=True,
+            factor=(factor, factor),
+            value_range=tuple(value_range),
+        )
+
+    return adjust_brightness
+
+
+@mutant(
+    "KerasShearAboutTheCorner",
+    "shear",
+    "affine_transform given RandomShear's own matrix, [1, s_x, 0, s_y, 1, 0, 0, 0], without the "
+    "translation -s c that puts the shear's fixed point at the image's centre.",
+)
+def _shear_about_the_corner(keras: Any) -> Callable[..., Any]:
+    def shear(
+        image: Any,
+        *,
+        shear_x: float = 0.0,
+        shear_y: float = 0.0,
+        method: str = "bilinear",
+        fill: float = 0.0,
+    ) -> Any:
+        ops = keras.ops
+        *_, height, width = image.shape
+        images = ops.reshape(image, (-1, 1, height, width))
+        row = [1.0, shear_x, 0.0, shear_y, 1.0, 0.0, 0.0, 0.0]
+        transform = ops.convert_to_tensor([row] * images.shape[0], dtype=image.dtype)
+        out = ops.image.affine_transform(
+            images,
+            transform,
+            interpolation=method,
+            fill_value=fill,
+            data_format="channels_first",
+        )
+        return ops.reshape(out, image.shape)
+
+    return shear

@@ -3,7 +3,9 @@
 fraction of a turn; ``ops.random.uniform`` between equal bounds gives the bound), which builds
 its own rotation matrix about the centre ``((W - 1)/2, (H - 1)/2)`` and calls
 ``ops.image.affine_transform``; ``fill_mode="constant"`` (its default is ``"reflect"``);
-``keras.layers.Normalization`` with the channels' mean and variance given (``axis=-3``), which
+``keras.ops.image.affine_transform`` with a shear's matrix about the centre;
+``keras.layers.RandomBrightness`` with its factor fixed at the shift over the value range's
+width; ``keras.layers.Normalization`` with the channels' mean and variance given (``axis=-3``), which
 divides by ``max(sqrt(variance), 1e-7)``. Keras'
 resize has no ``align_corners``, nor its rotation factors beyond a turn (``adapter.LIMITS``)."""
 
@@ -49,6 +51,34 @@ def table(keras: Any) -> dict[str, Callable[..., Any]]:
         )
         return ops.reshape(layer(images, training=True), (*batch, height, width))
 
+    def shear(
+        image: Any,
+        *,
+        shear_x: float = 0.0,
+        shear_y: float = 0.0,
+        method: str = "bilinear",
+        fill: float = 0.0,
+    ) -> Any:
+        # keras.ops.image.affine_transform maps an output (x, y) = (column, row) to the input
+        # point (x + s_x y - s_x c_r, s_y x + y - s_y c_c): the shear about the centre.
+        # RandomShear cannot be fixed: it draws the sign at random and shears about the corner
+        # One row per image: the documented single vector of 8 raises for a batch of more than
+        # one image in keras 3.15.1 (its reshape to (N, 3, 3) gets 9 numbers), on both backends
+        *batch, height, width = image.shape
+        images = ops.reshape(image, (-1, 1, height, width))
+        centre_row, centre_column = (height - 1) / 2, (width - 1) / 2
+        row = [1.0, shear_x, -shear_x * centre_row, shear_y, 1.0, -shear_y * centre_column, 0, 0]
+        transform = ops.convert_to_tensor([row] * images.shape[0], dtype=image.dtype)
+        out = ops.image.affine_transform(
+            images,
+            transform,
+            interpolation=method,
+            fill_mode="constant",
+            fill_value=fill,
+            data_format="channels_first",
+        )
+        return ops.reshape(out, (*batch, height, width))
+
     def grayscale(image: Any) -> Any:
         *batch, channels, height, width = image.shape
         images = ops.reshape(image, (-1, channels, height, width))
@@ -70,6 +100,23 @@ def table(keras: Any) -> dict[str, Callable[..., Any]]:
         images = ops.reshape(image, (-1, channels, height, width))
         return ops.reshape(layer(images, training=True), (*batch, channels, height, width))
 
+    def adjust_brightness(
+        image: Any, *, factor: float, value_range: Sequence[float] | None = None
+    ) -> Any:
+        # RandomBrightness adds U(lower, upper) times the width of its value range, which it
+        # always clips to (adapter.LIMITS): (t, t) with t = f / width fixes the shift f
+        assert value_range is not None
+        low, high = value_range
+        *batch, channels, height, width = image.shape
+        layer = keras.layers.RandomBrightness(
+            factor=(factor / (high - low),) * 2,
+            value_range=(low, high),
+            data_format="channels_first",
+            dtype=keras.backend.standardize_dtype(image.dtype),
+        )
+        images = ops.reshape(image, (-1, channels, height, width))
+        return ops.reshape(layer(images, training=True), (*batch, channels, height, width))
+
     def normalize_channels(image: Any, *, mean: Sequence[float], std: Sequence[float]) -> Any:
         layer = keras.layers.Normalization(
             axis=-3,
@@ -85,7 +132,9 @@ def table(keras: Any) -> dict[str, Callable[..., Any]]:
         "rot90": lambda image, *, k=1: ops.rot90(image, k, axes=(-2, -1)),
         "resize": resize,
         "rotate": rotate,
+        "shear": shear,
         "grayscale": grayscale,
         "normalize_channels": normalize_channels,
         "adjust_contrast": adjust_contrast,
+        "adjust_brightness": adjust_brightness,
     }

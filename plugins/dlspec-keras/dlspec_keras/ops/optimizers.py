@@ -18,8 +18,11 @@ Tensor = Any
 
 
 def variable(keras: Any, values: Any, trainable: bool = True) -> Any:
+    """A Keras variable holding a copy of ``values``: on torch a Variable made from a tensor
+    wraps that tensor's storage, so its updates would write into the parameters given (a
+    model's weights come from its initializers, never aliased so)."""
     dtype = keras.backend.standardize_dtype(values.dtype)
-    return keras.Variable(values, dtype=dtype, trainable=trainable)
+    return keras.Variable(keras.ops.copy(values), dtype=dtype, trainable=trainable)
 
 
 def rows(keras: Any, values: Tensor) -> list[Tensor]:

@@ -429,19 +429,25 @@ and every angle of a turn either way; 720 (two turns) beyond Keras' factor (its 
 limit)."""
 
 
-@st.composite
-def rotate_cases(draw: st.DrawFn, square: bool = False) -> tuple[np.ndarray, dict[str, Any]]:
-    """An image ``(..., H, W)`` and every parameter of rotate, explicit."""
+def _resampling_case(
+    draw: st.DrawFn, own: dict[str, st.SearchStrategy], square: bool = False
+) -> tuple[np.ndarray, dict[str, Any]]:
+    """An image ``(..., H, W)``, the concept's ``own`` parameters, and the method and fill every
+    resampling takes, all explicit."""
     batch = draw(st.lists(st.sampled_from([1, 2]), max_size=2))
     height = draw(ROTATE_SIDES)
     width = height if square else draw(ROTATE_SIDES)
     image = draw(dst.arrays_of((*batch, height, width), st.floats(-1e3, 1e3)))
-    params = {
-        "angle": draw(ANGLES),
-        "method": draw(st.sampled_from(["nearest", "bilinear"])),
-        "fill": draw(st.sampled_from([0.0, 0.0, 1.5, -250.0])),
-    }
+    params = {name: draw(strategy) for name, strategy in own.items()}
+    params["method"] = draw(st.sampled_from(["nearest", "bilinear"]))
+    params["fill"] = draw(st.sampled_from([0.0, 0.0, 1.5, -250.0]))
     return image, params
+
+
+@st.composite
+def rotate_cases(draw: st.DrawFn, square: bool = False) -> tuple[np.ndarray, dict[str, Any]]:
+    """An image ``(..., H, W)`` and every parameter of rotate, explicit."""
+    return _resampling_case(draw, {"angle": ANGLES}, square)
 
 
 ROTATE_EDGES: dict[str, tuple[Any, dict[str, Any]]] = {
@@ -606,16 +612,7 @@ centres), a tiny one and every factor up to 2 either way."""
 @st.composite
 def shear_cases(draw: st.DrawFn) -> tuple[np.ndarray, dict[str, Any]]:
     """An image ``(..., H, W)`` and every parameter of shear, explicit."""
-    batch = draw(st.lists(st.sampled_from([1, 2]), max_size=2))
-    shape = (*batch, draw(ROTATE_SIDES), draw(ROTATE_SIDES))
-    image = draw(dst.arrays_of(shape, st.floats(-1e3, 1e3)))
-    params = {
-        "shear_x": draw(SHEARS),
-        "shear_y": draw(SHEARS),
-        "method": draw(st.sampled_from(["nearest", "bilinear"])),
-        "fill": draw(st.sampled_from([0.0, 0.0, 1.5, -250.0])),
-    }
-    return image, params
+    return _resampling_case(draw, {"shear_x": SHEARS, "shear_y": SHEARS})
 
 
 SHEAR_EDGES: dict[str, tuple[Any, dict[str, Any]]] = {

@@ -11,10 +11,11 @@ framework follows for each variant the spec names.
 
 from __future__ import annotations
 
+import collections
 import functools
 import importlib
 import types
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar, Literal, Protocol, runtime_checkable
 
@@ -165,6 +166,35 @@ def multi_target(
         return stack([total, *per_target])
 
     return multi_target_loss
+
+
+class Programs:
+    """A jitting adapter's compiled programs, one per key, at most ``capacity`` of them, the
+    least recently used dropped first. Each XLA executable on the CPU holds memory maps of its
+    code, and a process may hold at most ``vm.max_map_count`` (65530 by default) of them: a
+    thorough run compiles a program per drawn angle of a rotation, and a worker that kept them
+    all segfaulted in XLA's compiler once the maps ran out (keras-jax rotate, 64,898 maps at the
+    crash; a program of a small image takes 60 to 200 maps). A dropped program is compiled
+    again (or read from the persistent cache) if its key comes back."""
+
+    def __init__(self, capacity: int = 32) -> None:
+        self.capacity = capacity
+        self._programs: collections.OrderedDict[Hashable, Callable[..., Any]] = (
+            collections.OrderedDict()
+        )
+
+    def get(self, key: Hashable, make: Callable[[], Callable[..., Any]]) -> Callable[..., Any]:
+        """The program under ``key``, made by ``make()`` if it is not held."""
+        program = self._programs.pop(key, None)
+        if program is None:
+            program = make()
+        self._programs[key] = program
+        while len(self._programs) > self.capacity:
+            self._programs.popitem(last=False)
+        return program
+
+    def __len__(self) -> int:
+        return len(self._programs)
 
 
 @runtime_checkable

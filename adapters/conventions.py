@@ -44,6 +44,8 @@ PYTORCH: Final[Mapping[str, str]] = {
     "adjust_contrast_grad.at_bound": "one",  # torch.clamp
     "adjust_brightness.brightness_form": "multiplicative",  # torchvision's adjust_brightness
     "adjust_brightness_grad.at_bound": "one",  # torch.clamp
+    "grid_sample.point_coordinates": "normalised",  # F.grid_sample's grid in [-1, 1]
+    "grid_sample_grad.point_coordinates": "normalised",
 }
 """PyTorch's (and torchmetrics' for accuracy; ``warmup_cosine`` has no PyTorch scheduler, so the
 composed one follows optax's horizon)."""
@@ -85,6 +87,8 @@ JAX: Final[Mapping[str, str]] = {
     "adjust_contrast_grad.at_bound": "half",  # jnp.clip: maximum, then minimum
     "adjust_brightness.brightness_form": "additive",  # dm_pix's adjust_brightness, a delta
     "adjust_brightness_grad.at_bound": "half",  # jnp.clip
+    "grid_sample.point_coordinates": "pixel",  # map_coordinates: array indices
+    "grid_sample_grad.point_coordinates": "pixel",
 }
 """JAX's and optax's (``jax.nn.softplus`` is ``logaddexp(x, 0)``, ``jax.nn.gelu`` defaults to the
 tanh form, optax's ``trace`` starts from zero, ``scale_by_amsgrad`` takes the maximum of the

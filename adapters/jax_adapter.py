@@ -30,7 +30,7 @@ import numpy as np
 from dlspec.numerics import distinct_key
 
 from . import conventions
-from .base import Adapter, FrameworkDefault, Limit, gradient_entries
+from .base import Adapter, FrameworkDefault, Limit, Programs, gradient_entries
 
 _compile_seconds = 0.0
 _listening = threading.Lock()
@@ -90,6 +90,7 @@ DEFAULTS = (
     FrameworkDefault("resize.antialias", "jax.image.resize", "antialias"),
     FrameworkDefault("rotate.mode", "jax.scipy.ndimage.map_coordinates", "mode"),
     FrameworkDefault("rotate.cval", "jax.scipy.ndimage.map_coordinates", "cval"),
+    FrameworkDefault("grid_sample.mode", "jax.scipy.ndimage.map_coordinates", "mode"),
     FrameworkDefault("layer_norm.eps", "jax.nn.standardize", "epsilon"),
     FrameworkDefault("layer_norm.algorithm", "jax.nn.standardize", "algorithm"),
     FrameworkDefault("sgd.lr", "optax.sgd", "learning_rate"),
@@ -189,7 +190,7 @@ class JaxAdapter(Adapter):
         if mode not in ("jit", "eager"):
             raise ValueError(f"JaxAdapter: mode={mode!r} is not one of 'jit', 'eager'")
         self.mode = mode
-        self._programs: dict[Any, Callable[..., Any]] = {}
+        self._programs = Programs()
         jax.config.update("jax_enable_x64", True)  # else float64 inputs compute in float32
         _listen_to_compilations(jax)
         self.device = str(jax.devices()[0].platform)
@@ -279,13 +280,11 @@ class JaxAdapter(Adapter):
         ``1.0``); :func:`~dlspec.numerics.distinct_key` tells those apart."""
         import jax
 
-        key = (concept, distinct_key(sorted(params.items())))
-        program = self._programs.get(key)
-        if program is None:
+        def make() -> Callable[..., Any]:
             frozen = {k: _hashable(v) for k, v in params.items()}
-            program = jax.jit(functools.partial(self.table[concept], **frozen))
-            self._programs[key] = program
-        return program
+            return jax.jit(functools.partial(self.table[concept], **frozen))
+
+        return self._programs.get((concept, distinct_key(sorted(params.items()))), make)
 
 
 class JaxEagerAdapter(JaxAdapter):

@@ -2,7 +2,8 @@
 
 NumPy has no deep-learning functions, so every concept is composed from NumPy operations
 (``adapters/numpy_ops/``, one module per concept group). Where the spec names a variant, this
-backend follows PyTorch's convention and says so in ``conventions``.
+backend follows PyTorch's convention and says so in ``conventions`` (but for the points of
+``grid_sample``, which it reads in pixel coordinates, as they are).
 """
 
 from __future__ import annotations
@@ -18,7 +19,11 @@ class NumpyAdapter(Adapter):
     name = "numpy"
     framework = "numpy"
     composed = ALL  # NumPy has no deep-learning functions
-    conventions: ClassVar[Mapping[str, str]] = conventions.PYTORCH
+    conventions: ClassVar[Mapping[str, str]] = {
+        **conventions.PYTORCH,
+        "grid_sample.point_coordinates": "pixel",
+        "grid_sample_grad.point_coordinates": "pixel",
+    }
 
     def implementations(self) -> Mapping[str, Callable[..., Any]]:
         """The concepts each group module lists in ``__all__``, by name (the concept id)."""

@@ -46,6 +46,8 @@ DEFAULTS = (
         ("rotate.mode", "mode"),
         ("rotate.padding_mode", "padding_mode"),
         ("rotate.align_corners", "align_corners"),
+        ("grid_sample.padding_mode", "padding_mode"),
+        ("grid_sample.align_corners", "align_corners"),
     ),
     *_defaults("torch.nn.LayerNorm", ("layer_norm.eps", "eps")),
     *_defaults(

@@ -579,6 +579,153 @@ def shear_grad(
     return _spread(image, checked_cotangent("shear_grad", cotangent, image.shape), taps)
 
 
+def _cell(coordinate: mpmath.mpf, n: int) -> tuple[tuple[int | None, int | None], mpmath.mpf]:
+    """A bilinear sample's cell along one axis of ``n`` pixels at ``coordinate``: the pixels
+    ``floor(s)`` and ``floor(s) + 1`` (None off the axis) and the fraction ``s - floor(s)``,
+    exact (the coordinate is a float, held with all its bits)."""
+    whole = int(mpmath.floor(coordinate))
+    fraction = exact_sum([coordinate, mpmath.mpf(-whole)])
+    low, high = (k if 0 <= k < n else None for k in (whole, whole + 1))
+    return (low, high), fraction
+
+
+POINT_COORDINATES: Final = ("pixel", "normalised")
+
+
+def grid_sample_arguments(
+    concept: str, image: Any, points: Any, fill: float, point_coordinates: str
+) -> tuple[Tensor, Tensor]:
+    """The checked image ``(..., H, W)`` and points ``(..., P, 2)``, the same leading shape."""
+    check_choice(concept, "point_coordinates", point_coordinates, POINT_COORDINATES)
+    image = _checked_sampling(concept, image, "bilinear", fill)
+    points = as_tensor(points)
+    check_tensor(concept, "points", points, min_ndim=2)
+    require(
+        concept,
+        "points",
+        f"shape {points.shape}",
+        points.shape[-1] == 2 and points.shape[:-2] == image.shape[:-2],
+        f"(..., P, 2) with the image's leading shape {image.shape[:-2]} (a (row, column) "
+        "point per output)",
+    )
+    require(
+        concept,
+        "points",
+        "a non-finite coordinate",
+        all(mpmath.isfinite(v) for v in points.values),
+        "finite",
+    )
+    return image, points
+
+
+def _bilinear_cells(
+    image: Tensor, points: Tensor, fill: float
+) -> list[tuple[list[list[mpmath.mpf]], mpmath.mpf, mpmath.mpf]]:
+    """Per point (row-major over the leading shape and P): the 2 x 2 pixels of its cell
+    (``fill`` off the image) and its fractions along the rows and the columns."""
+    *batch, height, width = image.shape
+    count = points.shape[-2]
+    cells = []
+    for b in range(math.prod(batch)):
+        offset = b * height * width
+        for p in range(count):
+            row, column = points.values[2 * (b * count + p) : 2 * (b * count + p) + 2]
+            (rows, f_row), (columns, f_column) = _cell(row, height), _cell(column, width)
+            pixels = [
+                [
+                    mpmath.mpf(fill)
+                    if r is None or c is None
+                    else image.values[offset + r * width + c]
+                    for c in columns
+                ]
+                for r in rows
+            ]
+            cells.append((pixels, f_row, f_column))
+    return cells
+
+
+@exact
+def grid_sample(
+    image: Any, points: Any, *, fill: float = 0.0, point_coordinates: str = "pixel"
+) -> Tensor:
+    r"""Sample each ``(height, width)`` image at its own points ``(..., P, 2)``, each a
+    ``(row, column)`` in pixel coordinates (pixel centres at the integers, row 0 on top), by
+    bilinear interpolation, a pixel off the image reading ``fill``:
+
+    .. math:: \mathrm{out}_p = \sum_{a, b \in \{0, 1\}} w_a(f_r)\, w_b(f_q)\,
+              x_{\lfloor r \rfloor + a,\, \lfloor q \rfloor + b},
+              \quad w_0(f) = 1 - f,\ w_1(f) = f,\ f_r = r - \lfloor r \rfloor.
+
+    The sampling at the heart of :func:`rotate` and :func:`shear` with the points given:
+    PyTorch's ``F.grid_sample`` (normalised ``(x, y)``), JAX's and Keras's
+    ``map_coordinates`` (order 1). The weights are exact; the sum is rounded once. The variant
+    ``point_coordinates`` (the coordinates the backend takes) leaves the value as it is: it
+    tells the error model how far the backend's point may be off."""
+    image, points = grid_sample_arguments("grid_sample", image, points, fill, point_coordinates)
+    values = []
+    for pixels, f_row, f_column in _bilinear_cells(image, points, fill):
+        weights = (_linear_weights(f_row), _linear_weights(f_column))
+        values.append(
+            exact_sum(
+                exact_product(weights[0][a], weights[1][b], pixels[a][b])
+                for a in (0, 1)
+                for b in (0, 1)
+            )
+        )
+    return Tensor(points.shape[:-1], tuple(values))
+
+
+@exact
+def grid_sample_grad(
+    image: Any,
+    points: Any,
+    cotangent: Any,
+    *,
+    fill: float = 0.0,
+    point_coordinates: str = "pixel",
+) -> Tensor:
+    r"""The derivative in the points, ``(..., P, 2)``: bilinear interpolation is linear in each
+    coordinate within a cell, so
+
+    .. math:: \bar r_p = \bar g_p \sum_b w_b(f_q) (x_{1b} - x_{0b}), \quad
+              \bar q_p = \bar g_p \sum_a w_a(f_r) (x_{a1} - x_{a0})
+
+    over the point's cell. On a pixel boundary (an integer coordinate) the cell is the one
+    that starts there, ``floor``'s: the derivative from above, the one PyTorch's and JAX's
+    autodiff take. A coordinate crossing a boundary changes the other's derivative
+    continuously, its own in a jump."""
+    image, points = grid_sample_arguments(
+        "grid_sample_grad", image, points, fill, point_coordinates
+    )
+    g = checked_cotangent("grid_sample_grad", cotangent, points.shape[:-1])
+    values: list[mpmath.mpf] = []
+    for (pixels, f_row, f_column), g_p in zip(
+        _bilinear_cells(image, points, fill), g.values, strict=True
+    ):
+        (x00, x01), (x10, x11) = pixels
+        for weights, steps in (
+            (_linear_weights(f_column), ((x10, x00), (x11, x01))),
+            (_linear_weights(f_row), ((x01, x00), (x11, x10))),
+        ):
+            values.append(exact_product(g_p, _weighted_steps(weights, steps)))
+    return Tensor(points.shape, tuple(values))
+
+
+def _linear_weights(fraction: mpmath.mpf) -> tuple[mpmath.mpf, mpmath.mpf]:
+    """``(1 - f, f)``, exactly (``1 - f`` of a subnormal ``f`` has a thousand bits)."""
+    return exact_sum([mpmath.mpf(1), mpmath.fneg(fraction, exact=True)]), fraction
+
+
+def _weighted_steps(
+    weights: tuple[mpmath.mpf, mpmath.mpf], steps: tuple[tuple[mpmath.mpf, mpmath.mpf], ...]
+) -> mpmath.mpf:
+    """``sum_b w_b (high_b - low_b)``, exactly."""
+    return exact_sum(
+        exact_product(w, exact_sum([high, mpmath.fneg(low, exact=True)]))
+        for w, (high, low) in zip(weights, steps, strict=True)
+    )
+
+
 LUMA_WEIGHTS: Final = {"bt601": (2990, 5870, 1140), "matlab": (2989, 5870, 1140)}
 """Each ``luma_weights`` variant's red, green and blue weights, in units of 1/10000: ITU-R
 BT.601's 0.299, 0.587, 0.114 (PIL's ``convert("L")``, OpenCV; they sum to 1), and MATLAB's

@@ -1,6 +1,6 @@
-"""Augmentation of images: flips, quarter turns, resizing, rotation and shear of (..., H, W) images,
-grayscale of (..., 3, H, W) ones, per-channel normalisation, contrast and brightness of
-(..., C, H, W) ones (spec/concepts/<id>.md)."""
+"""Augmentation of images: flips, quarter turns, resizing, rotation, shear and sampling at points of
+(..., H, W) images, grayscale of (..., 3, H, W) ones, per-channel normalisation, contrast and
+brightness of (..., C, H, W) ones (spec/concepts/<id>.md)."""
 
 from typing import Any
 
@@ -783,6 +783,187 @@ def test_reference_resampling_rejects_bad_input_naming_the_argument(bad):
     concept, params, argument = BAD_RESAMPLING[bad]
     with pytest.raises(reference.DomainError, match=f"^{concept}: {argument}"):
         getattr(reference, concept)([[1.0, 2.0], [3.0, 4.0]], **params)
+
+
+# ---------------------------------------------------------------- grid_sample
+
+
+@st.composite
+def grid_sample_cases(draw: st.DrawFn) -> tuple[np.ndarray, np.ndarray, dict[str, Any]]:
+    """An image ``(..., H, W)``, its points ``(..., P, 2)`` and the fill, explicit. Each
+    coordinate is a pixel centre, a pixel boundary, a point off the image, or any point from a
+    pixel and a half beyond one side to as far beyond the other."""
+    batch = draw(st.lists(st.sampled_from([1, 2]), max_size=2))
+    height, width = draw(ROTATE_SIDES), draw(ROTATE_SIDES)
+    image = draw(dst.arrays_of((*batch, height, width), st.floats(-1e3, 1e3)))
+    count = draw(st.integers(1, 6))
+
+    def coordinate(n: int) -> st.SearchStrategy:
+        special = [0.0, 0.5, -0.5, n - 1.0, n - 0.5, -1.0, float(n), n / 2]
+        return st.one_of(st.sampled_from(special), st.floats(-1.5, n + 0.5))
+
+    pair = st.tuples(coordinate(height), coordinate(width))
+    points = np.array(
+        draw(
+            st.lists(
+                pair, min_size=count * int(np.prod(batch)), max_size=count * int(np.prod(batch))
+            )
+        )
+    ).reshape(*batch, count, 2)
+    return image, points, {"fill": draw(st.sampled_from([0.0, 0.0, 1.5, -250.0]))}
+
+
+@pytest.mark.concept("grid_sample")
+@given(case=grid_sample_cases())
+@example(case=(np.arange(12.0).reshape(3, 4), np.array([[0.5, 1.25], [2.5, -0.5]]), {"fill": 0.0}))
+def test_grid_sample_matches_reference(backend, dtype, case):
+    image, points, params = case
+    check_oracle("grid_sample", backend, image.astype(dtype), points.astype(dtype), **params)
+
+
+GRID_SAMPLE_EDGES: dict[str, tuple[Any, Any]] = {
+    "1 x 1": ([[2.5]], [[0.0, 0.0], [0.25, -0.25], [-0.5, 0.5]]),
+    "pixel centres": (np.arange(12.0).reshape(3, 4), [[0.0, 0.0], [2.0, 3.0], [1.0, 2.0]]),
+    "halfway between pixels": (np.arange(12.0).reshape(3, 4), [[0.5, 0.5], [1.5, 2.5]]),
+    "the border, half a pixel out": (np.arange(12.0).reshape(3, 4), [[-0.5, 1.0], [1.0, 3.5]]),
+    "far off the image": (np.arange(4.0).reshape(2, 2), [[-1e4, 0.0], [0.5, 1e4], [1e4, 1e4]]),
+    "tiny offsets": (np.arange(16.0).reshape(4, 4), [[1e-30, 2.0], [3.0, -1e-30], [1e-45, 0.0]]),
+    "huge and tiny pixels": ([[1e38, -1e38], [1e-38, 1e-45]], [[0.5, 0.5], [0.25, 0.75]]),
+    "per image": (np.arange(8.0).reshape(2, 2, 2), [[[0.5, 0.5]], [[0.0, 1.0]]]),
+    # seed sweep (thorough, seed 3): JAX float64 flushed the weight 0.5 x 2.2e-308 to 0 before
+    # the pixel 35 multiplied it, 3.9e-307 lost; now the underflow model's amplification
+    "a weight below the smallest normal": (
+        [[0.0, 0.0], [0.0, 35.0]],
+        [[0.5, 2.2250738585072014e-308]],
+    ),
+}
+"""Each an image and its points."""
+
+
+@pytest.mark.parametrize("fill", [0.0, -3.0])
+@pytest.mark.parametrize(
+    "edge", [pytest.param(e, marks=pytest.mark.concept("grid_sample")) for e in GRID_SAMPLE_EDGES]
+)
+def test_grid_sample_edge_inputs(backend, dtype, edge, fill):
+    image, points = (np.asarray(a, dtype=dtype) for a in GRID_SAMPLE_EDGES[edge])
+    check_oracle("grid_sample", backend, image, points, kind="edge", fill=fill)
+
+
+@pytest.mark.concept("grid_sample")
+@given(case=grid_sample_cases())
+def test_grid_sample_at_pixel_centres_gives_the_pixels(backend, dtype, case):
+    """At a pixel's centre (integer coordinates on the image) the sample is that pixel: every
+    other weight is 0 (in exact arithmetic; a backend's rounded point may lend a neighbour a
+    weight within its error, which the allowance covers)."""
+    image, points, params = case
+    image = image.astype(dtype)
+    height, width = image.shape[-2:]
+    centres = np.stack(
+        [
+            np.clip(np.round(points[..., 0]), 0, height - 1),
+            np.clip(np.round(points[..., 1]), 0, width - 1),
+        ],
+        axis=-1,
+    ).astype(dtype)
+    out = run_backend("grid_sample", backend, image, centres, **params)
+    rows, columns = centres[..., 0].astype(np.intp), centres[..., 1].astype(np.intp)
+    expected = np.take_along_axis(
+        image.reshape(*image.shape[:-2], -1), rows * width + columns, axis=-1
+    ).astype(np.float64)
+    allowed = allowance_for("grid_sample", backend, [image, centres], expected, **params)
+    check_close(
+        "grid_sample",
+        backend,
+        dtype,
+        "grid_sample(x, (i, j)) == x[i, j]",
+        out.astype(np.float64),
+        expected,
+        allowed,
+        inputs=input_text("grid_sample", image, centres, **params),
+    )
+
+
+@pytest.mark.concept("grid_sample")
+@given(case=grid_sample_cases())
+def test_grid_sample_commutes_with_a_transpose(backend, dtype, case):
+    """Transposing the image and swapping each point's coordinates reads the same samples:
+    bilinear treats both axes alike, and a backend that mixes up (x, y) and (row, column)
+    order is caught."""
+    image, points, params = case
+    image, points = image.astype(dtype), points.astype(dtype)
+    direct = run_backend("grid_sample", backend, image, points, **params)
+    transposed = np.ascontiguousarray(np.swapaxes(image, -1, -2))
+    swapped = np.ascontiguousarray(points[..., ::-1])
+    via = run_backend("grid_sample", backend, transposed, swapped, **params)
+    allowed = allowance_for("grid_sample", backend, [image, points], direct, **params)
+    allowed = allowed + allowance_for("grid_sample", backend, [transposed, swapped], via, **params)
+    check_close(
+        "grid_sample",
+        backend,
+        dtype,
+        "grid_sample(x^T, (q, r)) == grid_sample(x, (r, q))",
+        via.astype(np.float64),
+        direct.astype(np.float64),
+        allowed,
+        inputs=input_text("grid_sample", image, points, **params),
+    )
+
+
+@pytest.mark.concept("grid_sample_grad")
+@given(
+    case=grid_sample_cases(),
+    slopes=st.tuples(st.sampled_from([0.0, 1.0, -2.5]), st.sampled_from([0.0, 0.5, 3.0])),
+)
+def test_grid_sample_gradient_on_a_ramp_is_its_slope(backend, dtype, case, slopes):
+    """On a ramp ``x[i, j] = a i + b j`` the interpolant is the ramp itself wherever the
+    point's cell lies on the image: its derivative in the point is ``(g a, g b)``, whatever
+    the cell (so on a pixel boundary too)."""
+    image, points, params = case
+    height, width = image.shape[-2:]
+    i, j = np.meshgrid(np.arange(height), np.arange(width), indexing="ij")
+    ramp = np.broadcast_to(slopes[0] * i + slopes[1] * j, image.shape).astype(dtype)
+    points = points.astype(dtype)
+    low = np.floor(points.astype(np.float64))
+    # the cell on the image, with a margin of a pixel's hundredth for a backend's rounded point
+    inside = np.all((low >= 0) & (low + 1 <= np.array([height - 1, width - 1])), axis=-1)
+    inside &= np.all(np.abs(points - np.round(points)) > 1e-2, axis=-1) | np.all(
+        (np.round(points) >= 1) & (np.round(points) <= np.array([height - 2, width - 2])), axis=-1
+    )
+    assume(inside.any())
+    cotangent = np.ones(points.shape[:-1], dtype=dtype)
+    gradient = run_backend("grid_sample_grad", backend, ramp, points, cotangent, **params)
+    expected = np.where(inside[..., None], np.array(slopes), 0.0) * cotangent[..., None]
+    allowed = allowance_for(
+        "grid_sample_grad", backend, [ramp, points, cotangent], expected, **params
+    )
+    check_close(
+        "grid_sample_grad",
+        backend,
+        dtype,
+        "d grid_sample(a i + b j, p)/dp == (a, b) where p's cell is on the image",
+        np.where(inside[..., None], gradient.astype(np.float64), 0.0),
+        expected,
+        allowed,
+        inputs=input_text("grid_sample_grad", ramp, points, cotangent, **params),
+    )
+
+
+BAD_GRID_SAMPLE = {
+    "points of three coordinates": ([[0.0, 0.0, 0.0]], {}, "points"),
+    "points of another batch": ([[[0.0, 0.0]], [[1.0, 1.0]]], {}, "points"),
+    "a NaN point": ([[float("nan"), 0.0]], {}, "points"),
+    "an infinite point": ([[0.5, float("inf")]], {}, "points"),
+    "one coordinate": ([0.5, 0.5], {}, "points"),
+    "fill NaN": ([[0.5, 0.5]], {"fill": float("nan")}, "fill"),
+}
+
+
+@pytest.mark.meta
+@pytest.mark.parametrize("bad", BAD_GRID_SAMPLE)
+def test_reference_grid_sample_rejects_bad_input_naming_the_argument(bad):
+    points, params, argument = BAD_GRID_SAMPLE[bad]
+    with pytest.raises(reference.DomainError, match=f"^grid_sample: {argument}"):
+        reference.grid_sample([[1.0, 2.0], [3.0, 4.0]], points, **params)
 
 
 # ---------------------------------------------------------------- grayscale

@@ -71,6 +71,11 @@ CALLS: dict[str, tuple[list[Any], dict[str, Any]]] = {
     "resize": ([np.arange(24.0).reshape(4, 6)], {"size": (2, 3)}),  # down: antialias matters
     "rotate": ([np.arange(12.0).reshape(3, 4)], {"angle": 30.0}),
     "shear": ([np.arange(12.0).reshape(3, 4)], {}),
+    # two points off the image: a backend whose default fill is not 0 (or reflects) is caught
+    "grid_sample": (
+        [np.arange(12.0).reshape(3, 4), [[0.5, 1.25], [-0.5, 3.75], [2.5, -1.0]]],
+        {},
+    ),
     # beyond [0, 1]: a backend that clips by default (torchvision clamps to [0, 1]) is caught
     "adjust_contrast": ([np.arange(12.0).reshape(3, 2, 2) / 6 - 0.5], {"factor": 2.0}),
     "adjust_brightness": ([np.arange(12.0).reshape(3, 2, 2) / 6 - 0.5], {"factor": 2.0}),

@@ -303,6 +303,30 @@ def _shear_case(draw: st.DrawFn, smooth: bool) -> Case:
 
 
 @st.composite
+def _grid_sample_case(draw: st.DrawFn, smooth: bool) -> Case:
+    """Sampling is piecewise bilinear in the points: smooth inside a cell; at its boundaries
+    (integer coordinates) a coordinate's own derivative jumps. ``smooth``: coordinates at least
+    0.05 from every integer, beyond the differences' reach."""
+    shape = (
+        draw(st.sampled_from([1, 2])),
+        draw(st.sampled_from([1, 2, 3, 5])),
+        draw(st.sampled_from([1, 2, 4, 5])),
+    )
+    count = draw(st.sampled_from([1, 3]))
+    whole = _array(draw, (shape[0], count, 2), st.integers(-2, 5).map(float))
+    fractions = _array(
+        draw,
+        (shape[0], count, 2),
+        _floats(0.05, 0.95)
+        if smooth
+        else st.one_of(st.sampled_from([0.0, 0.5]), _floats(0.0, 1.0)),
+    )
+    params = {"fill": draw(st.sampled_from([0.0, 2.0]))}
+    image = _array(draw, shape, _floats(-10.0, 10.0))
+    return [image, whole + fractions], params, (shape[0], count)
+
+
+@st.composite
 def _grayscale_case(draw: st.DrawFn, smooth: bool) -> Case:
     """Grayscale is linear in the image: smooth everywhere."""
     shape = (draw(st.sampled_from([1, 2])), 3, draw(st.integers(1, 3)), draw(st.integers(1, 3)))
@@ -396,6 +420,7 @@ CASES: dict[str, Callable[[bool], st.SearchStrategy]] = {
     "resize_grad": _resize_case,
     "rotate_grad": _rotate_case,
     "shear_grad": _shear_case,
+    "grid_sample_grad": _grid_sample_case,
     "grayscale_grad": _grayscale_case,
     "normalize_channels_grad": _channels_case,
     "adjust_contrast_grad": _contrast_case,
@@ -465,6 +490,16 @@ KINKS: dict[str, tuple[str, list[Any], dict[str, Any]]] = {
         "softplus_grad",
         [[20.0, 20.000002, 19.999998, 10.0], [1.0, 1.0, 1.0, 1.0]],
         {"beta": 1.0},
+    ),
+    # floor's cell: the derivative from above, also at the last row and column and off the image
+    "grid_sample on pixel boundaries": (
+        "grid_sample_grad",
+        [
+            [[0.0, 1.0, 4.0, 9.0], [2.0, -3.0, 5.0, 7.0], [8.0, 6.0, -1.0, 0.5]],
+            [[1.0, 2.0], [0.0, 0.0], [2.0, 3.0], [1.0, -1.0], [0.5, 1.0], [-1.0, 0.5]],
+            [1.0, 1.0, 1.0, 1.0, 1.0, -2.0],
+        ],
+        {"fill": 0.0},
     ),
     "multi_target mae at p == t": (
         "multi_target_loss_grad",

@@ -4,7 +4,8 @@
 ``(n_out - 1)/(n_in - 1)`` and the translation ``(1 - scale)/2`` that put the corner pixels'
 centres on each other; the rotation as ``jax.scipy.ndimage.map_coordinates`` (order 0 or 1,
 ``mode="constant"``: SciPy's ``grid-constant``, the fill read per tap) at the source points of
-the spec's formula, in the image's dtype."""
+the spec's formula, in the image's dtype; sampling at given points as ``map_coordinates`` at
+them."""
 
 from __future__ import annotations
 
@@ -101,6 +102,21 @@ def table(jax: Any, optax: Any) -> dict[str, Callable[..., Any]]:
         out = jax.vmap(sample)(image.reshape(-1, height, width))
         return out.reshape(*batch, height, width)
 
+    def grid_sample(image: Any, points: Any, *, fill: float = 0.0) -> Any:
+        # map_coordinates reads pixel coordinates (row, column) as they are, each image at its
+        # own points
+        *_, height, width = image.shape
+
+        def sample(one: Any, at: Any) -> Any:
+            coordinates = [at[:, 0], at[:, 1]]
+            return jax.scipy.ndimage.map_coordinates(
+                one, coordinates, 1, mode="constant", cval=fill
+            )
+
+        images = image.reshape(-1, height, width)
+        out = jax.vmap(sample)(images, points.reshape(images.shape[0], -1, 2))
+        return out.reshape(points.shape[:-1])
+
     def grayscale(image: Any) -> Any:
         # dm_pix's rgb_to_grayscale (MATLAB's weights): JAX has none
         weights = jnp.array([0.2989, 0.5870, 0.1140], image.dtype)
@@ -137,6 +153,7 @@ def table(jax: Any, optax: Any) -> dict[str, Callable[..., Any]]:
         "resize": resize,
         "rotate": rotate,
         "shear": shear,
+        "grid_sample": grid_sample,
         "grayscale": grayscale,
         "normalize_channels": normalize_channels,
         "adjust_contrast": adjust_contrast,

@@ -3,7 +3,8 @@ resize: composed as separable weight matrices, ``out = W x V^T``, following PyTo
 conventions (bicubic ``a = -3/4`` with the edge pixel repeated, no antialiasing unless asked).
 Nor a rotation or a shear: composed as the sampling matrix of the source points (the spec's
 formula, in the image's dtype), nearest rounding ties up, bilinear reading the fill per tap off
-the image."""
+the image; sampling at given points likewise, per image, its derivative in the points written
+out (the cell ``floor``'s, as autodiff of ``floor`` takes it)."""
 
 from __future__ import annotations
 
@@ -18,6 +19,8 @@ __all__ = [
     "adjust_contrast_grad",
     "grayscale",
     "grayscale_grad",
+    "grid_sample",
+    "grid_sample_grad",
     "horizontal_flip",
     "normalize_channels",
     "normalize_channels_grad",
@@ -256,6 +259,44 @@ def shear_grad(
 ) -> np.ndarray:
     sampling = _shearing(image.shape, shear_x, shear_y, method, image.dtype)
     return _spread(image, cotangent, sampling)
+
+
+def _point_cells(
+    image: np.ndarray, points: np.ndarray, fill: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each point's 2 x 2 cell of pixels ``(..., P, 2, 2)`` (the fill off the image) and its
+    fractions along the rows and the columns ``(..., P)``, in the image's dtype."""
+    height, width = image.shape[-2:]
+    low = np.floor(points)
+    fractions = points - low
+    rows = low[..., 0, None, None] + np.arange(2)[:, None]
+    columns = low[..., 1, None, None] + np.arange(2)[None, :]
+    inside = (rows >= 0) & (rows < height) & (columns >= 0) & (columns < width)
+    flat = image.reshape(*image.shape[:-2], 1, height * width)
+    index = (np.clip(rows, 0, height - 1) * width + np.clip(columns, 0, width - 1)).astype(np.intp)
+    read = np.take_along_axis(flat, index.reshape(*index.shape[:-2], -1), axis=-1)
+    pixels = np.where(inside, read.reshape(index.shape), image.dtype.type(fill))
+    return pixels, fractions[..., 0], fractions[..., 1]
+
+
+def grid_sample(image: np.ndarray, points: np.ndarray, *, fill: float = 0.0) -> np.ndarray:
+    pixels, f_row, f_column = _point_cells(image, points, fill)
+    one = image.dtype.type(1)
+    top = (one - f_column) * pixels[..., 0, 0] + f_column * pixels[..., 0, 1]
+    bottom = (one - f_column) * pixels[..., 1, 0] + f_column * pixels[..., 1, 1]
+    return (one - f_row) * top + f_row * bottom
+
+
+def grid_sample_grad(
+    image: np.ndarray, points: np.ndarray, cotangent: np.ndarray, *, fill: float = 0.0
+) -> np.ndarray:
+    pixels, f_row, f_column = _point_cells(image, points, fill)
+    one = image.dtype.type(1)
+    down = pixels[..., 1, :] - pixels[..., 0, :]  # (..., P, 2): the step down each column
+    across = pixels[..., :, 1] - pixels[..., :, 0]  # (..., P, 2): the step across each row
+    d_row = (one - f_column) * down[..., 0] + f_column * down[..., 1]
+    d_column = (one - f_row) * across[..., 0] + f_row * across[..., 1]
+    return np.stack([cotangent * d_row, cotangent * d_column], axis=-1)
 
 
 LUMA = (0.2989, 0.587, 0.114)

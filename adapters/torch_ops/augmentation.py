@@ -1,7 +1,8 @@
 """Data augmentation: the torch backends' entries of its concepts (see :mod:`..torch_ops`):
 ``torch.flip``, ``torch.rot90`` and ``F.interpolate`` (``nearest`` is its half-pixel
 ``nearest-exact``; its ``nearest`` mode is the asymmetric ``floor(i n_in / n_out)``), and the
-rotation as ``F.affine_grid`` + ``F.grid_sample`` (``padding_mode="zeros"`` reads 0 off the
+rotation as ``F.affine_grid`` + ``F.grid_sample``, sampling at given points as ``F.grid_sample`` on
+their normalised coordinates (``padding_mode="zeros"`` reads 0 off the
 image; another fill as torchvision's ``rotate`` puts it, ``out + (1 - mask) fill`` with ``mask``
 a sampled image of ones: the weight read inside).
 
@@ -89,6 +90,26 @@ def table(torch: Any, device: str) -> dict[str, Callable[..., Any]]:
             out = out + (1 - sample(torch.ones_like(images))) * fill
         return out.reshape(*batch, height, width)
 
+    def grid_sample(image: Any, points: Any, *, fill: float = 0.0) -> Any:
+        # F.grid_sample reads normalised (x, y) = (column, row): with align_corners=False pixel
+        # j's centre is at (2 j + 1)/W - 1; the fill as for the rotation, by the sampled mask
+        *_, height, width = image.shape
+        images = image.reshape(-1, 1, height, width)  # (N, C, H, W)
+        flat = points.reshape(images.shape[0], 1, -1, 2)  # (N, 1, P, 2)
+        grid = torch.stack(
+            [(2 * flat[..., 1] + 1) / width - 1, (2 * flat[..., 0] + 1) / height - 1], dim=-1
+        )
+
+        def sample(source: Any) -> Any:
+            return torch.nn.functional.grid_sample(
+                source, grid, mode="bilinear", padding_mode="zeros", align_corners=False
+            )
+
+        out = sample(images)
+        if fill != 0:
+            out = out + (1 - sample(torch.ones_like(images))) * fill
+        return out.reshape(points.shape[:-1])
+
     def grayscale(image: Any) -> Any:
         # torchvision's rgb_to_grayscale (MATLAB's weights), which torch itself lacks
         r, g, b = image.unbind(dim=-3)
@@ -129,6 +150,7 @@ def table(torch: Any, device: str) -> dict[str, Callable[..., Any]]:
         "resize": resize,
         "rotate": rotate,
         "shear": shear,
+        "grid_sample": grid_sample,
         "grayscale": grayscale,
         "normalize_channels": normalize_channels,
         "adjust_contrast": adjust_contrast,

@@ -29,6 +29,7 @@ by the centre for Keras's translation :math:`-s c`, so
 from __future__ import annotations
 
 import functools
+import itertools
 from collections.abc import Mapping
 from fractions import Fraction
 from typing import Any
@@ -419,14 +420,63 @@ def _spread(
     return s.reshape(np.shape(result))
 
 
-@underflow_model("shear")
 @underflow_model("rotate")
 def _rotate_underflow(inputs: Inputs, params: Mapping[str, Any], result: np.ndarray) -> np.ndarray:
-    """Each of the (at most eight, the fill's mask sampled apart) products of a weight and a
-    pixel may underflow, each with half a subnormal; nearest is a selection."""
+    """The resampling's underflow (:func:`_sampled_underflow`) at the rotation's points."""
+    return _transform_underflow(inputs, params, result, _rotation_of)
+
+
+@underflow_model("shear")
+def _shear_underflow(inputs: Inputs, params: Mapping[str, Any], result: np.ndarray) -> np.ndarray:
+    """The resampling's underflow (:func:`_sampled_underflow`) at the shear's points."""
+    return _transform_underflow(inputs, params, result, _shearing_of)
+
+
+def _transform_underflow(
+    inputs: Inputs, params: Mapping[str, Any], result: np.ndarray, sampling_of: Any
+) -> np.ndarray:
+    """Nearest is a selection: no underflow."""
     if params.get("method", "bilinear") == "nearest":
         return np.zeros(np.shape(result))
-    return 16 * np.ones(np.shape(result))
+    x = np.asarray(inputs["image"], dtype=np.float64)
+    u = _unit_roundoff(inputs)
+    return _sampled_underflow(x, sampling_of(inputs, params), u, _fill(params)).reshape(
+        np.shape(result)
+    )
+
+
+@underflow_model("grid_sample")
+def _grid_sample_underflow(
+    inputs: Inputs, params: Mapping[str, Any], result: np.ndarray
+) -> np.ndarray:
+    """The resampling's underflow (:func:`_sampled_underflow`) at each image's own points."""
+    images, points = _per_image(inputs)
+    u = _unit_roundoff(inputs)
+    height, width = images.shape[-2:]
+    a = [
+        _sampled_underflow(
+            np.asarray(x, dtype=np.float64),
+            _points_sampling(p, height, width, params),
+            u,
+            _fill(params),
+        )
+        for x, p in zip(images, points, strict=True)
+    ]
+    return np.stack(a).reshape(np.shape(result))
+
+
+def _sampled_underflow(
+    x: np.ndarray, sampling: Mapping[str, np.ndarray], u: float, fill: float
+) -> np.ndarray:
+    r"""Per output: each of the (at most eight, the fill's mask sampled apart) products may
+    underflow, each with half a subnormal (half the smallest normal where the backend flushes),
+    and so may the product of the two axes' weights before a pixel multiplies it: that loss is
+    amplified by the pixel. So :math:`16 + 4(M + |f|)`, ``M`` the largest ``|x|`` within reach
+    (found by the seed sweep: JAX, float64, a weight 0.5 x 2.2e-308 flushed to 0 before it
+    met a pixel of 35)."""
+    windows = _windows(sampling, _margin(sampling, u))
+    reach = np.abs(_read(x, windows[0][:, :, None], windows[1][:, None, :], fill))
+    return 16 + 4 * (reach.max(axis=(-2, -1)) + abs(fill))
 
 
 @underflow_model("rotate_grad")
@@ -455,6 +505,140 @@ def _spread_underflow(
     height, width = np.shape(inputs["image"])[-2:]
     counts = np.bincount(indices[indices >= 0], minlength=height * width)
     return 2 * np.broadcast_to(counts.reshape(height, width), np.shape(result)).astype(np.float64)
+
+
+def _points_sampling(
+    points: np.ndarray, height: int, width: int, params: Mapping[str, Any]
+) -> dict[str, np.ndarray]:
+    """One image's sampling at its ``(P, 2)`` points, as :func:`_sampling` lays it out: the
+    points themselves (exact in float64), their error bound ``K`` (0 where the backend takes
+    pixel coordinates as they are; ``8(|r| + |q| + H + W)`` for normalised ones, PyTorch's
+    ``(2q + 1)/W - 1`` and back), and the bilinear taps."""
+    rows, columns = (np.asarray(points[:, axis], dtype=np.float64) for axis in (0, 1))
+    normalised = params.get("point_coordinates", "pixel") == "normalised"
+    k = 8 * (np.abs(rows) + np.abs(columns) + height + width) * normalised
+    low_r, low_c = np.floor(rows), np.floor(columns)
+    f_r, f_c = rows - low_r, columns - low_c  # exact
+    indices, weights = [], []
+    for dr, dc in itertools.product((0, 1), (0, 1)):
+        r, c = low_r + dr, low_c + dc
+        inside = (r >= 0) & (r < height) & (c >= 0) & (c < width)
+        indices.append(np.where(inside, r * width + c, -1).astype(np.int64))
+        weights.append((f_r if dr else 1 - f_r) * (f_c if dc else 1 - f_c))
+    return {
+        "rows": rows,
+        "columns": columns,
+        "K": k,
+        "indices": np.stack(indices, axis=-1),
+        "weights": np.stack(weights, axis=-1),
+    }
+
+
+def _per_image(inputs: Inputs) -> tuple[np.ndarray, np.ndarray]:
+    """The images ``(B, H, W)`` and their points ``(B, P, 2)``, the leading shape flattened."""
+    image = np.asarray(inputs["image"])
+    points = np.asarray(inputs["points"])
+    return image.reshape(-1, *image.shape[-2:]), points.reshape(-1, *points.shape[-2:])
+
+
+@error_model
+def grid_sample(inputs: Inputs, params: Mapping[str, Any], result: np.ndarray) -> np.ndarray:
+    """The resampling's model (:func:`_resampled`) at each image's own points."""
+    images, points = _per_image(inputs)
+    out = np.asarray(result).reshape(images.shape[0], -1)
+    height, width = images.shape[-2:]
+    s = [
+        _resampled({"image": x}, params, o, _points_sampling(p, height, width, params))
+        for x, p, o in zip(images, points, out, strict=True)
+    ]
+    return np.stack(s).reshape(np.shape(result))
+
+
+def _step_along(
+    x: np.ndarray, low: np.ndarray, across: np.ndarray, fraction: np.ndarray, axis: int, fill: float
+) -> np.ndarray:
+    """The derivative of the bilinear interpolant along ``axis`` (0: rows) in the cell that
+    starts at ``low`` on that axis and ``across`` on the other, ``fraction`` along the other:
+    :math:`(1 - f)(x_{1 0} - x_{0 0}) + f (x_{1 1} - x_{0 1})`, with ``fill`` off the image."""
+
+    def pixel(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        rows, columns = (a, b) if axis == 0 else (b, a)
+        return _read(x, rows.astype(np.int64), columns.astype(np.int64), fill)
+
+    near = pixel(low + 1, across) - pixel(low, across)
+    far = pixel(low + 1, across + 1) - pixel(low, across + 1)
+    return (1 - fraction) * near + fraction * far
+
+
+@error_model
+def grid_sample_grad(inputs: Inputs, params: Mapping[str, Any], result: np.ndarray) -> np.ndarray:
+    r"""Per coordinate, in units of ``u``: :math:`|\bar g|` times
+
+    - ``4 K M``: the other coordinate's error (``u K``, its weight's) times the largest change
+      of the derivative along it, at most ``4 M`` (``M`` the largest ``|x|`` or ``|f|`` in the
+      pixels within reach);
+    - ``16 (sum_t |x_t| + 2|f|)``: the roundings of the terms, weighed pixel by pixel (PyTorch's
+      backward sums ``+-x_t w g`` over the four pixels; with a fill, the sampled mask's terms
+      too), the product with ``g`` and the normalisation's chain factors ``W/2`` and ``2/W``;
+    - where the coordinate lies within its error of a pixel boundary (normalised coordinates
+      only), the derivative there jumps: the largest difference between the exact cell's
+      derivative and the other's a backend may take (:math:`(1 + 2^{-20})/u` times it)."""
+    images, points = _per_image(inputs)
+    g = np.abs(np.asarray(inputs["cotangent"], dtype=np.float64)).reshape(images.shape[0], -1)
+    fill = _fill(params)
+    u = _unit_roundoff(inputs)
+    height, width = images.shape[-2:]
+    s = np.zeros((*g.shape, 2))
+    for b, (image, image_points) in enumerate(zip(images, points, strict=True)):
+        x = np.asarray(image, dtype=np.float64)
+        sampling = _points_sampling(image_points, height, width, params)
+        # a point taken as it is has no error: its cell is floor's, exactly
+        margin = _margin(sampling, u) if sampling["K"].any() else np.zeros(len(sampling["K"]))
+        windows = _windows(sampling, margin)
+        reach = np.abs(_read(x, windows[0][:, :, None], windows[1][:, None, :], fill))
+        largest = np.maximum(reach.max(axis=(-2, -1)), abs(fill))
+        flat = np.abs(x.reshape(-1))
+        cell = np.where(
+            sampling["indices"] >= 0, flat[np.maximum(sampling["indices"], 0)], abs(fill)
+        ).sum(axis=-1)
+        smooth = 4 * sampling["K"] * largest + 16 * (cell + 2 * abs(fill))
+        coordinates = (sampling["rows"], sampling["columns"])
+        for axis in (0, 1):
+            own, other = coordinates[axis], coordinates[1 - axis]
+            across, fraction = np.floor(other), other - np.floor(other)
+            exact = _step_along(x, np.floor(own), across, fraction, axis, fill)
+            jump = np.zeros_like(own)
+            for low in (np.floor(own - margin), np.floor(own + margin)):
+                taken = _step_along(x, low, across, fraction, axis, fill)
+                jump = np.maximum(jump, np.abs(taken - exact))
+            s[b, :, axis] = g[b] * (smooth + jump * (1 + 2.0**-20) / u)
+    return s.reshape(np.shape(result))
+
+
+@underflow_model("grid_sample_grad")
+def _grid_sample_grad_underflow(
+    inputs: Inputs, params: Mapping[str, Any], result: np.ndarray
+) -> np.ndarray:
+    """Each of the (at most eight, with the fill's mask) products of a pixel, a weight and the
+    cotangent may underflow, and so may a product of two of them before the third multiplies
+    it: :math:`16 + 8(M + |f|) + 8|\bar g|` (:func:`_sampled_underflow`'s ``M``)."""
+    images, points = _per_image(inputs)
+    g = np.abs(np.asarray(inputs["cotangent"], dtype=np.float64)).reshape(images.shape[0], -1)
+    u = _unit_roundoff(inputs)
+    height, width = images.shape[-2:]
+    a = [
+        2
+        * _sampled_underflow(
+            np.asarray(x, dtype=np.float64),
+            _points_sampling(p, height, width, params),
+            u,
+            _fill(params),
+        )
+        - 16
+        + 8 * g_b
+        for x, p, g_b in zip(images, points, g, strict=True)
+    ]
+    return np.broadcast_to(np.stack(a)[..., None], (*g.shape, 2)).reshape(np.shape(result))
 
 
 def _luma(params: Mapping[str, Any]) -> np.ndarray:

@@ -322,3 +322,24 @@ def test_each_workers_jax_cache_gets_the_entries_the_others_wrote(tmp_path, monk
     assert (tmp_path / "gw1" / "both").read_text() == "both of gw1"
     assert (tmp_path / "gw1" / "a").read_text() == "a of gw0"
     assert share_jax_caches(SimpleNamespace()) == 0
+
+
+def test_programs_keeps_the_most_recently_used_and_drops_the_rest():
+    """A jitting adapter's program store is bounded (memory maps per XLA executable): the least
+    recently used program goes first, and one asked for again is made anew."""
+    from dlspec.adapters.base import Programs
+
+    made: list[str] = []
+
+    def maker(key: str):
+        def make():
+            made.append(key)
+            return lambda: key
+
+        return make
+
+    programs = Programs(capacity=2)
+    for key in ["a", "b", "a", "c", "a", "b"]:
+        assert programs.get(key, maker(key))() == key
+    assert made == ["a", "b", "c", "b"]  # "b" was the least recently used when "c" came
+    assert len(programs) == 2

@@ -433,3 +433,80 @@ def _t_shear_without_aspect(image, *, shear_x=0.0, shear_y=0.0, method="bilinear
 
     matrix = torch.tensor([[1.0, shear_x, 0.0], [shear_y, 1.0, 0.0]], dtype=image.dtype)
     return _t_affine(image, matrix, method, fill)
+
+
+@mutant(
+    "GridSampleCoordinatesSwapped",
+    "grid_sample",
+    "reads each point as (x, y), column first (grid_sample's order), where the spec's points are "
+    "(row, column).",
+)
+def _grid_sample_coordinates_swapped(image, points, *, fill=0.0):
+    return aug.grid_sample(image, np.ascontiguousarray(points[..., ::-1]), fill=fill)
+
+
+@mutant(
+    "GridSampleGradCellBelow",
+    "grid_sample_grad",
+    "on a pixel boundary takes the derivative of the cell that ends there (ceil(s) - 1), the "
+    "derivative from below, where floor's cell (from above) is the convention.",
+)
+def _grid_sample_grad_cell_below(image, points, cotangent, *, fill=0.0):
+    on_boundary = points == np.floor(points)
+    # a point nudged below each integer coordinate by less than any cell: the cell below it
+    nudged = np.where(on_boundary, np.nextafter(points, -np.inf), points)
+    return aug.grid_sample_grad(image, nudged, cotangent, fill=fill)
+
+
+@mutant(
+    "GridSampleGradFillForgotten",
+    "grid_sample_grad",
+    "differentiates the samples as if the pixels off the image were 0 whatever the fill: the "
+    "fill's own blend, (1 - mask) fill, is left out of the derivative.",
+)
+def _grid_sample_grad_fill_forgotten(image, points, cotangent, *, fill=0.0):
+    return aug.grid_sample_grad(image, points, cotangent, fill=0.0)
+
+
+@torch_mutant(
+    "TorchGridSampleAlignCorners",
+    "grid_sample",
+    "F.grid_sample(align_corners=True) on the half-pixel normalised points: the corner pixels' "
+    "centres at -1 and 1, so every point is read a fraction of a pixel off.",
+)
+def _t_grid_sample_align_corners(image, points, *, fill=0.0):
+    import torch
+    import torch.nn.functional as F
+
+    *_, height, width = image.shape
+    images = image.reshape(-1, 1, height, width)
+    flat = points.reshape(images.shape[0], 1, -1, 2)
+    grid = torch.stack(
+        [(2 * flat[..., 1] + 1) / width - 1, (2 * flat[..., 0] + 1) / height - 1], dim=-1
+    )
+    out = F.grid_sample(images, grid, mode="bilinear", padding_mode="zeros", align_corners=True)
+    if fill != 0:
+        ones = F.grid_sample(
+            torch.ones_like(images), grid, mode="bilinear", padding_mode="zeros", align_corners=True
+        )
+        out = out + (1 - ones) * fill
+    return out.reshape(points.shape[:-1])
+
+
+@jax_mutant(
+    "JaxGridSampleNearestMode",
+    "grid_sample",
+    "map_coordinates(mode='nearest'): SciPy's name for repeating the edge pixel, taken for the "
+    "constant fill; a point off the image reads the border.",
+)
+def _j_grid_sample_nearest_mode(image, points, *, fill=0.0):
+    import jax
+
+    *_, height, width = image.shape
+
+    def sample(one, at):
+        return jax.scipy.ndimage.map_coordinates(one, [at[:, 0], at[:, 1]], 1, mode="nearest")
+
+    images = image.reshape(-1, height, width)
+    out = jax.vmap(sample)(images, points.reshape(images.shape[0], -1, 2))
+    return out.reshape(points.shape[:-1])

@@ -24,7 +24,6 @@ divergence (``computes_in = "float32"`` in this package's catalogue), so the rep
 from __future__ import annotations
 
 import functools
-import math
 import os
 import sys
 from collections.abc import Callable, Mapping
@@ -33,7 +32,7 @@ from typing import Any, ClassVar
 import numpy as np
 from dlspec.adapters import Adapter, FrameworkDefault, Limit
 from dlspec.adapters import conventions as framework_conventions
-from dlspec.adapters.base import gradient_entries
+from dlspec.adapters.base import Programs, gradient_entries
 
 from dlspec.numerics import distinct_key
 
@@ -61,6 +60,8 @@ KERAS: Mapping[str, str] = {
     "adjust_contrast.contrast_mean": "channel",  # RandomContrast: each channel's mean
     "adjust_brightness.brightness_form": "additive",  # RandomBrightness: a shift
     "normalize_channels.std_floor": "epsilon",  # layers.Normalization: max(sqrt(var), 1e-7)
+    "grid_sample.point_coordinates": "pixel",  # ops.image.map_coordinates: array indices
+    "grid_sample_grad.point_coordinates": "pixel",
 }
 """What Keras itself decides, whichever backend runs it (verified on each concept's spec page)."""
 
@@ -113,6 +114,7 @@ DEFAULTS = (
     FrameworkDefault("resize.antialias", "keras.ops.image.resize", "antialias"),
     FrameworkDefault("rotate.interpolation", "keras.layers.RandomRotation", "interpolation"),
     FrameworkDefault("rotate.fill_mode", "keras.layers.RandomRotation", "fill_mode"),
+    FrameworkDefault("grid_sample.fill_mode", "keras.ops.image.map_coordinates", "fill_mode"),
     FrameworkDefault("losses.reduction", "keras.losses.MeanSquaredError", "reduction"),
     FrameworkDefault(
         "softmax_cross_entropy.label_smoothing",
@@ -342,13 +344,6 @@ STATEFUL_GROUPS = frozenset({"optimizers", "schedules", "training", "normalizati
 and run eagerly; the others are pure functions of ``keras.ops``."""
 
 
-UNCACHED = frozenset({"rotate", "rotate_grad", "shear", "shear_grad"})
-"""Concepts whose keras-jax programs never enter JAX's persistent compilation cache: XLA's
-``executable.serialize()`` segfaulted writing RandomRotation's programs there (jax 0.10.2, three
-reports in a row, in xdist workers), and a shear calls the same affine_transform; compiled anew
-in each process, they give the same values."""
-
-
 class KerasJaxAdapter(KerasAdapter):
     """Keras on JAX runs a pure function under ``jax.jit``, as ``model.fit`` compiles a training
     step (``jit_compile="auto"`` is XLA on JAX), one program per concept and parameters; what
@@ -362,7 +357,7 @@ class KerasJaxAdapter(KerasAdapter):
 
     def __init__(self) -> None:
         super().__init__()
-        self._programs: dict[Any, Callable[..., Any]] = {}
+        self._programs = Programs()
 
     @functools.cached_property
     def _jitted(self) -> frozenset[str]:
@@ -384,23 +379,13 @@ class KerasJaxAdapter(KerasAdapter):
         floating = [a.dtype for a in arrays if np.issubdtype(a.dtype, np.floating)]
         self.keras.config.set_floatx(str(floating[0]) if floating else "float32")
         key = (concept, distinct_key(sorted(params.items())), self.keras.config.floatx())
-        program = self._programs.get(key)
-        if program is None:
+
+        def make() -> Callable[..., Any]:
             frozen = {k: tuple(v) if isinstance(v, list) else v for k, v in params.items()}
-            program = jax.jit(functools.partial(self.table[concept], **frozen))
-            self._programs[key] = program
-        natives = [self.to_native(a) for a in arrays]
-        if concept not in UNCACHED:
-            return self.to_numpy(program(*natives))
-        # JAX writes a program to its persistent cache only when it took at least this long to
-        # compile, a setting read at each write: the image layers' programs stay out of it
-        setting = "jax_persistent_cache_min_compile_time_secs"
-        kept = getattr(jax.config, setting)
-        jax.config.update(setting, math.inf)
-        try:
-            return self.to_numpy(program(*natives))
-        finally:
-            jax.config.update(setting, kept)
+            return jax.jit(functools.partial(self.table[concept], **frozen))
+
+        program = self._programs.get(key, make)
+        return self.to_numpy(program(*(self.to_native(a) for a in arrays)))
 
     conventions: ClassVar[Mapping[str, str]] = keras_conventions(
         framework_conventions.JAX,

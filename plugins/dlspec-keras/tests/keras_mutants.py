@@ -266,3 +266,18 @@ def _shear_about_the_corner(keras: Any) -> Callable[..., Any]:
         return ops.reshape(out, image.shape)
 
     return shear
+
+
+@mutant(
+    "KerasGridSampleOrderZero",
+    "grid_sample",
+    "keras.ops.image.map_coordinates with order 0 (nearest) for the bilinear sampling, as a port "
+    "of an integer-label warp would leave it.",
+)
+def _grid_sample_order_zero(keras: Any) -> Callable[..., Any]:
+    from dlspec_keras.ops.augmentation import sampled_at_points
+
+    def grid_sample(image: Any, points: Any, *, fill: float = 0.0) -> Any:
+        return sampled_at_points(keras.ops, image, points, 0, fill)
+
+    return grid_sample

@@ -4,6 +4,7 @@ fraction of a turn; ``ops.random.uniform`` between equal bounds gives the bound)
 its own rotation matrix about the centre ``((W - 1)/2, (H - 1)/2)`` and calls
 ``ops.image.affine_transform``; ``fill_mode="constant"`` (its default is ``"reflect"``);
 ``keras.ops.image.affine_transform`` with a shear's matrix about the centre;
+``keras.ops.image.map_coordinates`` (order 1) at given points;
 ``keras.layers.RandomBrightness`` with its factor fixed at the shift over the value range's
 width; ``keras.layers.Normalization`` with the channels' mean and variance given (``axis=-3``), which
 divides by ``max(sqrt(variance), 1e-7)``. Keras'
@@ -14,6 +15,24 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from typing import Any
+
+
+def sampled_at_points(ops: Any, image: Any, points: Any, order: int, fill: float) -> Any:
+    """``keras.ops.image.map_coordinates`` (``fill_mode="constant"``), which reads the pixel
+    coordinates (row, column) of one array: each image of the batch at its own points,
+    stacked."""
+    *_, height, width = image.shape
+    images = ops.reshape(image, (-1, height, width))
+    at = ops.reshape(points, (images.shape[0], -1, 2))
+    out = ops.stack(
+        [
+            ops.image.map_coordinates(
+                images[b], [at[b, :, 0], at[b, :, 1]], order, "constant", fill
+            )
+            for b in range(images.shape[0])
+        ]
+    )
+    return ops.reshape(out, points.shape[:-1])
 
 
 def table(keras: Any) -> dict[str, Callable[..., Any]]:
@@ -79,6 +98,9 @@ def table(keras: Any) -> dict[str, Callable[..., Any]]:
         )
         return ops.reshape(out, (*batch, height, width))
 
+    def grid_sample(image: Any, points: Any, *, fill: float = 0.0) -> Any:
+        return sampled_at_points(ops, image, points, 1, fill)
+
     def grayscale(image: Any) -> Any:
         *batch, channels, height, width = image.shape
         images = ops.reshape(image, (-1, channels, height, width))
@@ -133,6 +155,7 @@ def table(keras: Any) -> dict[str, Callable[..., Any]]:
         "resize": resize,
         "rotate": rotate,
         "shear": shear,
+        "grid_sample": grid_sample,
         "grayscale": grayscale,
         "normalize_channels": normalize_channels,
         "adjust_contrast": adjust_contrast,

@@ -173,11 +173,12 @@ class Programs:
     least recently used dropped first. Each XLA executable on the CPU holds memory maps of its
     code, and a process may hold at most ``vm.max_map_count`` (65530 by default) of them: a
     thorough run compiles a program per drawn angle of a rotation, and a worker that kept them
-    all segfaulted in XLA's compiler once the maps ran out (keras-jax rotate, 64,898 maps at the
-    crash; a program of a small image takes 60 to 200 maps). A dropped program is compiled
-    again (or read from the persistent cache) if its key comes back."""
+    all segfaulted in XLA's compiler once the maps ran out (Keras on JAX, rotate: 64,898 maps at the
+    crash; a program of a small image takes 60 to 230 maps, so 128 programs stay below 30,000).
+    A dropped program is compiled again (or read from the persistent cache) if its key comes
+    back; with 32 a thorough report ran a third slower, recompiling."""
 
-    def __init__(self, capacity: int = 32) -> None:
+    def __init__(self, capacity: int = 128) -> None:
         self.capacity = capacity
         self._programs: collections.OrderedDict[Hashable, Callable[..., Any]] = (
             collections.OrderedDict()

@@ -353,7 +353,7 @@ class KerasJaxAdapter(KerasAdapter):
     keras_backend: ClassVar[str] = "jax"
     # make test's time: the jitted layers and losses are traced anew for each drawn shape, so
     # the ci profile draws 10 examples a test here, not 40 (make report draws 300)
-    ci_examples: ClassVar[int | None] = 10
+    ci_examples: ClassVar[int | None] = 6
 
     def __init__(self) -> None:
         super().__init__()

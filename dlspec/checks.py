@@ -27,6 +27,7 @@ from dlspec.numerics import (
     FloatFormat,
     float_format,
     flush_subnormals,
+    is_floating,
     measure_errors,
     ulp,
 )
@@ -107,7 +108,7 @@ def input_text(concept_id: str, *arrays: np.ndarray, **params: Any) -> InputText
 
 def _dtype_name(concept: catalogue.Concept, arrays: Sequence[np.ndarray]) -> str:
     """The dtype a test is filed under: the floating-point inputs', else the result's."""
-    floating = [a.dtype for a in arrays if np.issubdtype(a.dtype, np.floating)]
+    floating = [a.dtype for a in arrays if is_floating(a.dtype)]
     return floating[0].name if floating else oracle.expected_dtype(concept, arrays).name
 
 
@@ -359,8 +360,7 @@ def _in_float32(
     evaluated there (an input beyond float32's range), which explains nothing."""
     with np.errstate(over="ignore"):
         rounded = {
-            name: a.astype(np.float32) if np.issubdtype(a.dtype, np.floating) else a
-            for name, a in inputs.items()
+            name: a.astype(np.float32) if is_floating(a.dtype) else a for name, a in inputs.items()
         }
         params32 = {
             k: float(np.float32(v)) if isinstance(v, float) else v for k, v in params.items()
@@ -466,7 +466,7 @@ def check_oracle(
             f"{head} returned shape {out.shape}, the reference has shape {exact.shape}\n"
             f"  input: {input_text()}"
         )
-    if not np.issubdtype(dtype, np.floating):
+    if not is_floating(dtype):
         _check_exact(concept, backend, dtype_name, out, exact.rounded(dtype), kind, input_text)
         return out
     comparison = compare(concept, backend, arrays, params, out, exact)

@@ -19,6 +19,7 @@ import math
 from dataclasses import dataclass
 from typing import Any, Final
 
+import ml_dtypes
 import mpmath
 import numpy as np
 
@@ -34,7 +35,7 @@ class FloatFormat:
 
     @property
     def numpy_dtype(self) -> np.dtype:
-        return np.dtype(self.name)
+        return np.dtype(getattr(ml_dtypes, self.name, self.name))
 
     @property
     def unit_roundoff(self) -> float:
@@ -49,30 +50,52 @@ class FloatFormat:
     def smallest_normal(self) -> float:
         return math.ldexp(1.0, self.min_exponent)
 
+    @property
+    def overflow_threshold(self) -> float:
+        """The smallest magnitude that rounds to infinity, ``(2 - 2**-p) 2**emax``: the midpoint
+        between the largest finite value (an odd significand) and ``2**(emax + 1)``, where a tie
+        goes to the even one, infinity (IEEE 754-2019, 4.3.1). Infinite for float64, whose
+        midpoint is not a float64."""
+        try:
+            return math.ldexp(2 - math.ldexp(1.0, -self.significand_bits), self.max_exponent)
+        except OverflowError:
+            return math.inf
+
 
 def flush_subnormals(array: np.ndarray) -> np.ndarray:
     """``array`` with each subnormal replaced by a zero of its sign (denormals-are-zero)."""
-    if not np.issubdtype(array.dtype, np.floating):
+    if not is_floating(array.dtype):
         return array
-    tiny = np.finfo(array.dtype).tiny
+    tiny = float_format(array.dtype).smallest_normal
     return np.where(np.abs(array) < tiny, np.copysign(0.0, array).astype(array.dtype), array)
 
 
 def _format_of(name: str) -> FloatFormat:
-    """The format NumPy describes for dtype ``name``: ``p = nmant + 1`` significand bits (the
-    implicit leading bit counted), exponents ``minexp`` to ``maxexp - 1`` (``np.finfo``'s ``maxexp``
-    is the first exponent that overflows)."""
-    info = np.finfo(np.dtype(name))
+    """The format ``finfo`` describes for dtype ``name`` (NumPy's, or ml_dtypes' for bfloat16):
+    ``p = nmant + 1`` significand bits (the implicit leading bit counted), exponents ``minexp``
+    to ``maxexp - 1`` (``finfo``'s ``maxexp`` is the first exponent that overflows)."""
+    dtype = getattr(ml_dtypes, name, name)
+    info = ml_dtypes.finfo(dtype) if name == "bfloat16" else np.finfo(np.dtype(dtype))
     return FloatFormat(name, int(info.nmant) + 1, int(info.minexp), int(info.maxexp) - 1)
 
 
-FORMATS: Final[dict[str, FloatFormat]] = {name: _format_of(name) for name in ("float32", "float64")}
-"""IEEE 754 binary32 and binary64, as ``np.finfo`` describes them."""
+FORMATS: Final[dict[str, FloatFormat]] = {
+    name: _format_of(name) for name in ("bfloat16", "float16", "float32", "float64")
+}
+"""IEEE 754 binary16, binary32 and binary64, and bfloat16 (binary32's exponent range with a
+significand of 8 bits), as ``finfo`` describes them."""
+
+
+def is_floating(dtype: str | np.dtype | type) -> bool:
+    """Whether ``dtype`` is a binary floating-point format, bfloat16 included (ml_dtypes' types
+    are not ``np.floating`` subtypes to NumPy)."""
+    dtype = np.dtype(getattr(ml_dtypes, dtype, dtype) if isinstance(dtype, str) else dtype)
+    return np.issubdtype(dtype, np.floating) or dtype.name in FORMATS
 
 
 def float_format(dtype: str | np.dtype | type) -> FloatFormat:
     """The format of a dtype given by name or NumPy dtype; ``ValueError`` for any other."""
-    name = np.dtype(dtype).name
+    name = np.dtype(getattr(ml_dtypes, dtype, dtype) if isinstance(dtype, str) else dtype).name
     if name not in FORMATS:
         raise ValueError(
             f"dtype={name!r} is not a supported float format; use one of {list(FORMATS)}"
@@ -159,9 +182,13 @@ def measure_errors(
     hi = np.asarray(reference_hi, dtype=np.float64)
     lo = np.asarray(reference_lo, dtype=np.float64)
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-        rounded = hi.astype(fmt.numpy_dtype).astype(np.float64)
+        # the exact hi + lo rounds to infinity in fmt from the threshold on (|lo| is at most
+        # half an ulp of hi, so hi decides unless it is the threshold); not a cast of hi into
+        # fmt, which for some formats rounds twice (through float32)
+        threshold, sign = fmt.overflow_threshold, np.where(hi < 0, -1.0, 1.0)
+        overflowing = (np.abs(hi) > threshold) | ((np.abs(hi) == threshold) & (sign * lo >= 0))
+        rounded = np.where(overflowing, np.copysign(np.inf, hi), hi)
         absolute = np.abs((b - hi) - lo)
-        overflowing = np.isinf(rounded)
         absolute = np.where(overflowing, np.where(b == rounded, 0.0, np.inf), absolute)
         absolute = np.where(np.isnan(b) | np.isnan(absolute), np.inf, absolute)
         # where the reference itself is NaN (0 * inf, an operation IEEE 754 and the spec leave

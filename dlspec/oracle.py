@@ -17,7 +17,7 @@ import mpmath
 import numpy as np
 
 from dlspec import catalogue, reference
-from dlspec.numerics import distinct_key, double_double, float_format, round_mpf
+from dlspec.numerics import distinct_key, double_double, float_format, is_floating, round_mpf
 
 CACHE_SIZE = 4096
 
@@ -33,7 +33,7 @@ class ExactResult:
 
     def rounded(self, dtype: np.dtype) -> np.ndarray:
         """The result rounded once into ``dtype`` (integers are exact, so only floats round)."""
-        if not np.issubdtype(dtype, np.floating):
+        if not is_floating(dtype):
             return np.array([int(v) for v in self.values], dtype=dtype).reshape(self.shape)
         fmt = float_format(dtype)
         flat = [round_mpf(v, fmt) for v in self.values]
@@ -42,7 +42,7 @@ class ExactResult:
 
 def result_dtype(arrays: Sequence[np.ndarray]) -> np.dtype:
     """The dtype a backend must return: that of the floating-point inputs, which must agree."""
-    floating = {a.dtype for a in arrays if np.issubdtype(a.dtype, np.floating)}
+    floating = {a.dtype for a in arrays if is_floating(a.dtype)}
     if len(floating) != 1:
         raise ValueError(f"inputs must share one float dtype, got {sorted(map(str, floating))}")
     return floating.pop()
@@ -67,7 +67,7 @@ def with_input_dtype(
     in float32). The reference sees numbers, not arrays, so the oracle says the dtype."""
     if "input_dtype" in params or not _takes_input_dtype(concept_id):
         return params
-    floating = [a.dtype for a in arrays if np.issubdtype(a.dtype, np.floating)]
+    floating = [a.dtype for a in arrays if is_floating(a.dtype)]
     return {**params, "input_dtype": floating[0].name if floating else "float64"}
 
 
@@ -179,7 +179,7 @@ def _input_sensitivity(
     total = [mpmath.mpf(0)] * len(at)
     lists = [a.tolist() for a in arrays]
     for k, array in enumerate(arrays):
-        if not np.issubdtype(array.dtype, np.floating):
+        if not is_floating(array.dtype):
             continue
         for j in range(array.size):
             moved = _moved_element(concept_id, lists, k, array, j, step, params, bits)

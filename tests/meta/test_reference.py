@@ -250,6 +250,20 @@ def test_a_reduced_result_keeps_its_exact_value_beyond_float64():
     assert (exact.hi, exact.lo) == (1.5, 2.0**-53)
 
 
+def test_the_exact_result_rounds_once_into_the_16_bit_formats():
+    # relu keeps 1 + 2**-8 + 2**-30, just above bfloat16's tie 1 + 2**-8 between 1 and
+    # 1 + 2**-7: it must round up, not through float32 (which lands on the tie, then rounds to
+    # the even 1); float16 keeps 11 bits, 1 + 2**-8 (test_numerics has the rounding itself)
+    above_a_tie = 1.0 + 2.0**-8 + 2.0**-30
+    exact = oracle.exact_result("relu", [np.array([above_a_tie, -above_a_tie])], {})
+    import ml_dtypes
+
+    rounded = exact.rounded(np.dtype(ml_dtypes.bfloat16))
+    assert rounded.dtype == np.dtype(ml_dtypes.bfloat16)
+    assert rounded.astype(np.float64).tolist() == [1.0078125, 0.0]
+    assert exact.rounded(np.dtype(np.float16)).astype(np.float64).tolist() == [1.00390625, 0.0]
+
+
 @pytest.mark.parametrize(
     ("theta", "gradients", "settings", "lands_at"),
     [

@@ -36,6 +36,7 @@ from hypothesis import HealthCheck, Phase, is_hypothesis_test, settings
 from hypothesis import seed as hypothesis_seed
 
 from dlspec import catalogue, checks, progress, recording, registry
+from dlspec.numerics import is_floating
 from dlspec.registry import Unavailable
 
 if TYPE_CHECKING:
@@ -420,7 +421,7 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     if concept_id is not None and not _supports(backend, concept_id):
         _skip(item, "unsupported", f"backend {backend.name!r} does not implement {concept_id!r}")
     dtypes = getattr(backend, "dtypes", ("float32", "float64"))
-    if dtype is not None and dtype.startswith("float") and dtype not in dtypes:
+    if dtype is not None and is_floating(dtype) and dtype not in dtypes:
         _skip(item, "unsupported", f"backend {backend.name!r} has no {dtype}")
     at_ci = getattr(backend, "ci_dtypes", None)
     profile = settings.get_current_profile_name()

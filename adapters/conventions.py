@@ -38,6 +38,7 @@ PYTORCH: Final[Mapping[str, str]] = {
     "binary_cross_entropy_grad.guard": "clamp_denominator_1e-12f",
     "resize.default_antialias": "off",
     "resize.cubic_kernel": "opencv",
+    "resize.integer_rounding": "per_pass",  # F.interpolate's uint8 kernels, PIL's
     "grayscale.luma_weights": "matlab",  # torchvision's rgb_to_grayscale
     "normalize_channels.std_floor": "none",  # torchvision's normalize
     "adjust_contrast.contrast_mean": "grayscale",  # torchvision's adjust_contrast
@@ -81,6 +82,7 @@ JAX: Final[Mapping[str, str]] = {
     "binary_cross_entropy_grad.guard": "none",
     "resize.default_antialias": "on",
     "resize.cubic_kernel": "keys",
+    "resize.integer_rounding": "once",  # jax.image.resize: floats (a divergence), nearest exact
     "grayscale.luma_weights": "matlab",  # dm_pix's rgb_to_grayscale
     "normalize_channels.std_floor": "none",  # torchvision's formula
     "adjust_contrast.contrast_mean": "channel",  # dm_pix's adjust_contrast

@@ -3,7 +3,8 @@
 NumPy has no deep-learning functions, so every concept is composed from NumPy operations
 (``adapters/numpy_ops/``, one module per concept group). Where the spec names a variant, this
 backend follows PyTorch's convention and says so in ``conventions`` (but for the points of
-``grid_sample``, which it reads in pixel coordinates, as they are).
+``grid_sample``, which it reads in pixel coordinates, as they are, and for an integer image,
+resampled in float32 and rounded once).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ class NumpyAdapter(Adapter):
         **conventions.PYTORCH,
         "grid_sample.point_coordinates": "pixel",
         "grid_sample_grad.point_coordinates": "pixel",
+        "resize.integer_rounding": "once",  # its integer images: computed, then rounded
     }
 
     def implementations(self) -> Mapping[str, Callable[..., Any]]:

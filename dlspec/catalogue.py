@@ -68,8 +68,9 @@ class Concept:
     budget: Budget
     variants: Mapping[str, Variant]
     result: str = "input"
-    """The result's dtype: ``"input"`` (that of the floating-point inputs) or a NumPy dtype name
-    (``"int64"`` for index sets and epoch numbers)."""
+    """The result's dtype: ``"input"`` (that of the floating-point inputs), ``"image"`` (that of
+    the ``image`` argument: an integer image gives an integer image, rounded) or a NumPy dtype
+    name (``"int64"`` for index sets and epoch numbers)."""
     compare: str = "values"
     """What the oracle compares: ``"values"``, or ``"row_sizes"`` (the number of non-negative
     entries per row of an index set whose contents are random by design)."""

@@ -107,7 +107,10 @@ def input_text(concept_id: str, *arrays: np.ndarray, **params: Any) -> InputText
 
 
 def _dtype_name(concept: catalogue.Concept, arrays: Sequence[np.ndarray]) -> str:
-    """The dtype a test is filed under: the floating-point inputs', else the result's."""
+    """The dtype a test is filed under: an integer image's, else the floating-point inputs',
+    else the result's."""
+    if oracle.is_integer_image(concept, arrays):
+        return oracle.expected_dtype(concept, arrays).name
     floating = [a.dtype for a in arrays if is_floating(a.dtype)]
     return floating[0].name if floating else oracle.expected_dtype(concept, arrays).name
 
@@ -205,7 +208,9 @@ def run_backend(
         )
     out = np.asarray(out)
     if out.dtype != dtype and _returns_declared(concept, backend, dtype, out.dtype):
-        return out.astype(dtype)
+        # a float result of an integer image is held as it came, unrounded (check_oracle)
+        keep = is_floating(out.dtype) and oracle.is_integer_image(concept, arrays)
+        return out if keep else out.astype(dtype)
     if out.dtype != dtype:
         raise ConformanceFailure(
             f"{head} returned {out.dtype} for {dtype} input: a backend must return the dtype it "
@@ -291,6 +296,12 @@ class Comparison:
     ratio: np.ndarray
     names: dict[str, Any]
     input_text: InputText
+    dtype: str = ""
+    """The dtype the check is filed under, where it is not ``fmt``'s (an integer image's)."""
+
+    @property
+    def dtype_name(self) -> str:
+        return self.dtype or self.fmt.name
 
 
 def compare(
@@ -306,7 +317,7 @@ def compare(
     reference_params = {**params, **variants}
     fmt = float_format(out.dtype)
     errors = measure_errors(out, exact.hi, exact.lo, fmt)
-    inputs = dict(zip(concept.arguments, reference_inputs(backend, arrays), strict=False))
+    inputs = _model_inputs(concept, backend, arrays)
     flushed = subnormals(backend) == "flushed"
     allowed = allowance(concept, fmt, inputs, reference_params, exact.hi, flushed=flushed)
     ratio = _ratio(errors.absolute, allowed)
@@ -385,6 +396,8 @@ def evaluate(
         concept_id, reference_inputs(backend, arrays), {**params, **variants}
     )
     out = run_backend(concept_id, backend, *arrays, **params)
+    if oracle.is_integer_image(concept, arrays) and not is_floating(out.dtype):
+        return compare_levels(concept, backend, arrays, params, out, exact)
     return compare(concept, backend, arrays, params, out, exact)
 
 
@@ -395,7 +408,7 @@ def _explaining(
     them; recorded as seen (``record``), with the worst of them as evidence."""
     concept, backend = comparison.concept, comparison.backend
     for divergence in catalogue.load().divergences_of(
-        getattr(backend, "name", ""), concept.id, comparison.fmt.name
+        getattr(backend, "name", ""), concept.id, comparison.dtype_name
     ):
         mine = beyond & divergence.signature.explained(comparison.names, beyond.shape)
         if mine.any():
@@ -466,18 +479,23 @@ def check_oracle(
             f"{head} returned shape {out.shape}, the reference has shape {exact.shape}\n"
             f"  input: {input_text()}"
         )
-    if not is_floating(dtype):
+    if oracle.is_integer_image(concept, arrays):
+        if not is_floating(out.dtype):
+            _check_levels(compare_levels(concept, backend, arrays, params, out, exact), kind)
+            return out
+        # else a float result (a written-up divergence's ``returns``), held as floats, unrounded
+    elif not is_floating(dtype):
         _check_exact(concept, backend, dtype_name, out, exact.rounded(dtype), kind, input_text)
         return out
     comparison = compare(concept, backend, arrays, params, out, exact)
-    fmt, errors, ratio = comparison.fmt, comparison.errors, comparison.ratio
+    errors, ratio = comparison.errors, comparison.ratio
     beyond = ratio > 1.0
     explained = _explained(comparison, beyond) if beyond.any() else beyond
     unexplained_ratio = np.where(explained, 0.0, ratio)
     worst = np.unravel_index(int(np.argmax(unexplained_ratio)), ratio.shape) if ratio.size else ()
     worst_ratio = float(unexplained_ratio[worst]) if ratio.size else 0.0
     failed = worst_ratio > 1.0
-    recording.current().observation(concept_id, backend.name, fmt.name, kind).add(
+    recording.current().observation(concept_id, backend.name, dtype_name, kind).add(
         ulps=float(np.max(errors.in_ulps)),
         relative=float(np.max(errors.relative)),
         budget_fraction=worst_ratio,
@@ -525,6 +543,129 @@ def _beyond_budget(
         f"allowed {_fmt(allowed_ulps)} ulp ({budget:g} + {_fmt(derived_ulps)} derived)\n"
         f"  input: {input_text()}"
     )
+
+
+INTEGER_IMAGES_COMPUTE_IN = "float32"
+"""The narrowest format a backend computes an integer image's levels in before it rounds them
+(JAX promotes uint8 to float32; NumPy and Keras compute in float32 or wider; torch's fixed-point
+passes are within float32's allowance, spec/concepts/resize.md): its error model's allowance
+is the derived part of an integer image's."""
+
+
+def _model_inputs(
+    concept: catalogue.Concept, backend: Backend, arrays: Sequence[np.ndarray]
+) -> dict[str, np.ndarray]:
+    """The inputs the error model reads, by argument name, as the backend reads them; an
+    integer image's levels in the format they are computed in
+    (:data:`INTEGER_IMAGES_COMPUTE_IN`, exact: arithmetic on them must not wrap)."""
+    inputs = dict(zip(concept.arguments, reference_inputs(backend, arrays), strict=False))
+    if oracle.is_integer_image(concept, arrays):
+        inputs["image"] = inputs["image"].astype(INTEGER_IMAGES_COMPUTE_IN)
+    return inputs
+
+
+def compare_levels(
+    concept: catalogue.Concept,
+    backend: Backend,
+    arrays: Sequence[np.ndarray],
+    params: Mapping[str, Any],
+    out: np.ndarray,
+    exact: oracle.ExactResult,
+) -> Comparison:
+    """An integer image's result against the reference, in levels (the dtype's unit, its ulp):
+    the exact value saturated to the dtype's range, within the budget (half a level: a nearest
+    level, either at a tie) and the error model's allowance in
+    :data:`INTEGER_IMAGES_COMPUTE_IN` (a value computed within it of a tie may round to either
+    neighbour). Its names (:data:`dlspec.divergences.NAMES`) are in levels; ``u`` and ``tiny``
+    are the computing format's, ``biggest`` the dtype's top level."""
+    dtype_name = oracle.expected_dtype(concept, arrays).name
+    levels = np.iinfo(out.dtype)
+    saturated = (exact.hi < levels.min) | (exact.hi > levels.max)
+    target = np.clip(exact.hi, levels.min, levels.max)
+    error = np.abs((out.astype(np.float64) - target) - np.where(saturated, 0.0, exact.lo))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        relative = np.where(error == 0, 0.0, error / np.abs(target))
+    fmt = FORMATS[INTEGER_IMAGES_COMPUTE_IN]
+    inputs = _model_inputs(concept, backend, arrays)
+    variants = declared_conventions(concept, backend)
+    derived = allowance(
+        concept, fmt, inputs, {**params, **variants, "input_dtype": dtype_name}, exact.hi
+    )
+    allowed = concept.budget.ulps[dtype_name] + np.where(saturated, 0.0, derived)
+    ratio = _ratio(error, allowed)
+    values = {
+        **{k: v for k, v in concept.parameters.items() if isinstance(v, int | float)},
+        **params,
+        **variants,
+        **{k: np.asarray(v, np.float64) for k, v in inputs.items()},
+        "out": np.asarray(out, np.float64),
+        "ref": exact.hi,
+        "err": error,
+        "ulps": error,
+        "rel": relative,
+        "allowed": allowed,
+        "beyond": ratio > 1.0,
+        "u": fmt.unit_roundoff,
+        "tiny": fmt.smallest_normal,
+        "biggest": float(levels.max),
+    }
+    return Comparison(
+        concept,
+        backend,
+        fmt,
+        out,
+        exact,
+        Errors(absolute=error, in_ulps=error, relative=relative),
+        allowed,
+        ratio,
+        Names(values, lazy={}),
+        InputText(concept, arrays, params),
+        dtype=dtype_name,
+    )
+
+
+def _check_levels(comparison: Comparison, kind: str) -> None:
+    """Hold an integer image's levels (:func:`compare_levels`) to the spec; elements beyond the
+    allowance that a written-up divergence explains are recorded as that divergence."""
+    concept, backend, out = comparison.concept, comparison.backend, comparison.out
+    dtype_name, ratio, input_text = comparison.dtype_name, comparison.ratio, comparison.input_text
+    beyond = ratio > 1.0
+    explained = _explained(comparison, beyond) if beyond.any() else beyond
+    unexplained = np.where(explained, 0.0, ratio)
+    worst = np.unravel_index(int(np.argmax(unexplained)), ratio.shape) if ratio.size else ()
+    worst_ratio = float(unexplained[worst]) if ratio.size else 0.0
+    failed = worst_ratio > 1.0
+    error, relative = comparison.errors.absolute, comparison.errors.relative
+    recording.current().observation(concept.id, backend.name, dtype_name, kind).add(
+        ulps=float(np.max(error, initial=0.0)),
+        relative=float(np.max(relative, initial=0.0)),
+        budget_fraction=worst_ratio,
+        failed=failed,
+        input_text=input_text,
+    )
+    if currently_in_test_context() and not getattr(backend, "correctly_rounded", False):
+        # as for floats: steers the worst-case search (ties of a level, here)
+        target(min(worst_ratio, 1e9), label=f"{concept.id} [{backend.name}]: error / allowed")
+    if failed:
+        budget = concept.budget.ulps[dtype_name]
+        count = int(np.count_nonzero(beyond & ~explained))
+        exact = comparison.exact
+        exact_value = exact.values[int(np.ravel_multi_index(worst, exact.shape))]
+        levels = np.iinfo(out.dtype)
+        saturated = not levels.min <= exact.hi[worst] <= levels.max
+        allowed = float(comparison.allowed[worst])
+        raise ConformanceFailure(
+            f"{_header(concept.id, backend, dtype_name)} {count} of {out.size} elements beyond "
+            f"budget ({budget:g} ulp + error model '{concept.error_model}' in "
+            f"{INTEGER_IMAGES_COMPUTE_IN}; an ulp of {dtype_name} is one level; "
+            f"spec/{concept.page})\n"
+            f"  worst {_index_text(tuple(int(i) for i in worst))} = {int(out[worst])}, "
+            f"reference {mpmath.nstr(exact_value, 20)}"
+            + (" (saturated)" if saturated else "")
+            + f": {_fmt(error[worst])} ulp, rel {_fmt(relative[worst])}; "
+            f"allowed {_fmt(allowed)} ulp ({budget:g} + {_fmt(allowed - budget)} derived)\n"
+            f"  input: {input_text()}"
+        )
 
 
 def _ulps_by_step(concept: catalogue.Concept, in_ulps: np.ndarray) -> list[float]:

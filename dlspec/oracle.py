@@ -32,9 +32,12 @@ class ExactResult:
     lo: np.ndarray
 
     def rounded(self, dtype: np.dtype) -> np.ndarray:
-        """The result rounded once into ``dtype`` (integers are exact, so only floats round)."""
+        """The result rounded once into ``dtype``: an integer dtype's value is the nearest
+        integer (ties to even), saturated to the dtype's range, as an integer image's level."""
         if not is_floating(dtype):
-            return np.array([int(v) for v in self.values], dtype=dtype).reshape(self.shape)
+            info = np.iinfo(dtype)
+            levels = [min(max(int(mpmath.nint(v)), info.min), info.max) for v in self.values]
+            return np.array(levels, dtype=dtype).reshape(self.shape)
         fmt = float_format(dtype)
         flat = [round_mpf(v, fmt) for v in self.values]
         return np.array(flat, dtype=fmt.numpy_dtype).reshape(self.shape)
@@ -50,8 +53,24 @@ def result_dtype(arrays: Sequence[np.ndarray]) -> np.dtype:
 
 def expected_dtype(concept: catalogue.Concept, arrays: Sequence[np.ndarray]) -> np.dtype:
     """The dtype a backend must return for ``concept``: the catalogue's ``result``, where
-    ``"input"`` means that of the floating-point inputs."""
+    ``"input"`` means that of the floating-point inputs and ``"image"`` the image's. Inputs of
+    no floating-point dtype where the result is the inputs' are outside the concept's domain
+    (an integer image for a colour concept): :class:`reference.DomainError`, naming it."""
+    if concept.result == "image":
+        return arrays[concept.arguments.index("image")].dtype
+    if concept.result == "input" and arrays and not any(is_floating(a.dtype) for a in arrays):
+        raise reference.DomainError(
+            concept.id,
+            concept.arguments[0],
+            f"is {arrays[0].dtype}, outside the domain: {' or '.join(concept.dtypes)} "
+            f"(spec/{concept.page})",
+        )
     return result_dtype(arrays) if concept.result == "input" else np.dtype(concept.result)
+
+
+def is_integer_image(concept: catalogue.Concept, arrays: Sequence[np.ndarray]) -> bool:
+    """Whether ``arrays`` hold an integer image for an image concept (its result is in levels)."""
+    return concept.result == "image" and not is_floating(expected_dtype(concept, arrays))
 
 
 def has_reference(concept_id: str) -> bool:
@@ -64,9 +83,13 @@ def with_input_dtype(
     """``params``, plus ``input_dtype`` (the inputs' float dtype) for a reference function that
     takes it: one whose convention compares with a Python scalar that the framework stores in
     the inputs' dtype (Keras's clip to ``[1e-7, 1 - 1e-7]``, which is ``[1e-7, 1 - 2**-23]``
-    in float32). The reference sees numbers, not arrays, so the oracle says the dtype."""
+    in float32), or an integer image's (its levels). The reference sees numbers, not arrays, so
+    the oracle says the dtype."""
     if "input_dtype" in params or not _takes_input_dtype(concept_id):
         return params
+    concept = catalogue.load().concept(concept_id)
+    if is_integer_image(concept, arrays):  # resize's integer_rounding reads the image's levels
+        return {**params, "input_dtype": expected_dtype(concept, arrays).name}
     floating = [a.dtype for a in arrays if is_floating(a.dtype)]
     return {**params, "input_dtype": floating[0].name if floating else "float64"}
 

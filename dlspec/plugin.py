@@ -260,6 +260,9 @@ def pytest_configure(config: pytest.Config) -> None:
     one_jax_cache_per_worker(config)
     config.addinivalue_line("markers", "concept(id): the catalogue concept a test checks")
     config.addinivalue_line(
+        "markers", "integer_images: run the concept's integer dtypes (uint8 images), not its floats"
+    )
+    config.addinivalue_line(
         "markers", "backends(*names): run only on these backends (a divergence's pinned example)"
     )
     config.addinivalue_line(
@@ -324,10 +327,13 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
 
 
 def _each_concept_ids(metafunc: pytest.Metafunc) -> list[str]:
-    """The concepts an ``each_concept`` parametrization lists, read from its marks."""
+    """The concepts an ``each_concept`` parametrization lists, read from its marks (or one of
+    ``("concept_id", ...)`` whose first value is the concept)."""
     ids = []
     for mark in metafunc.definition.iter_markers("parametrize"):
-        if mark.args and mark.args[0] == "concept_id":
+        names = mark.args[0] if mark.args else ()
+        names = names.split(",") if isinstance(names, str) else list(names)
+        if names and names[0].strip() == "concept_id":
             ids += [p.values[0] if hasattr(p, "values") else p for p in mark.args[1]]
     return ids
 
@@ -374,12 +380,19 @@ def pytest_collection_modifyitems(
 
 def _dtype_applies(item: pytest.Item, concept_id: str | None) -> bool:
     """A test shared by several concepts (``each_concept``) is parametrized over the union of
-    their dtypes; each case keeps only its own concept's."""
+    their dtypes; each case keeps only its own concept's. Where a concept has integer dtypes
+    beside float ones (an image's uint8), the tests marked ``integer_images`` run the integer
+    ones and the others the float ones: they draw integer and real-valued images."""
     callspec = getattr(item, "callspec", None)
     dtype = callspec.params.get("dtype") if callspec is not None else None
-    return (
-        dtype is None or concept_id is None or dtype in catalogue.load().concept(concept_id).dtypes
-    )
+    if dtype is None or concept_id is None:
+        return True
+    dtypes = catalogue.load().concept(concept_id).dtypes
+    if dtype not in dtypes:
+        return False
+    if all(is_floating(d) for d in dtypes) or not any(is_floating(d) for d in dtypes):
+        return True
+    return is_floating(dtype) != (item.get_closest_marker("integer_images") is not None)
 
 
 def _backend_applies(item: pytest.Item) -> bool:

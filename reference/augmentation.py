@@ -77,6 +77,9 @@ def rot90(image: Any, *, k: int = 1) -> Tensor:
 RESIZE_METHODS: Final = ("nearest", "bilinear", "bicubic")
 CUBIC_KERNELS: Final = ("keys", "opencv")
 DEFAULT_ANTIALIAS: Final = ("off", "on")
+INTEGER_ROUNDINGS: Final = ("once", "per_pass")
+INTEGER_LEVELS: Final = {"uint8": (0, 255)}
+"""The levels of each integer image dtype the spec resamples: its lowest and highest value."""
 
 Row = tuple[dict[int, int], int]
 """One output index's weights over the input indices: integer numerators and their common
@@ -201,6 +204,40 @@ def _resampled(
     return Tensor((*batch, *shape), tuple(values))
 
 
+def _rounded_half_up(value: Fraction, levels: tuple[int, int]) -> int:
+    """``floor(value + 1/2)`` saturated to ``levels``: a fixed-point pass's rounding (its sum
+    starts at half the scale and is shifted right) and its saturating pack."""
+    lowest, highest = levels
+    return min(max(math.floor(value + Fraction(1, 2)), lowest), highest)
+
+
+def _per_pass(
+    image: Tensor, rows: list[Row], columns: list[Row], levels: tuple[int, int]
+) -> Tensor:
+    """PIL's resampling of an integer image: along the width first (where the width changes),
+    each value rounded half up and saturated to ``levels``, then along the height, whose sums
+    are left unrounded, as any result is."""
+    *batch, height, width = image.shape
+    values = []
+    for b in range(math.prod(batch)):
+        pixels = [int(v) for v in image.values[b * height * width : (b + 1) * height * width]]
+        passed = (
+            [
+                _rounded_half_up(
+                    Fraction(sum(m * pixels[p * width + q] for q, m in c.items()), d), levels
+                )
+                for p in range(height)
+                for c, d in columns
+            ]
+            if len(columns) != width
+            else pixels
+        )
+        for (row, d_row), j in itertools.product(rows, range(len(columns))):
+            total = sum(n * passed[p * len(columns) + j] for p, n in row.items())
+            values.append(mpmath.mpf(total) / d_row)
+    return Tensor((*batch, len(rows), len(columns)), tuple(values))
+
+
 @exact
 def resize(
     image: Any,
@@ -211,6 +248,8 @@ def resize(
     antialias: bool | None = None,
     default_antialias: str = "off",
     cubic_kernel: str = "keys",
+    integer_rounding: str = "once",
+    input_dtype: str = "float64",
 ) -> Tensor:
     r"""Resample each ``(height, width)`` image to ``size`` separably: along each axis, output
     index ``i`` is :math:`\sum_j w_{ij} x_j` with the weights of a kernel ``k`` centred on the
@@ -229,16 +268,24 @@ def resize(
     - Variant ``cubic_kernel``: ``keys`` (``a = -1/2``, taps off the image dropped and the
       weights renormalized: PIL, TensorFlow, JAX) or ``opencv`` (``a = -3/4``, the edge pixel
       repeated: PyTorch's ``bicubic`` and OpenCV without antialiasing).
+    - An integer image (``input_dtype`` ``uint8``) gives levels: the exact value, saturated and
+      rounded to a nearest level. Variant ``integer_rounding``: ``once`` (that), or ``per_pass``
+      (PIL's, and PyTorch's for uint8: along the width first, each value rounded half up and
+      saturated, then along the height; :func:`_per_pass`), whose result before its last
+      rounding is returned.
 
     The weights are rational; the result is the exact sum rounded once.
     """
     image = as_tensor(image)
     check_tensor("resize", "image", image, min_ndim=2)
+    check_choice("resize", "integer_rounding", integer_rounding, INTEGER_ROUNDINGS)
     (height, width), params = resize_arguments(
         "resize", size, method, align_corners, antialias, default_antialias, cubic_kernel
     )
     rows = resize_rows(image.shape[-2], height, params)
     columns = resize_rows(image.shape[-1], width, params)
+    if input_dtype in INTEGER_LEVELS and integer_rounding == "per_pass" and method != "nearest":
+        return _per_pass(image, rows, columns, INTEGER_LEVELS[input_dtype])
     return _resampled(image, rows, columns, (height, width))
 
 

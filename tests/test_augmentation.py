@@ -186,12 +186,20 @@ float32 there (checked exhaustively; larger sizes are the written-up divergence
 ``resize-nearest-tie``, spec/concepts/resize.md); 1 and the x16 / 32 extremes included."""
 
 
+PIXELS = st.floats(-1e3, 1e3)
+"""A real-valued image's pixels."""
+LEVELS = st.integers(0, 255).map(float)
+"""A uint8 image's levels, drawn as floats (the tests cast an image to their dtype)."""
+
+
 @st.composite
-def resize_cases(draw: st.DrawFn) -> tuple[np.ndarray, dict[str, Any]]:
+def resize_cases(
+    draw: st.DrawFn, pixels: st.SearchStrategy[float] = PIXELS
+) -> tuple[np.ndarray, dict[str, Any]]:
     """An image ``(..., H, W)`` and every parameter of resize, explicit."""
     batch = draw(st.lists(st.sampled_from([1, 2]), max_size=2))
     shape = (*batch, draw(RESIZE_SIDES), draw(RESIZE_SIDES))
-    image = draw(dst.arrays_of(shape, st.floats(-1e3, 1e3)))
+    image = draw(dst.arrays_of(shape, pixels))
     method = draw(st.sampled_from(["nearest", "bilinear", "bicubic"]))
     align_corners = method != "nearest" and draw(st.booleans())
     antialias = method != "nearest" and not align_corners and draw(st.booleans())
@@ -429,25 +437,38 @@ and every angle of a turn either way; 720 (two turns) beyond Keras' factor (its 
 limit)."""
 
 
+FILLS = st.sampled_from([0.0, 0.0, 1.5, -250.0])
+"""A real-valued image's fills."""
+LEVEL_FILLS = st.sampled_from([0.0, 0.0, 255.0, 128.0])
+"""A uint8 image's fills: levels."""
+
+
 def _resampling_case(
-    draw: st.DrawFn, own: dict[str, st.SearchStrategy], square: bool = False
+    draw: st.DrawFn,
+    own: dict[str, st.SearchStrategy],
+    square: bool = False,
+    pixels: st.SearchStrategy[float] = PIXELS,
+    fills: st.SearchStrategy[float] = FILLS,
 ) -> tuple[np.ndarray, dict[str, Any]]:
     """An image ``(..., H, W)``, the concept's ``own`` parameters, and the method and fill every
     resampling takes, all explicit."""
     batch = draw(st.lists(st.sampled_from([1, 2]), max_size=2))
     height = draw(ROTATE_SIDES)
     width = height if square else draw(ROTATE_SIDES)
-    image = draw(dst.arrays_of((*batch, height, width), st.floats(-1e3, 1e3)))
+    image = draw(dst.arrays_of((*batch, height, width), pixels))
     params = {name: draw(strategy) for name, strategy in own.items()}
     params["method"] = draw(st.sampled_from(["nearest", "bilinear"]))
-    params["fill"] = draw(st.sampled_from([0.0, 0.0, 1.5, -250.0]))
+    params["fill"] = draw(fills)
     return image, params
 
 
 @st.composite
-def rotate_cases(draw: st.DrawFn, square: bool = False) -> tuple[np.ndarray, dict[str, Any]]:
-    """An image ``(..., H, W)`` and every parameter of rotate, explicit."""
-    return _resampling_case(draw, {"angle": ANGLES}, square)
+def rotate_cases(
+    draw: st.DrawFn, square: bool = False, **image: st.SearchStrategy[float]
+) -> tuple[np.ndarray, dict[str, Any]]:
+    """An image ``(..., H, W)`` and every parameter of rotate, explicit (``image``: its
+    ``pixels`` and ``fills``, if not real-valued)."""
+    return _resampling_case(draw, {"angle": ANGLES}, square, **image)
 
 
 ROTATE_EDGES: dict[str, tuple[Any, dict[str, Any]]] = {
@@ -610,9 +631,12 @@ centres), a tiny one and every factor up to 2 either way."""
 
 
 @st.composite
-def shear_cases(draw: st.DrawFn) -> tuple[np.ndarray, dict[str, Any]]:
-    """An image ``(..., H, W)`` and every parameter of shear, explicit."""
-    return _resampling_case(draw, {"shear_x": SHEARS, "shear_y": SHEARS})
+def shear_cases(
+    draw: st.DrawFn, **image: st.SearchStrategy[float]
+) -> tuple[np.ndarray, dict[str, Any]]:
+    """An image ``(..., H, W)`` and every parameter of shear, explicit (``image`` as for
+    :func:`rotate_cases`)."""
+    return _resampling_case(draw, {"shear_x": SHEARS, "shear_y": SHEARS}, **image)
 
 
 SHEAR_EDGES: dict[str, tuple[Any, dict[str, Any]]] = {
@@ -789,13 +813,17 @@ def test_reference_resampling_rejects_bad_input_naming_the_argument(bad):
 
 
 @st.composite
-def grid_sample_cases(draw: st.DrawFn) -> tuple[np.ndarray, np.ndarray, dict[str, Any]]:
+def grid_sample_cases(
+    draw: st.DrawFn,
+    pixels: st.SearchStrategy[float] = PIXELS,
+    fills: st.SearchStrategy[float] = FILLS,
+) -> tuple[np.ndarray, np.ndarray, dict[str, Any]]:
     """An image ``(..., H, W)``, its points ``(..., P, 2)`` and the fill, explicit. Each
     coordinate is a pixel centre, a pixel boundary, a point off the image, or any point from a
     pixel and a half beyond one side to as far beyond the other."""
     batch = draw(st.lists(st.sampled_from([1, 2]), max_size=2))
     height, width = draw(ROTATE_SIDES), draw(ROTATE_SIDES)
-    image = draw(dst.arrays_of((*batch, height, width), st.floats(-1e3, 1e3)))
+    image = draw(dst.arrays_of((*batch, height, width), pixels))
     count = draw(st.integers(1, 6))
 
     def coordinate(n: int) -> st.SearchStrategy:
@@ -810,7 +838,7 @@ def grid_sample_cases(draw: st.DrawFn) -> tuple[np.ndarray, np.ndarray, dict[str
             )
         )
     ).reshape(*batch, count, 2)
-    return image, points, {"fill": draw(st.sampled_from([0.0, 0.0, 1.5, -250.0]))}
+    return image, points, {"fill": draw(fills)}
 
 
 @pytest.mark.concept("grid_sample")
@@ -964,6 +992,115 @@ def test_reference_grid_sample_rejects_bad_input_naming_the_argument(bad):
     points, params, argument = BAD_GRID_SAMPLE[bad]
     with pytest.raises(reference.DomainError, match=f"^grid_sample: {argument}"):
         reference.grid_sample([[1.0, 2.0], [3.0, 4.0]], points, **params)
+
+
+# ---------------------------------------------------------------- integer images
+# uint8 images (the concepts' integer dtype): their results are levels, the exact value
+# saturated to [0, 255] and rounded to a nearest level (spec/concepts/resize.md, "Integer
+# images"). The points of grid_sample stay float32: coordinates, not levels.
+
+LEVEL_IMAGES = dst.shapes(min_dims=2, max_dims=4, max_side=7).flatmap(
+    lambda shape: dst.arrays_of(shape, LEVELS)
+)
+
+
+@each_concept(*FLIPS)
+@pytest.mark.integer_images
+@given(image=LEVEL_IMAGES)
+def test_flips_of_integer_images_match_reference(backend, dtype, concept_id, image):
+    check_oracle(concept_id, backend, image.astype(dtype))
+
+
+@pytest.mark.concept("rot90")
+@pytest.mark.integer_images
+@given(image=LEVEL_IMAGES, k=st.integers(-5, 5))
+def test_rot90_of_integer_images_matches_reference(backend, dtype, image, k):
+    check_oracle("rot90", backend, image.astype(dtype), k=k)
+
+
+LEVEL_CASES = {
+    "resize": resize_cases(pixels=LEVELS),
+    "rotate": rotate_cases(pixels=LEVELS, fills=LEVEL_FILLS),
+    "shear": shear_cases(pixels=LEVELS, fills=LEVEL_FILLS),
+}
+"""Each resampling concept's cases on uint8 levels, with level fills."""
+
+
+@each_concept(*LEVEL_CASES)
+@pytest.mark.integer_images
+@given(data=st.data())
+def test_resampling_of_integer_images_matches_reference(backend, dtype, concept_id, data):
+    image, params = data.draw(LEVEL_CASES[concept_id], label="case")
+    check_oracle(concept_id, backend, image.astype(dtype), **params)
+
+
+@pytest.mark.concept("grid_sample")
+@pytest.mark.integer_images
+@given(case=grid_sample_cases(pixels=LEVELS, fills=LEVEL_FILLS))
+def test_grid_sample_of_integer_images_matches_reference(backend, dtype, case):
+    image, points, params = case
+    check_oracle("grid_sample", backend, image.astype(dtype), points.astype(np.float32), **params)
+
+
+A_STEP = [[0.0, 0.0, 255.0, 255.0]] * 3
+INTEGER_EDGES: dict[str, tuple[str, Any, dict[str, Any]]] = {
+    "resize, a tie": ("resize", [[0.0, 1.0]], {"size": (1, 3), **METHOD_SETTINGS["bilinear"]}),
+    "resize, bicubic overshoots both ends": (
+        "resize",
+        A_STEP,
+        {"size": (3, 9), **METHOD_SETTINGS["bicubic"]},
+    ),
+    "resize, a constant 255 down, antialiased": (
+        "resize",
+        np.full((9, 9), 255.0),
+        {"size": (2, 4), **METHOD_SETTINGS["bicubic, antialias"]},
+    ),
+    "resize, both passes": (
+        "resize",
+        [[0.0, 255.0, 10.0], [3.0, 128.0, 200.0], [7.0, 9.0, 250.0]],
+        {"size": (5, 4), **METHOD_SETTINGS["bilinear"]},
+    ),
+    "resize, nearest": ("resize", A_STEP, {"size": (5, 3), **METHOD_SETTINGS["nearest"]}),
+    "rotate by 45, fill 255": ("rotate", A_STEP, {"angle": 45.0, "fill": 255.0}),
+    "rotate by 90": ("rotate", A_STEP, {"angle": 90.0, "fill": 0.0}),
+    "shear, ties": ("shear", A_STEP, {"shear_x": 0.5, "fill": 0.0}),
+    "flip, the extremes": ("horizontal_flip", [[0.0, 255.0]], {}),
+}
+"""Each a concept, a uint8 image (as floats) and the parameters: ties of a nearest level,
+saturation, the largest level, both fixed-point passes, selections and whole turns."""
+
+
+@pytest.mark.integer_images
+@pytest.mark.parametrize(
+    ("concept_id", "edge"),
+    [
+        pytest.param(c, e, marks=pytest.mark.concept(c), id=e)
+        for e, (c, _, _) in INTEGER_EDGES.items()
+    ],
+)
+def test_integer_image_edge_inputs(backend, dtype, concept_id, edge):
+    _, image, params = INTEGER_EDGES[edge]
+    check_oracle(concept_id, backend, np.asarray(image).astype(dtype), kind="edge", **params)
+
+
+@pytest.mark.concept("grid_sample")
+@pytest.mark.integer_images
+def test_grid_sample_of_an_integer_image_at_a_tie(backend, dtype):
+    image = np.array([[0.0, 255.0], [3.0, 128.0]]).astype(dtype)
+    points = np.array([[0.5, 0.5], [0.0, 0.5], [0.25, 0.75]], dtype=np.float32)  # 96.5, 127.5
+    check_oracle("grid_sample", backend, image, points, kind="edge")
+
+
+@pytest.mark.meta
+@pytest.mark.parametrize("concept_id", ["grayscale", "normalize_channels", "adjust_contrast"])
+def test_an_integer_image_is_outside_a_colour_concepts_domain(concept_id):
+    """Colour results are real-valued (a luma, a normalised or blended value): their concepts
+    take float images, and a uint8 one is refused naming the concept, the argument and the
+    domain, before any backend runs."""
+    from dlspec.adapters.numpy_adapter import NumpyAdapter
+
+    with pytest.raises(reference.DomainError, match=f"^{concept_id}: image is uint8, outside"):
+        check_oracle(concept_id, NumpyAdapter(), np.zeros((3, 2, 2), np.uint8), factor=1.0)
 
 
 # ---------------------------------------------------------------- grayscale

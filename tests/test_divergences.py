@@ -15,6 +15,7 @@ import pytest
 
 from dlspec import catalogue
 from dlspec.checks import RaisedAsWrittenUp, evaluate, evidence
+from dlspec.numerics import is_floating
 from dlspec.plugin import known_divergence
 
 
@@ -22,8 +23,13 @@ class DivergenceShows(AssertionError):
     """The written-up divergence shows at its minimal input, as expected."""
 
 
-def _native(value: Any, dtype: str) -> np.ndarray:
+def _native(value: Any, dtype: str, concept: catalogue.Concept, argument: str) -> np.ndarray:
+    """An example's array in the test's dtype (integer arrays, labels, as they are); for an
+    integer image's dtype, the image's levels in it and any other argument (coordinates) in
+    float32."""
     array = np.asarray(value)
+    if concept.result == "image" and not is_floating(dtype):
+        return array.astype(dtype if argument == "image" else np.float32)
     return array if array.dtype.kind in "iub" else array.astype(dtype)
 
 
@@ -59,7 +65,7 @@ def test_a_divergence_shows_at_its_minimal_input(request, backend, case):
     divergence, dtype = case
     concept = catalogue.load().concept(divergence.concept)
     example = divergence.examples[dtype]
-    arrays = [_native(example[a], dtype) for a in concept.arguments]
+    arrays = [_native(example[a], dtype, concept, a) for a in concept.arguments]
     params = {k: _parameter(v) for k, v in example.items() if k not in concept.arguments}
     request.node.user_properties.append(("dlspec_divergence", divergence.spec))
     try:
@@ -114,7 +120,7 @@ def test_a_divergences_snippet_shows_it_in_the_frameworks_own_api(request, backe
     divergence, dtype = case
     concept = catalogue.load().concept(divergence.concept)
     example = divergence.examples[dtype]
-    arrays = [_native(example[a], dtype) for a in concept.arguments]
+    arrays = [_native(example[a], dtype, concept, a) for a in concept.arguments]
     params = {k: _parameter(v) for k, v in example.items() if k not in concept.arguments}
     namespace = snippet_inputs(divergence, dtype)
     request.node.user_properties.append(("dlspec_divergence", divergence.spec))

@@ -4,8 +4,9 @@
 ``(n_out - 1)/(n_in - 1)`` and the translation ``(1 - scale)/2`` that put the corner pixels'
 centres on each other; the rotation as ``jax.scipy.ndimage.map_coordinates`` (order 0 or 1,
 ``mode="constant"``: SciPy's ``grid-constant``, the fill read per tap) at the source points of
-the spec's formula, in the image's dtype; sampling at given points as ``map_coordinates`` at
-them."""
+the spec's formula, in the image's dtype (float32 for an integer image, which map_coordinates
+rounds half away from zero; ``jax.image.resize`` returns float32 for one, a written-up
+divergence); sampling at given points as ``map_coordinates`` at them."""
 
 from __future__ import annotations
 
@@ -28,6 +29,10 @@ def _corner_aligned(n_in: int, n_out: int) -> tuple[float, float]:
 def table(jax: Any, optax: Any) -> dict[str, Callable[..., Any]]:
     jnp = jax.numpy
 
+    def geometry_dtype(image: Any) -> Any:
+        """The dtype of coordinates and factors: the image's, float32 for an integer image."""
+        return image.dtype if jnp.issubdtype(image.dtype, jnp.floating) else jnp.float32
+
     def resize(
         image: Any,
         *,
@@ -46,8 +51,8 @@ def table(jax: Any, optax: Any) -> dict[str, Callable[..., Any]]:
             image,
             shape,
             (image.ndim - 2, image.ndim - 1),
-            jnp.array([s_h, s_w], image.dtype),
-            jnp.array([t_h, t_w], image.dtype),
+            jnp.array([s_h, s_w], geometry_dtype(image)),
+            jnp.array([t_h, t_w], geometry_dtype(image)),
             "cubic" if method == "bicubic" else "linear",
             antialias=False,
         )
@@ -56,15 +61,15 @@ def table(jax: Any, optax: Any) -> dict[str, Callable[..., Any]]:
         """Every pixel's row and column, and their offsets from the image's centre."""
         *_, height, width = image.shape
         i, j = jnp.meshgrid(
-            jnp.arange(height, dtype=image.dtype),
-            jnp.arange(width, dtype=image.dtype),
+            jnp.arange(height, dtype=geometry_dtype(image)),
+            jnp.arange(width, dtype=geometry_dtype(image)),
             indexing="ij",
         )
         return i, j, i - (height - 1) / 2, j - (width - 1) / 2
 
     def rotate(image: Any, *, angle: float, method: str = "bilinear", fill: float = 0.0) -> Any:
         *_, height, width = image.shape
-        theta = jnp.deg2rad(jnp.asarray(angle, image.dtype))
+        theta = jnp.deg2rad(jnp.asarray(angle, geometry_dtype(image)))
         cos, sin = jnp.cos(theta), jnp.sin(theta)
         _, _, d_row, d_column = pixel_grid(image)
         centre_row, centre_column = (height - 1) / 2, (width - 1) / 2
@@ -85,8 +90,8 @@ def table(jax: Any, optax: Any) -> dict[str, Callable[..., Any]]:
         # JAX has none: map_coordinates at the spec's source points, the factors in the dtype
         i, j, d_row, d_column = pixel_grid(image)
         source = [
-            i + jnp.asarray(shear_y, image.dtype) * d_column,
-            j + jnp.asarray(shear_x, image.dtype) * d_row,
+            i + jnp.asarray(shear_y, geometry_dtype(image)) * d_column,
+            j + jnp.asarray(shear_x, geometry_dtype(image)) * d_row,
         ]
         return sampled(image, source, method, fill)
 

@@ -4,11 +4,14 @@ conventions (bicubic ``a = -3/4`` with the edge pixel repeated, no antialiasing 
 Nor a rotation or a shear: composed as the sampling matrix of the source points (the spec's
 formula, in the image's dtype), nearest rounding ties up, bilinear reading the fill per tap off
 the image; sampling at given points likewise, per image, its derivative in the points written
-out (the cell ``floor``'s, as autodiff of ``floor`` takes it)."""
+out (the cell ``floor``'s, as autodiff of ``floor`` takes it). An integer image is resampled in
+float32 and rounded once (:func:`_in_levels`)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import functools
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -33,6 +36,22 @@ __all__ = [
     "shear_grad",
     "vertical_flip",
 ]  # the concepts; the adapter's table
+
+
+def _in_levels(resample: Callable[..., np.ndarray]) -> Callable[..., np.ndarray]:
+    """``resample`` of an integer image: computed in float32 (the image's levels and any float
+    argument), then rounded to the nearest level (ties to even, ``np.rint``) and saturated to
+    the dtype's range."""
+
+    @functools.wraps(resample)
+    def in_levels(image: np.ndarray, *arrays: np.ndarray, **params: Any) -> np.ndarray:
+        if np.issubdtype(image.dtype, np.floating):
+            return resample(image, *arrays, **params)
+        levels = np.iinfo(image.dtype)
+        out = resample(image.astype(np.float32), *(a.astype(np.float32) for a in arrays), **params)
+        return np.clip(np.rint(out), levels.min, levels.max).astype(image.dtype)
+
+    return in_levels
 
 
 def horizontal_flip(image: np.ndarray) -> np.ndarray:
@@ -102,6 +121,7 @@ def _matrices(
     return rows, columns
 
 
+@_in_levels
 def resize(
     image: np.ndarray,
     *,
@@ -220,6 +240,7 @@ def _spread(
     return (cotangent.reshape(*image.shape[:-2], -1) @ matrix).reshape(image.shape)
 
 
+@_in_levels
 def rotate(
     image: np.ndarray, *, angle: float, method: str = "bilinear", fill: float = 0.0
 ) -> np.ndarray:
@@ -237,6 +258,7 @@ def rotate_grad(
     return _spread(image, cotangent, _sampling(image.shape, angle, method, image.dtype))
 
 
+@_in_levels
 def shear(
     image: np.ndarray,
     *,
@@ -279,6 +301,7 @@ def _point_cells(
     return pixels, fractions[..., 0], fractions[..., 1]
 
 
+@_in_levels
 def grid_sample(image: np.ndarray, points: np.ndarray, *, fill: float = 0.0) -> np.ndarray:
     pixels, f_row, f_column = _point_cells(image, points, fill)
     one = image.dtype.type(1)

@@ -6,6 +6,9 @@ their normalised coordinates (``padding_mode="zeros"`` reads 0 off the
 image; another fill as torchvision's ``rotate`` puts it, ``out + (1 - mask) fill`` with ``mask``
 a sampled image of ones: the weight read inside).
 
+An integer image's transform is float32; ``F.grid_sample`` refuses a uint8 image (a written-up
+divergence), while ``F.interpolate`` resamples one as PIL does (the ``per_pass`` convention).
+
 ``affine_grid``'s ``theta`` maps the output's normalised coordinates ``(x, y)`` (x the column,
 y the row, both in [-1, 1] across the image) to the input's: a rotation in pixels is
 ``[[cos, -sin H/W], [sin W/H, cos]]`` there, the aspect ratio put back (with ``align_corners=
@@ -41,9 +44,13 @@ def table(torch: Any, device: str) -> dict[str, Callable[..., Any]]:
         )
         return out.reshape(*batch, *size)
 
+    def geometry_dtype(image: Any) -> Any:
+        """The dtype of a transform's matrix: the image's, float32 for an integer image."""
+        return image.dtype if image.is_floating_point() else torch.float32
+
     def rotate(image: Any, *, angle: float, method: str = "bilinear", fill: float = 0.0) -> Any:
         *_, height, width = image.shape
-        theta = torch.deg2rad(torch.tensor(angle, dtype=image.dtype, device=image.device))
+        theta = torch.deg2rad(torch.tensor(angle, dtype=geometry_dtype(image), device=image.device))
         cos, sin = torch.cos(theta), torch.sin(theta)
         zero = torch.zeros_like(cos)
         matrix = torch.stack(
@@ -67,7 +74,7 @@ def table(torch: Any, device: str) -> dict[str, Callable[..., Any]]:
         *_, height, width = image.shape
         matrix = torch.tensor(
             [[1.0, shear_x * (height / width), 0.0], [shear_y * (width / height), 1.0, 0.0]],
-            dtype=image.dtype,
+            dtype=geometry_dtype(image),
             device=image.device,
         )
         return affine(image, matrix, method, fill)

@@ -37,6 +37,7 @@ from typing import Any
 import mpmath
 import numpy as np
 from dlspec.reference.augmentation import (
+    INTEGER_LEVELS,
     LUMA_DENOMINATOR,
     LUMA_WEIGHTS,
     STD_FLOORS,
@@ -82,9 +83,8 @@ def _axis(n_in: int, n_out: int, frozen: tuple[tuple[str, Any], ...]) -> tuple[n
     return weights, taps.astype(np.float64), errors, counts
 
 
-def _axes(
-    image_shape: tuple[int, ...], params: Mapping[str, Any]
-) -> tuple[tuple[np.ndarray, ...], ...]:
+def _resolved(params: Mapping[str, Any]) -> tuple[tuple[int, int], tuple[tuple[str, Any], ...]]:
+    """The output size and the per-axis weight parameters (hashable) of resize's ``params``."""
     size, resolved = resize_arguments(
         "resize",
         params["size"],
@@ -94,7 +94,13 @@ def _axes(
         params.get("default_antialias", "off"),
         params.get("cubic_kernel", "keys"),
     )
-    frozen = tuple(sorted(resolved.items()))
+    return size, tuple(sorted(resolved.items()))
+
+
+def _axes(
+    image_shape: tuple[int, ...], params: Mapping[str, Any]
+) -> tuple[tuple[np.ndarray, ...], ...]:
+    size, frozen = _resolved(params)
     return (
         _axis(image_shape[-2], size[0], frozen),
         _axis(image_shape[-1], size[1], frozen),
@@ -123,7 +129,7 @@ def resize(inputs: Inputs, params: Mapping[str, Any], result: np.ndarray) -> np.
     + |W_{ip}| M_{jq} E_j + u E_i M_{ip} M_{jq} E_j)`: the sum's roundings and the weights'
     errors (module docstring), the last the product of two weights' errors, which is all there
     is where both exact weights are 0 (a corner-aligned corner of 1.2e-32 in float64: seed 3); 0
-    for nearest, a selection."""
+    for nearest, a selection. An integer image resized per pass adds :func:`_per_pass_levels`."""
     if params.get("method", "bilinear") == "nearest":
         return np.zeros(np.shape(result))
     x = np.abs(np.asarray(inputs["image"], dtype=np.float64))
@@ -134,7 +140,61 @@ def resize(inputs: Inputs, params: Mapping[str, Any], result: np.ndarray) -> np.
         + _apply(w, x, m_w) * e_w
         + _unit_roundoff(inputs) * e_h[:, None] * _apply(m_h, x, m_w) * e_w
     )
+    if params.get("integer_rounding") == "per_pass" and params.get("input_dtype") in INTEGER_LEVELS:
+        # an error model's terms are multiples of u; these levels are not
+        s = s + _per_pass_levels(inputs, params) / _unit_roundoff(inputs)
     return s * np.ones(np.shape(result))
+
+
+FIXED_POINT_WEIGHT = 2.0**-14
+r"""A fixed-point pass's weight error, relative to the axis's largest weight :math:`w_{max}`:
+PyTorch's uint8 kernels (``UpSampleKernel.cpp``, as PIL's) store each weight as
+:math:`\mathrm{round}(w 2^P)` in an int16, the precision ``P < 22`` the largest with
+:math:`w_{max} 2^{P+1} < 2^{15}`, so a weight errs by :math:`2^{-P-1} \le 2^{-15} w_{max}`
+(or :math:`2^{-23}` at the cap): :math:`2^{-14} w_{max} + 2^{-22}` bounds both, twice over."""
+
+
+@functools.cache
+def _signed_weights(n_in: int, n_out: int, frozen: tuple[tuple[str, Any], ...]) -> np.ndarray:
+    """Along one axis, the exact weights with their signs (float64)."""
+    weights = np.zeros((n_out, n_in))
+    for i, (row, denominator) in enumerate(resize_rows(n_in, n_out, dict(frozen))):
+        for j, numerator in row.items():
+            weights[i, j] = float(Fraction(numerator, denominator))
+    return weights
+
+
+def _per_pass_levels(inputs: Inputs, params: Mapping[str, Any]) -> np.ndarray:
+    r"""Per output pixel, in levels, how far a fixed-point per-pass resize (PyTorch's uint8,
+    PIL's) may be from the spec's per-pass value (the reference's ``per_pass``, exact weights):
+
+    - a pass's sum with the rounded weights is off by :math:`\delta \sum_k |x_k|` over its taps
+      (:data:`FIXED_POINT_WEIGHT`, :math:`\delta` the per-weight error);
+    - where the width's pass, exact, lies within that of a half level, its rounding may go
+      either way: one level, times the height's weight :math:`|W_{ip}|` it is read with;
+    - the height's pass sums levels of at most the dtype's top, off by its own :math:`\delta`.
+
+    A pass whose size is unchanged is not run (exact)."""
+    image = np.asarray(inputs["image"], dtype=np.float64)
+    size, frozen = _resolved(params)
+    height, width = image.shape[-2:]
+    _, top = INTEGER_LEVELS[params["input_dtype"]]
+    w = _signed_weights(height, size[0], frozen)
+    v = _signed_weights(width, size[1], frozen)
+    delta_h = FIXED_POINT_WEIGHT * np.max(np.abs(w)) + 2.0**-22
+    delta_w = FIXED_POINT_WEIGHT * np.max(np.abs(v)) + 2.0**-22
+    if size[1] != width:
+        passed = np.einsum("...pq,jq->...pj", image, v)
+        slack = delta_w * np.einsum("...pq,jq->...pj", np.abs(image), (v != 0).astype(float))
+        near = np.abs(passed - np.floor(passed) - 0.5) <= slack + 1e-9 * (1 + np.abs(passed))
+        levels = np.clip(np.floor(passed + 0.5), 0, top) + near
+    else:
+        slack, near, levels = np.zeros_like(image), np.zeros(image.shape, bool), image
+    if size[0] == height:
+        return slack * np.ones((*image.shape[:-2], *size))
+    return np.einsum("ip,...pj->...ij", np.abs(w), near.astype(float)) + delta_h * np.einsum(
+        "ip,...pj->...ij", (w != 0).astype(float), levels
+    )
 
 
 @error_model

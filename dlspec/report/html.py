@@ -313,9 +313,11 @@ def _table(value: blocks.Table) -> str:
 def _charts(value: blocks.Chart, document: Mapping[str, Any]) -> str:
     backends = [b["name"] for b in document["backends"]]
     if value.kind == "errors":
+        present = {row["dtype"] for row in document["accuracy"]}
+        dtypes = ["float32", "float64", *(["uint8"] if "uint8" in present else [])]
         charts = [
             f"<div><h3>{dtype}</h3>{error_chart(document['accuracy'], backends, dtype)}</div>"
-            for dtype in ("float32", "float64")
+            for dtype in dtypes
         ]
     elif value.kind == "speed":
         groups: dict[tuple[str, str], list[Mapping[str, Any]]] = defaultdict(list)

@@ -350,7 +350,8 @@ def accuracy(document: Mapping[str, Any]) -> list[Block]:
     return [
         Heading(2, "Accuracy"),
         paragraph(
-            "Error against the exact reference, in ulps of the result dtype and relative; the "
+            "Error against the exact reference, in ulps of the result dtype (of an integer "
+            "image's, one level) and relative; the "
             "budget is the catalogue's ulps plus the error model's derived term (spec/README.md, "
             "Error budgets). `max/allowed` is the largest ratio of error to allowance seen: "
             "above 1 fails."

@@ -95,6 +95,68 @@ def _resize_grad_half_pixel_always(
     return aug.resize_grad(image, cotangent, size=size, method=method, antialias=antialias)
 
 
+@mutant(
+    "ResizeLevelsTruncated",
+    "resize",
+    "an integer image resampled in float32, then cast back with astype: truncated toward zero "
+    "where the nearest level is asked (121.625 gives 121), saturation forgotten.",
+)
+def _resize_levels_truncated(
+    image, *, size, method="bilinear", align_corners=False, antialias=False
+):
+    resized = aug.resize.__wrapped__(
+        image.astype(np.float32),
+        size=size,
+        method=method,
+        align_corners=align_corners,
+        antialias=antialias,
+    )
+    return resized.astype(image.dtype)
+
+
+@mutant(
+    "GridSampleLevelsFloored",
+    "grid_sample",
+    "an integer image's samples taken down to the level below (np.floor) where the nearest "
+    "level is asked: 96.5 gives 96 (a tie, right), 127.75 gives 127 (wrong).",
+)
+def _grid_sample_levels_floored(image, points, *, fill=0.0):
+    if np.issubdtype(image.dtype, np.floating):
+        return aug.grid_sample(image, points, fill=fill)
+    sampled = aug.grid_sample.__wrapped__(
+        image.astype(np.float32), points.astype(np.float32), fill=fill
+    )
+    return np.floor(sampled).astype(image.dtype)
+
+
+@torch_mutant(
+    "TorchResizeUint8ThroughFloat",
+    "resize",
+    "a uint8 image converted to float32, interpolated and rounded once: not what the declared "
+    "per_pass convention (F.interpolate's own uint8 kernels) computes.",
+)
+def _t_resize_uint8_through_float(
+    image, *, size, method="bilinear", align_corners=False, antialias=False
+):
+    import torch
+    import torch.nn.functional as F
+
+    *batch, height, width = image.shape
+    images = image.reshape(-1, 1, height, width)
+    floating = images.is_floating_point()
+    mode = {"nearest": "nearest-exact"}.get(method, method)
+    out = F.interpolate(
+        images if floating else images.to(torch.float32),
+        size=tuple(size),
+        mode=mode,
+        align_corners=None if method == "nearest" else align_corners,
+        antialias=antialias and method != "nearest",
+    )
+    if not floating:
+        out = out.round().clamp(0, 255).to(image.dtype)
+    return out.reshape(*batch, *size)
+
+
 @torch_mutant(
     "TorchResizeLegacyNearest",
     "resize",

@@ -56,6 +56,7 @@ KERAS: Mapping[str, str] = {
     "batch_norm.momentum_convention": "weights_running",
     "accuracy.threshold_rule": "strict",
     "resize.default_antialias": "off",  # keras.ops.image.resize(antialias=False)
+    "resize.integer_rounding": "once",  # ops.image.resize: in float, then rounded and clipped
     "grayscale.luma_weights": "matlab",  # keras.ops.image.rgb_to_grayscale, tf.image's
     "adjust_contrast.contrast_mean": "channel",  # RandomContrast: each channel's mean
     "adjust_brightness.brightness_form": "additive",  # RandomBrightness: a shift

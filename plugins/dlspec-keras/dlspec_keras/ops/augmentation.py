@@ -87,7 +87,10 @@ def table(keras: Any) -> dict[str, Callable[..., Any]]:
         images = ops.reshape(image, (-1, 1, height, width))
         centre_row, centre_column = (height - 1) / 2, (width - 1) / 2
         row = [1.0, shear_x, -shear_x * centre_row, shear_y, 1.0, -shear_y * centre_column, 0, 0]
-        transform = ops.convert_to_tensor([row] * images.shape[0], dtype=image.dtype)
+        floating = keras.backend.is_float_dtype(keras.backend.standardize_dtype(image.dtype))
+        transform = ops.convert_to_tensor(
+            [row] * images.shape[0], dtype=image.dtype if floating else "float32"
+        )  # an integer image's matrix in float32
         out = ops.image.affine_transform(
             images,
             transform,

@@ -21,6 +21,7 @@ from importlib import resources
 from typing import Any
 
 from dlspec.divergences import Signature
+from dlspec.numerics import is_floating
 
 SCHEMA_VERSION = 1
 COMPARISONS = ("values", "row_sizes")
@@ -172,8 +173,8 @@ class PortingMapping:
     fixed: Mapping[str, Any]
     """Parameters held at these values over every draw (the spec's names)."""
     dtypes: tuple[str, ...]
-    """The dtypes it is checked in (the concept's, unless a written-up divergence of one side
-    parts them in another: the settings say so)."""
+    """The dtypes it is checked in (the concept's float ones, unless a written-up divergence of
+    one side parts them in another: the settings say so)."""
     snippets: Mapping[str, str]
     """Per framework backend, Python in its own API run with the inputs bound as names (arrays
     as NumPy arrays of the dtype under test, ``dtype`` its name); it assigns ``out``."""
@@ -460,7 +461,8 @@ def _mapping(
         settings=" ".join(entry["settings"].split()),
         inputs=entry["inputs"],
         fixed=dict(entry.get("fixed", {})),
-        dtypes=tuple(entry.get("dtypes", concept.dtypes)),
+        # a mapping ports float images; an integer image's rounding is each framework's own
+        dtypes=tuple(entry.get("dtypes", [d for d in concept.dtypes if is_floating(d)])),
         snippets=_snippets(entry, drivers, where),
         spec=entry["spec"],
         driver=entry.get("driver"),

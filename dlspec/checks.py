@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 import math
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -19,7 +19,7 @@ import numpy as np
 from hypothesis import currently_in_test_context, reject, target
 
 from dlspec import catalogue, oracle, recording
-from dlspec.budgets import allowance
+from dlspec.budgets import Inputs, allowance
 from dlspec.divergences import Names
 from dlspec.numerics import (
     FORMATS,
@@ -312,7 +312,10 @@ def compare(
     out: np.ndarray,
     exact: oracle.ExactResult,
 ) -> Comparison:
-    """Errors and allowance of a floating-point result, elementwise."""
+    """Errors and allowance of a result, elementwise: a floating-point one's, or an integer
+    image's levels (:func:`_levels`)."""
+    if oracle.is_integer_image(concept, arrays) and not is_floating(out.dtype):
+        return _levels(concept, backend, (arrays, params), out, exact)
     variants = declared_conventions(concept, backend)
     reference_params = {**params, **variants}
     fmt = float_format(out.dtype)
@@ -320,6 +323,41 @@ def compare(
     inputs = _model_inputs(concept, backend, arrays)
     flushed = subnormals(backend) == "flushed"
     allowed = allowance(concept, fmt, inputs, reference_params, exact.hi, flushed=flushed)
+    in_float32 = functools.cache(
+        functools.partial(_in_float32, concept, inputs, reference_params, flushed)
+    )
+    lazy = {"ref_float32": lambda: in_float32()[0], "allowed_float32": lambda: in_float32()[1]}
+    return _comparison(
+        concept,
+        backend,
+        (arrays, params, reference_params, inputs),
+        out,
+        exact,
+        errors,
+        allowed,
+        fmt,
+        fmt.largest,
+        lazy,
+    )
+
+
+def _comparison(
+    concept: catalogue.Concept,
+    backend: Backend,
+    given: tuple[Sequence[np.ndarray], Mapping[str, Any], Mapping[str, Any], Inputs],
+    out: np.ndarray,
+    exact: oracle.ExactResult,
+    errors: Errors,
+    allowed: np.ndarray,
+    fmt: FloatFormat,
+    biggest: float,
+    lazy: Mapping[str, Callable[[], Any]],
+    dtype: str = "",
+) -> Comparison:
+    """The comparison and its names (:data:`dlspec.divergences.NAMES`) from what was measured;
+    ``given``: the arrays, the parameters, those with the declared variants, and the error
+    model's inputs."""
+    arrays, params, reference_params, inputs = given
     ratio = _ratio(errors.absolute, allowed)
     values = {
         **{k: v for k, v in concept.parameters.items() if isinstance(v, int | float)},
@@ -334,18 +372,8 @@ def compare(
         "beyond": ratio > 1.0,
         "u": fmt.unit_roundoff,
         "tiny": fmt.smallest_normal,
-        "biggest": float(np.finfo(fmt.numpy_dtype).max),
+        "biggest": biggest,
     }
-    in_float32 = functools.cache(
-        functools.partial(_in_float32, concept, inputs, reference_params, flushed)
-    )
-    names = Names(
-        values,
-        lazy={
-            "ref_float32": lambda: in_float32()[0],
-            "allowed_float32": lambda: in_float32()[1],
-        },
-    )
     return Comparison(
         concept,
         backend,
@@ -355,8 +383,9 @@ def compare(
         errors,
         allowed,
         ratio,
-        names,
+        Names(values, lazy=lazy),
         InputText(concept, arrays, params),
+        dtype=dtype,
     )
 
 
@@ -396,8 +425,6 @@ def evaluate(
         concept_id, reference_inputs(backend, arrays), {**params, **variants}
     )
     out = run_backend(concept_id, backend, *arrays, **params)
-    if oracle.is_integer_image(concept, arrays) and not is_floating(out.dtype):
-        return compare_levels(concept, backend, arrays, params, out, exact)
     return compare(concept, backend, arrays, params, out, exact)
 
 
@@ -479,14 +506,11 @@ def check_oracle(
             f"{head} returned shape {out.shape}, the reference has shape {exact.shape}\n"
             f"  input: {input_text()}"
         )
-    if oracle.is_integer_image(concept, arrays):
-        if not is_floating(out.dtype):
-            _check_levels(compare_levels(concept, backend, arrays, params, out, exact), kind)
-            return out
-        # else a float result (a written-up divergence's ``returns``), held as floats, unrounded
-    elif not is_floating(dtype):
+    if not is_floating(dtype) and not oracle.is_integer_image(concept, arrays):
         _check_exact(concept, backend, dtype_name, out, exact.rounded(dtype), kind, input_text)
         return out
+    # an integer image's result is compared in levels; a float one it returns (a written-up
+    # divergence's ``returns``) as floats, unrounded
     comparison = compare(concept, backend, arrays, params, out, exact)
     errors, ratio = comparison.errors, comparison.ratio
     beyond = ratio > 1.0
@@ -526,18 +550,24 @@ def _beyond_budget(
     relative terms, the allowance (the budget and the derived part), and the input."""
     fmt, errors = comparison.fmt, comparison.errors
     beyond_count = int(np.count_nonzero((comparison.ratio > 1.0) & ~explained))
-    budget = concept.budget.ulps[fmt.name]
+    budget = concept.budget.ulps[comparison.dtype_name]
+    levels = comparison.dtype_name != fmt.name  # an integer image's: an ulp is one level
     with np.errstate(over="ignore"):
-        allowed_ulps = float(comparison.allowed[worst] / ulp(exact.hi[worst], fmt))
+        unit = 1.0 if levels else ulp(exact.hi[worst], fmt)
+        allowed_ulps = float(comparison.allowed[worst] / unit)
     derived_ulps = max(allowed_ulps - budget, 0.0)
     exact_value = exact.values[int(np.ravel_multi_index(worst, exact.shape))]
     known = int(np.count_nonzero(explained))
+    model = f"'{concept.error_model}'" + (
+        f" in {fmt.name}; an ulp of {comparison.dtype_name} is one level" if levels else ""
+    )
+    value = int(out[worst]) if levels else float(out[worst])
     return ConformanceFailure(
         f"{head} {beyond_count} of {out.size} elements beyond budget "
-        f"({budget:g} ulp + error model '{concept.error_model}'; spec/{concept.page})"
+        f"({budget:g} ulp + error model {model}; spec/{concept.page})"
         + (f", besides {known} a written-up divergence explains" if known else "")
         + "\n"
-        f"  worst {_index_text(tuple(int(i) for i in worst))} = {float(out[worst])!r}, "
+        f"  worst {_index_text(tuple(int(i) for i in worst))} = {value!r}, "
         f"reference {mpmath.nstr(exact_value, 20)}: "
         f"{_fmt(errors.in_ulps[worst])} ulp, rel {_fmt(errors.relative[worst])}; "
         f"allowed {_fmt(allowed_ulps)} ulp ({budget:g} + {_fmt(derived_ulps)} derived)\n"
@@ -564,11 +594,10 @@ def _model_inputs(
     return inputs
 
 
-def compare_levels(
+def _levels(
     concept: catalogue.Concept,
     backend: Backend,
-    arrays: Sequence[np.ndarray],
-    params: Mapping[str, Any],
+    given: tuple[Sequence[np.ndarray], Mapping[str, Any]],
     out: np.ndarray,
     exact: oracle.ExactResult,
 ) -> Comparison:
@@ -578,6 +607,7 @@ def compare_levels(
     :data:`INTEGER_IMAGES_COMPUTE_IN` (a value computed within it of a tie may round to either
     neighbour). Its names (:data:`dlspec.divergences.NAMES`) are in levels; ``u`` and ``tiny``
     are the computing format's, ``biggest`` the dtype's top level."""
+    arrays, params = given
     dtype_name = oracle.expected_dtype(concept, arrays).name
     levels = np.iinfo(out.dtype)
     saturated = (exact.hi < levels.min) | (exact.hi > levels.max)
@@ -592,80 +622,19 @@ def compare_levels(
         concept, fmt, inputs, {**params, **variants, "input_dtype": dtype_name}, exact.hi
     )
     allowed = concept.budget.ulps[dtype_name] + np.where(saturated, 0.0, derived)
-    ratio = _ratio(error, allowed)
-    values = {
-        **{k: v for k, v in concept.parameters.items() if isinstance(v, int | float)},
-        **params,
-        **variants,
-        **{k: np.asarray(v, np.float64) for k, v in inputs.items()},
-        "out": np.asarray(out, np.float64),
-        "ref": exact.hi,
-        "err": error,
-        "ulps": error,
-        "rel": relative,
-        "allowed": allowed,
-        "beyond": ratio > 1.0,
-        "u": fmt.unit_roundoff,
-        "tiny": fmt.smallest_normal,
-        "biggest": float(levels.max),
-    }
-    return Comparison(
+    return _comparison(
         concept,
         backend,
-        fmt,
+        (arrays, params, {**params, **variants}, inputs),
         out,
         exact,
         Errors(absolute=error, in_ulps=error, relative=relative),
         allowed,
-        ratio,
-        Names(values, lazy={}),
-        InputText(concept, arrays, params),
+        fmt,
+        float(levels.max),
+        {},
         dtype=dtype_name,
     )
-
-
-def _check_levels(comparison: Comparison, kind: str) -> None:
-    """Hold an integer image's levels (:func:`compare_levels`) to the spec; elements beyond the
-    allowance that a written-up divergence explains are recorded as that divergence."""
-    concept, backend, out = comparison.concept, comparison.backend, comparison.out
-    dtype_name, ratio, input_text = comparison.dtype_name, comparison.ratio, comparison.input_text
-    beyond = ratio > 1.0
-    explained = _explained(comparison, beyond) if beyond.any() else beyond
-    unexplained = np.where(explained, 0.0, ratio)
-    worst = np.unravel_index(int(np.argmax(unexplained)), ratio.shape) if ratio.size else ()
-    worst_ratio = float(unexplained[worst]) if ratio.size else 0.0
-    failed = worst_ratio > 1.0
-    error, relative = comparison.errors.absolute, comparison.errors.relative
-    recording.current().observation(concept.id, backend.name, dtype_name, kind).add(
-        ulps=float(np.max(error, initial=0.0)),
-        relative=float(np.max(relative, initial=0.0)),
-        budget_fraction=worst_ratio,
-        failed=failed,
-        input_text=input_text,
-    )
-    if currently_in_test_context() and not getattr(backend, "correctly_rounded", False):
-        # as for floats: steers the worst-case search (ties of a level, here)
-        target(min(worst_ratio, 1e9), label=f"{concept.id} [{backend.name}]: error / allowed")
-    if failed:
-        budget = concept.budget.ulps[dtype_name]
-        count = int(np.count_nonzero(beyond & ~explained))
-        exact = comparison.exact
-        exact_value = exact.values[int(np.ravel_multi_index(worst, exact.shape))]
-        levels = np.iinfo(out.dtype)
-        saturated = not levels.min <= exact.hi[worst] <= levels.max
-        allowed = float(comparison.allowed[worst])
-        raise ConformanceFailure(
-            f"{_header(concept.id, backend, dtype_name)} {count} of {out.size} elements beyond "
-            f"budget ({budget:g} ulp + error model '{concept.error_model}' in "
-            f"{INTEGER_IMAGES_COMPUTE_IN}; an ulp of {dtype_name} is one level; "
-            f"spec/{concept.page})\n"
-            f"  worst {_index_text(tuple(int(i) for i in worst))} = {int(out[worst])}, "
-            f"reference {mpmath.nstr(exact_value, 20)}"
-            + (" (saturated)" if saturated else "")
-            + f": {_fmt(error[worst])} ulp, rel {_fmt(relative[worst])}; "
-            f"allowed {_fmt(allowed)} ulp ({budget:g} + {_fmt(allowed - budget)} derived)\n"
-            f"  input: {input_text()}"
-        )
 
 
 def _ulps_by_step(concept: catalogue.Concept, in_ulps: np.ndarray) -> list[float]:

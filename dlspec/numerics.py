@@ -51,6 +51,11 @@ class FloatFormat:
         return math.ldexp(1.0, self.min_exponent)
 
     @property
+    def largest(self) -> float:
+        """The largest finite value, ``(2 - 2**(1 - p)) 2**emax``."""
+        return math.ldexp(2 - math.ldexp(1.0, 1 - self.significand_bits), self.max_exponent)
+
+    @property
     def overflow_threshold(self) -> float:
         """The smallest magnitude that rounds to infinity, ``(2 - 2**-p) 2**emax``: the midpoint
         between the largest finite value (an odd significand) and ``2**(emax + 1)``, where a tie

@@ -214,24 +214,22 @@ def _rounded_half_up(value: Fraction, levels: tuple[int, int]) -> int:
 def _per_pass(
     image: Tensor, rows: list[Row], columns: list[Row], levels: tuple[int, int]
 ) -> Tensor:
-    """PIL's resampling of an integer image: along the width first (where the width changes),
-    each value rounded half up and saturated to ``levels``, then along the height, whose sums
-    are left unrounded, as any result is."""
+    """PIL's resampling of an integer image: along the width first, each value rounded half up
+    and saturated to ``levels``, then along the height, whose sums are left unrounded, as any
+    result is. Where only one size changes there is one pass, and nothing to round between."""
     *batch, height, width = image.shape
+    if len(columns) == width or len(rows) == height:
+        return _resampled(image, rows, columns, (len(rows), len(columns)))
     values = []
     for b in range(math.prod(batch)):
         pixels = [int(v) for v in image.values[b * height * width : (b + 1) * height * width]]
-        passed = (
-            [
-                _rounded_half_up(
-                    Fraction(sum(m * pixels[p * width + q] for q, m in c.items()), d), levels
-                )
-                for p in range(height)
-                for c, d in columns
-            ]
-            if len(columns) != width
-            else pixels
-        )
+        passed = [
+            _rounded_half_up(
+                Fraction(sum(m * pixels[p * width + q] for q, m in c.items()), d), levels
+            )
+            for p in range(height)
+            for c, d in columns
+        ]
         for (row, d_row), j in itertools.product(rows, range(len(columns))):
             total = sum(n * passed[p * len(columns) + j] for p, n in row.items())
             values.append(mpmath.mpf(total) / d_row)

@@ -104,6 +104,10 @@ def _resize_grad_half_pixel_always(
 def _resize_levels_truncated(
     image, *, size, method="bilinear", align_corners=False, antialias=False
 ):
+    if np.issubdtype(image.dtype, np.floating):
+        return aug.resize(
+            image, size=size, method=method, align_corners=align_corners, antialias=antialias
+        )
     resized = aug.resize.__wrapped__(
         image.astype(np.float32),
         size=size,

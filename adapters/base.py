@@ -247,6 +247,9 @@ def group_modules(package: str) -> list[types.ModuleType]:
     return modules
 
 
+FLOAT_DTYPES: tuple[str, ...] = ("float32", "float64", "float16", "bfloat16")
+"""Every float dtype the spec checks (bfloat16 through ml_dtypes in NumPy)."""
+
 ALL: Literal["all"] = "all"
 """``Adapter.composed`` of a framework with no deep-learning functions: it composes every concept."""
 

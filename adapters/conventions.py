@@ -9,6 +9,7 @@ from typing import Final
 
 PYTORCH: Final[Mapping[str, str]] = {
     "subnormals": "preserved",
+    "low_precision_compute": "dtype",  # float16, bfloat16; exceptions: PYTORCH_KERNELS_IN_FLOAT32
     "softplus.linear_region": "linear_above_threshold",
     "gelu.default_form": "none",
     "binary_cross_entropy.guard": "log_clamp_-100",
@@ -51,8 +52,23 @@ PYTORCH: Final[Mapping[str, str]] = {
 """PyTorch's (and torchmetrics' for accuracy; ``warmup_cosine`` has no PyTorch scheduler, so the
 composed one follows optax's horizon)."""
 
+PYTORCH_KERNELS_IN_FLOAT32: Final[Mapping[str, str]] = {
+    f"{concept}.low_precision_compute": "float32"
+    for concept in (
+        *("relu", "leaky_relu", "sigmoid", "tanh", "softplus", "gelu", "silu", "elu"),
+        *("relu_grad", "leaky_relu_grad", "softplus_grad", "gelu_grad", "elu_grad"),
+        *("mae_loss_grad", "huber_loss_grad", "l1_penalty_grad", "layer_norm"),
+    )
+}
+"""PyTorch's kernels that compute a float16 or bfloat16 result in float32 (``at::opmath_type``)
+and round it once: the elementwise activations, the derivatives that read only the input (not
+the rounded output, as sigmoid's and tanh's do), and layer norm. Every other concept rounds
+intermediates to the dtype (softmax's exponentials in bfloat16: 0.7 ulp at [0, 1, 1])."""
+
 JAX: Final[Mapping[str, str]] = {
-    "subnormals": "flushed",  # XLA on CPU: DAZ and FTZ, float32 and float64
+    "subnormals": "flushed",  # XLA on CPU: DAZ and FTZ, float32 and float64 (and bfloat16)
+    "subnormals.float16": "preserved",  # computed in float32, where they are normal numbers
+    "low_precision_compute": "dtype",  # XLA rounds each HLO op's result to the dtype
     "softplus.linear_region": "none",
     "gelu.default_form": "tanh",
     "binary_cross_entropy.guard": "none",

@@ -30,7 +30,7 @@ import numpy as np
 from dlspec.numerics import distinct_key
 
 from . import conventions
-from .base import Adapter, FrameworkDefault, Limit, Programs, gradient_entries
+from .base import FLOAT_DTYPES, Adapter, FrameworkDefault, Limit, Programs, gradient_entries
 
 _compile_seconds = 0.0
 _listening = threading.Lock()
@@ -119,6 +119,7 @@ class JaxAdapter(Adapter):
     """``mode="jit"`` (the default) or ``"eager"``; both are held to the same budgets."""
 
     name: ClassVar[str] = "jax"
+    dtypes: ClassVar[tuple[str, ...]] = FLOAT_DTYPES
     framework: ClassVar[str] = "jax"
     # make test's time: JAX traces and lowers every new shape and parameter set (the persistent
     # cache saves only XLA's compile, not the tracing: about half of a warm jax run), so the ci
@@ -291,6 +292,7 @@ class JaxEagerAdapter(JaxAdapter):
     """The same table run op by op, without ``jax.jit``: for the jit-versus-eager agreement."""
 
     name = "jax-eager"
+    written_up_as = "jax"  # the same functions, dispatched op by op: jax's divergences
 
     def __init__(self) -> None:
         super().__init__(mode="eager")

@@ -13,15 +13,17 @@ from collections.abc import Callable, Mapping
 from typing import Any, ClassVar
 
 from . import conventions
-from .base import ALL, Adapter, group_modules
+from .base import ALL, FLOAT_DTYPES, Adapter, group_modules
 
 
 class NumpyAdapter(Adapter):
     name = "numpy"
     framework = "numpy"
     composed = ALL  # NumPy has no deep-learning functions
+    dtypes: ClassVar[tuple[str, ...]] = FLOAT_DTYPES  # bfloat16: ml_dtypes' ufuncs
     conventions: ClassVar[Mapping[str, str]] = {
         **conventions.PYTORCH,
+        "low_precision_compute": "dtype",  # each ufunc's result is rounded to the dtype
         "grid_sample.point_coordinates": "pixel",
         "grid_sample_grad.point_coordinates": "pixel",
         "resize.integer_rounding": "once",  # its integer images: computed, then rounded

@@ -16,7 +16,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from . import conventions
-from .base import Adapter, FrameworkDefault, gradient_entries
+from .base import FLOAT_DTYPES, Adapter, FrameworkDefault, gradient_entries
 
 
 def _defaults(
@@ -109,6 +109,7 @@ class TorchAdapter(Adapter):
     name: ClassVar[str] = "torch-cpu"
     device = "cpu"
     framework: ClassVar[str] = "torch"
+    dtypes: ClassVar[tuple[str, ...]] = FLOAT_DTYPES
     composed: ClassVar[frozenset[str]] = frozenset(
         {
             "entropy",  # torch.special.entr, summed
@@ -129,7 +130,10 @@ class TorchAdapter(Adapter):
             "shear",  # F.affine_grid + F.grid_sample (torchvision's affine is not a dependency)
         }
     )
-    conventions: ClassVar[Mapping[str, str]] = conventions.PYTORCH
+    conventions: ClassVar[Mapping[str, str]] = {
+        **conventions.PYTORCH,
+        **conventions.PYTORCH_KERNELS_IN_FLOAT32,
+    }
     defaults = DEFAULTS
 
     @classmethod
@@ -156,13 +160,20 @@ class TorchAdapter(Adapter):
     def to_native(self, array: np.ndarray) -> Any:
         import torch
 
-        return torch.from_numpy(np.array(array, order="C", copy=True)).to(self.device)
+        array = np.array(array, order="C", copy=True)
+        if array.dtype.name == "bfloat16":  # NumPy's bfloat16 is ml_dtypes': moved as its bits
+            return torch.from_numpy(array.view(np.int16)).view(torch.bfloat16).to(self.device)
+        return torch.from_numpy(array).to(self.device)
 
     def to_numpy(self, value: Any) -> np.ndarray:
+        import ml_dtypes
         import torch
 
         if isinstance(value, torch.Tensor):
-            return value.detach().cpu().numpy()
+            value = value.detach().cpu()
+            if value.dtype == torch.bfloat16:
+                return value.view(torch.int16).numpy().view(ml_dtypes.bfloat16)
+            return value.numpy()
         return np.asarray(value)
 
     def barrier(self, value: Any) -> Any:

@@ -97,6 +97,8 @@ class Group:
     id: str
     title: str
     description: str
+    dtypes: tuple[str, ...] = ("float32", "float64")
+    """The dtypes of its concepts where a concept lists none (a gradient: its forward's)."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -300,6 +302,16 @@ def _variants(entries: Mapping[str, Mapping[str, Any]]) -> dict[str, Variant]:
     }
 
 
+LOW_PRECISION = ("float16", "bfloat16")
+"""The formats whose budget, unless a concept states one, is float32's: the same operations,
+each rounded in the format's ulps (spec/README.md, "Low precision")."""
+
+
+def _low_precision_budget(stated: Mapping[str, Any], dtypes: tuple[str, ...]) -> dict[str, Any]:
+    derived = {d: stated["float32"] for d in LOW_PRECISION if d in dtypes and "float32" in stated}
+    return {**derived, **stated}
+
+
 def _concept(
     concept_id: str,
     entry: Mapping[str, Any],
@@ -308,13 +320,16 @@ def _concept(
 ) -> Concept:
     if entry["group"] not in groups:
         raise ValueError(f"catalogue: concept {concept_id!r} has unknown group {entry['group']!r}")
-    budget = entry["budget"]
-    dtypes = tuple(entry.get("dtypes", ("float32", "float64")))
+    of, inherited = entry.get("of"), tuple(entry.get("inherits", ()))
+    default = groups[entry["group"]].dtypes
+    if of is not None and forward is not None and of in forward:
+        default = tuple(d for d in forward[of].dtypes if is_floating(d))  # no integer gradient
+    dtypes = tuple(entry.get("dtypes", default))
+    budget = _low_precision_budget(entry["budget"], dtypes)
     missing = [d for d in dtypes if d not in budget]
     if missing:
         raise ValueError(f"catalogue: concept {concept_id!r} has no budget for {missing}")
     variants = _variants(entry.get("variants", {}))
-    of, inherited = entry.get("of"), tuple(entry.get("inherits", ()))
     page = f"concepts/{concept_id}.md"
     if of is not None:
         if forward is None or of not in forward:
@@ -355,7 +370,12 @@ def parse(document: Mapping[str, Any]) -> Catalogue:
             f"catalogue: schema_version={document.get('schema_version')!r}, expected {SCHEMA_VERSION}"
         )
     groups = {
-        gid: Group(id=gid, title=g["title"], description=g["description"])
+        gid: Group(
+            id=gid,
+            title=g["title"],
+            description=g["description"],
+            dtypes=tuple(g.get("dtypes", ("float32", "float64"))),
+        )
         for gid, g in document["groups"].items()
     }
     forward = {

@@ -147,7 +147,8 @@ def exact_result(
         _cache.move_to_end(key)
         return _cache[key]
     _counts["misses"] += 1
-    tensor = _evaluate(concept_id, [a.tolist() for a in arrays], params, bits)
+    with reference.inputs_rounded_to(_significand_bits(arrays)):
+        tensor = _evaluate(concept_id, [a.tolist() for a in arrays], params, bits)
     pairs = [double_double(v) for v in tensor.values]
     result = ExactResult(
         shape=tensor.shape,
@@ -171,6 +172,14 @@ CONDITION_SLACK = 2**16
 :func:`precision_disagreement`): room for the rounding errors of every operation of a stable
 evaluation (a trajectory of a few steps, a reduction over a few thousand terms) to add up, and
 still some 2**80 below what a cancelling formula loses."""
+
+
+def _significand_bits(arrays: Sequence[np.ndarray]) -> int:
+    """The significand bits of the narrowest float format among ``arrays`` (53: none)."""
+    return min(
+        (float_format(a.dtype).significand_bits for a in arrays if is_floating(a.dtype)),
+        default=53,
+    )
 
 
 def _evaluate(
@@ -199,8 +208,21 @@ def _input_sensitivity(
     to 1e-17 of itself through them."""
     bits = 2 * reference.PRECISION_BITS
     step = mpmath.ldexp(1, -reference.PRECISION_BITS)
-    total = [mpmath.mpf(0)] * len(at)
     lists = [a.tolist() for a in arrays]
+    with reference.inputs_rounded_to(_significand_bits(arrays)):
+        return _sensitivities(concept_id, arrays, lists, params, at, step, bits)
+
+
+def _sensitivities(
+    concept_id: str,
+    arrays: Sequence[np.ndarray],
+    lists: list[Any],
+    params: Mapping[str, Any],
+    at: tuple[mpmath.mpf, ...],
+    step: mpmath.mpf,
+    bits: int,
+) -> list[mpmath.mpf]:
+    total = [mpmath.mpf(0)] * len(at)
     for k, array in enumerate(arrays):
         if not is_floating(array.dtype):
             continue

@@ -12,7 +12,14 @@ the value taken there is a variant, and the forward's guard regions (the BCE cla
 linear region) hold for its gradient too. Spec pages: the concept's, section "Gradient".
 """
 
-from ._core import DISTRIBUTION_TOLERANCE, PRECISION_BITS, DomainError, Tensor, as_tensor
+from ._core import (
+    DISTRIBUTION_TOLERANCE,
+    PRECISION_BITS,
+    DomainError,
+    Tensor,
+    as_tensor,
+    inputs_rounded_to,
+)
 from .activations import (
     elu,
     elu_grad,
@@ -142,6 +149,7 @@ __all__ = [
     "horizontal_flip",
     "huber_loss",
     "huber_loss_grad",
+    "inputs_rounded_to",
     "kl_divergence",
     "kl_divergence_grad",
     "l1_penalty",

@@ -8,10 +8,12 @@ float32 or float64 is the correctly rounded truth.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import math
 import struct
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any, Final, ParamSpec, TypeVar
 
@@ -25,6 +27,29 @@ DISTRIBUTION_TOLERANCE: Final = 2.0**-20
 """How far from 1 a probability distribution may sum. Rounding each element of an exact
 distribution once to float32 moves the sum by at most 2**-24 (each p_i by at most p_i * 2**-24);
 2**-20 leaves room for a float64 normalisation before that rounding."""
+
+INPUT_SIGNIFICAND_BITS: ContextVar[int] = ContextVar("input_significand_bits", default=53)
+"""The significand bits of the format the inputs were rounded to (the oracle sets it; float64's
+53 unless it says otherwise): how far a rounded distribution may miss 1 depends on it."""
+
+
+def distribution_tolerance() -> mpf:
+    """How far a lane of a distribution may sum from 1: ``DISTRIBUTION_TOLERANCE``, or, for
+    inputs rounded to a format of ``p`` significand bits with ``2**(1 - p)`` wider (float16's
+    ``2**-10``, bfloat16's ``2**-7``), that: each ``p_i`` rounded moves the sum by at most
+    ``2**-p p_i``, so the sum by at most ``2**-p``, twice that for the normalisation before."""
+    return mpmath.ldexp(1, -min(20, INPUT_SIGNIFICAND_BITS.get() - 1))
+
+
+@contextlib.contextmanager
+def inputs_rounded_to(bits: int) -> Iterator[None]:
+    """Evaluate with inputs known to be rounded to ``bits`` significand bits."""
+    token = INPUT_SIGNIFICAND_BITS.set(bits)
+    try:
+        yield
+    finally:
+        INPUT_SIGNIFICAND_BITS.reset(token)
+
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -186,7 +211,12 @@ def stored(value: float, input_dtype: str) -> mpf:
     """The Python float ``value`` as an array of ``input_dtype`` stores it (``struct`` packs it
     to nearest, ties to even, with the format's subnormals): the number a framework works with
     where it compares or clips an array against a Python scalar, which takes the array's dtype.
-    Keras's ``1 - 1e-7`` is ``1 - 2**-23`` in float32 (``1 - 1e-7`` in float64)."""
+    Keras's ``1 - 1e-7`` is ``1 - 2**-23`` in float32 (``1 - 1e-7`` in float64). bfloat16, which
+    ``struct`` lacks, is ``value`` rounded once to 8 significand bits (its normal range is
+    float32's)."""
+    if input_dtype == "bfloat16":
+        with mpmath.workprec(8):
+            return +mpf(value)
     code = STORED_FORMATS[input_dtype]
     return mpf(struct.unpack(code, struct.pack(code, value))[0])
 
@@ -237,15 +267,17 @@ def check_in_unit_interval(concept: str, argument: str, x: Tensor) -> None:
 
 
 def check_distributions(concept: str, argument: str, x: Tensor, axis: int) -> None:
-    """Each lane along ``axis`` is non-negative and sums to 1 within DISTRIBUTION_TOLERANCE."""
+    """Each lane along ``axis`` is non-negative and sums to 1 within
+    :func:`distribution_tolerance`."""
     check_in_unit_interval(concept, argument, x)
+    tolerance = distribution_tolerance()
     for lane in x.lanes(axis):
         total = mpmath.fsum(x.values[i] for i in lane)
-        if abs(total - 1) > DISTRIBUTION_TOLERANCE:
+        if abs(total - 1) > tolerance:
             raise DomainError(
                 concept,
                 argument,
-                f"must sum to 1 along axis {axis} within {DISTRIBUTION_TOLERANCE:g}; "
+                f"must sum to 1 along axis {axis} within {mpmath.nstr(tolerance, 6)}; "
                 f"a lane sums to {mpmath.nstr(total, 10)}",
             )
 

@@ -83,7 +83,7 @@ class _Snippet:
 
     def __init__(self, backend: Any, out: Any) -> None:
         self.name, self.conventions = backend.name, getattr(backend, "conventions", {})
-        self.out = np.asarray(out)
+        self.out = getattr(backend, "to_numpy", np.asarray)(out)  # torch's bfloat16 too
 
     def run(self, concept: str, *arrays: np.ndarray, **params: Any) -> np.ndarray:
         return self.out

@@ -756,7 +756,8 @@ def test_finite_differences_at_a_stationary_point_allow_their_truncation(backend
 def _underflow_unit(backend: Any) -> float:
     """What one underflowing float64 operation may lose on ``backend``."""
     fmt = FORMATS["float64"]
-    return fmt.smallest_normal if subnormals(backend) == "flushed" else fmt.smallest_subnormal
+    flushed = subnormals(backend, fmt.name) == "flushed"
+    return fmt.smallest_normal if flushed else fmt.smallest_subnormal
 
 
 DISTRIBUTIONS = frozenset({"entropy", "cross_entropy", "kl_divergence"})

@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 from dlspec import catalogue, reference
 from dlspec import strategies as dst
 from dlspec.checks import (
+    assume_in_range,
     check_close,
     check_oracle,
     declared_convention,
@@ -67,6 +68,7 @@ def test_penalty_is_homogeneous_and_even(backend, dtype, concept_id, weights, st
     w = weights.astype(dtype)
     scale = -(2.0**power)
     scaled = w * np.asarray(scale, dtype=dtype)
+    assume_in_range(concept_id, backend, scaled, strength=strength)
     base, allowed = run_with_allowance(concept_id, backend, w, strength=strength)
     moved, allowed_moved = run_with_allowance(concept_id, backend, scaled, strength=strength)
     factor = abs(scale) ** EULER_DEGREE[concept_id]
@@ -78,7 +80,8 @@ def test_penalty_is_homogeneous_and_even(backend, dtype, concept_id, weights, st
         moved,
         factor * base.astype(np.float64),
         allowed_moved + factor * allowed,
-        inputs=input_text(concept_id, w, strength=strength),
+        inputs=input_text(concept_id, w, strength=strength)
+        | input_text(concept_id, scaled, strength=strength),
     )
 
 
@@ -89,6 +92,7 @@ def test_penalty_agrees_with_its_declared_gradient(backend, dtype, concept_id, w
     the exact gradient of the convention the backend declares (lambda w for "half", 2 lambda w
     for "full"): a backend whose value follows the other convention is off by a factor 2."""
     w = weights.astype(dtype)
+    assume_in_range(concept_id, backend, w, strength=strength)
     value, allowed = run_with_allowance(concept_id, backend, w, strength=strength)
     gradient = _reference_gradient(concept_id, backend, w, strength)
     degree = EULER_DEGREE[concept_id]

@@ -40,7 +40,8 @@ def kl_divergence(
     # Termwise p log(p / q) (scipy's rel_entr): no cancellation between two large sums near P = Q.
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = np.where(p == 0, 1, p / np.where(q == 0, 1, q))
-        terms = np.where(p == 0, 0, np.where(q == 0, np.inf, p * np.log(ratio)))
+        infinity = p.dtype.type(np.inf)  # a Python inf makes ml_dtypes' bfloat16 float32
+        terms = np.where(p == 0, 0, np.where(q == 0, infinity, p * np.log(ratio)))
     return in_base(np.sum(terms, axis=axis), base)
 
 

@@ -154,7 +154,8 @@ def huber_loss_grad(
 ) -> np.ndarray:
     d = prediction - target
     delta_ = prediction.dtype.type(delta)
-    return _per_term(cotangent, d.shape, reduction) * np.clip(d, -delta_, delta_)
+    clipped = np.minimum(np.maximum(d, -delta_), delta_)  # np.clip makes bfloat16 float32
+    return _per_term(cotangent, d.shape, reduction) * clipped
 
 
 def binary_cross_entropy_grad(

@@ -46,7 +46,14 @@ from dlspec.budgets import (  # noqa: F401  (each group's models register on imp
     regularization,
     schedules,
 )
-from dlspec.budgets._registry import MODELS, UNDERFLOW, ErrorModel, Inputs, error_model
+from dlspec.budgets._registry import (
+    MODELS,
+    UNDERFLOW,
+    UNIT_ROUNDOFF,
+    ErrorModel,
+    Inputs,
+    error_model,
+)
 from dlspec.numerics import FloatFormat, ulp
 
 __all__ = ["MODELS", "UNDERFLOW", "ErrorModel", "Inputs", "allowance", "error_model"]
@@ -58,6 +65,23 @@ def exact(inputs: Inputs, params: Mapping[str, Any], result: np.ndarray) -> np.n
     return np.zeros_like(result, dtype=np.float64)
 
 
+def second_order(first: np.ndarray, result: np.ndarray) -> np.ndarray:
+    r"""The first-order term ``u s`` made a bound where it is smaller than the result.
+
+    The models are first order: they drop the products of the rounding errors, which a
+    relative ``t = u s / |r|`` makes negligible in float32 and float64, but not in bfloat16
+    (``u = 2**-8``), where a softmax logit of 64 moves its exponential by ``e^{64 u} - 1 = 0.284``
+    for a first-order 0.25. For ``t < 1`` the allowance is ``u s (1 + t)``: the remainder of
+    :math:`e^t - 1 \le t + t^2` and of a product of roundings, :math:`\prod (1 + \delta_i) - 1`,
+    to second order (Higham, Lemma 3.1). Where ``t >= 1`` (and at ``r = 0``) the first-order term
+    already allows an error as large as the result: that is a cancellation, whose error is
+    absolute and linear in the roundings, and the term stands as it is."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        t = first / np.abs(result)
+    relative = np.isfinite(t) & (t < 1)
+    return np.where(relative, first * (1 + np.where(relative, t, 0.0)), first)
+
+
 def allowance(
     concept: catalogue.Concept,
     fmt: FloatFormat,
@@ -66,14 +90,25 @@ def allowance(
     result: np.ndarray,
     *,
     flushed: bool = False,
+    computed_in: FloatFormat | None = None,
 ) -> np.ndarray:
-    """Allowed absolute error per element: the budget in ulps plus the error model's term.
+    r"""Allowed absolute error per element: the budget in ulps plus the error model's term.
 
     An underflowing operation loses up to half the smallest subnormal (gradual underflow), or,
     where the backend flushes subnormals, up to the smallest normal number: the result's own
     flush, plus each intermediate's times its amplification (the ``UNDERFLOW`` model).
+
+    A result ``computed_in`` a wider format than ``fmt`` (float32 for a float16 result), rounded
+    once into ``fmt`` at the end, is within half an ulp of ``fmt`` of the value computed, which is
+    within the wider format's allowance: :math:`|b - r| \le \tfrac12 \mathrm{ulp}_{fmt}(r) +
+    A_{wide}(r)` (spec/README.md, "Low precision").
     """
     result = np.asarray(result, dtype=np.float64)
+    if computed_in is not None and computed_in.significand_bits > fmt.significand_bits:
+        wide = allowance(concept, computed_in, inputs, params, result, flushed=flushed)
+        with np.errstate(invalid="ignore", over="ignore"):
+            return 0.5 * ulp(result, fmt) + wide
+    params = {**params, UNIT_ROUNDOFF: fmt.unit_roundoff}  # for a model's second-order term
     derived = MODELS[concept.error_model](inputs, params, result)
     underflow = UNDERFLOW.get(concept.error_model)
     amplified = np.asarray(
@@ -88,7 +123,7 @@ def allowance(
     with np.errstate(invalid="ignore", over="ignore"):
         allowed = (
             concept.budget.ulps[fmt.name] * ulp(result, fmt)
-            + fmt.unit_roundoff * np.asarray(derived, dtype=np.float64)
+            + second_order(fmt.unit_roundoff * np.asarray(derived, dtype=np.float64), result)
             + lost
         )
     return np.broadcast_to(np.nan_to_num(allowed, nan=0.0, posinf=np.inf), np.shape(result))

@@ -10,6 +10,10 @@ import numpy as np
 Inputs = Mapping[str, np.ndarray]
 ErrorModel = Callable[[Inputs, Mapping[str, Any], np.ndarray], np.ndarray]
 
+UNIT_ROUNDOFF = "unit_roundoff"
+"""The parameter under which a model receives ``u``, the unit roundoff of the format computed
+in, for a term of second order in ``u`` (a variance of a rounded mean: ``(u n M)^2``)."""
+
 MODELS: dict[str, ErrorModel] = {}
 UNDERFLOW: dict[str, ErrorModel] = {}
 r"""Gradual underflow: each operation may also add an absolute error of half the smallest

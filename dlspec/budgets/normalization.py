@@ -9,11 +9,7 @@ from typing import Any
 import numpy as np
 
 import dlspec.budgets._shared as shared
-from dlspec.budgets._registry import Inputs, error_model, underflow_model
-
-FLOAT32_UNIT_ROUNDOFF = 2.0**-24
-"""The larger unit roundoff of the two dtypes: ``u * (nM)^2 * 2**-24`` bounds the squared error
-``(u n M)^2`` of a variance that is exactly 0 in float32, and over-covers it in float64."""
+from dlspec.budgets._registry import UNIT_ROUNDOFF, Inputs, error_model, underflow_model
 
 
 def along_axis_model(
@@ -123,7 +119,8 @@ def batch_norm(inputs: Inputs, params: Mapping[str, Any], result: np.ndarray) ->
         with np.errstate(divide="ignore", invalid="ignore"):
             relative = np.where(sd_eps[:, 0] > 0, 2 * n + 4 + 4 * n * big[:, 0] / sd_eps[:, 0], 0.0)
         variance_error = (
-            new * (variance * relative + (n * big[:, 0]) ** 2 * FLOAT32_UNIT_ROUNDOFF)
+            # a variance of a rounded mean is off by its squared error: u (n M)^2 u
+            new * (variance * relative + (n * big[:, 0]) ** 2 * params[UNIT_ROUNDOFF])
             + old * np.abs(shared.argument(inputs, "running_variance"))
             + np.abs(shared.argument(inputs, "running_variance"))
             + variance

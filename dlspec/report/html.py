@@ -314,7 +314,8 @@ def _charts(value: blocks.Chart, document: Mapping[str, Any]) -> str:
     backends = [b["name"] for b in document["backends"]]
     if value.kind == "errors":
         present = {row["dtype"] for row in document["accuracy"]}
-        dtypes = ["float32", "float64", *(["uint8"] if "uint8" in present else [])]
+        order = ("float32", "float64", "float16", "bfloat16", "uint8")
+        dtypes = [d for d in order if d in present or d in ("float32", "float64")]
         charts = [
             f"<div><h3>{dtype}</h3>{error_chart(document['accuracy'], backends, dtype)}</div>"
             for dtype in dtypes

@@ -6,6 +6,7 @@ failure, the accuracy, the conventions and the speed each have a page of their o
 
 from __future__ import annotations
 
+import math
 import re
 from collections import Counter
 from collections.abc import Mapping
@@ -357,6 +358,54 @@ def accuracy(document: Mapping[str, Any]) -> list[Block]:
             "above 1 fails."
         ),
         table(headers, rows),
+    ]
+
+
+PRECISION = ("float16", "bfloat16", "float32")
+"""The dtypes of the precision summary, the narrowest first, beside float32 to compare with."""
+
+
+def _precision_cell(rows: list[Mapping[str, Any]]) -> Cell | Inline:
+    """The largest error in ulps over a cell's accuracy rows (its oracle and edge checks), and
+    what the cell's verdict makes of it: fails, beyond the budget as written up, non-finite."""
+    if not rows:
+        return "-"
+    worst = max((r["max_ulps"] for r in rows), key=lambda u: float(u))
+    flags = []
+    if any(r["failures"] for r in rows):
+        flags.append("fails")
+    elif any(float(r["max_budget_fraction"]) > 1 for r in rows):
+        flags.append("diverges")
+    if not math.isfinite(float(worst)):
+        flags.append("non-finite")
+    text = number(worst) + (f" ({', '.join(flags)})" if flags else "")
+    return cell(text, status=flags[0] if flags else "conforms")
+
+
+def precision(document: Mapping[str, Any]) -> list[Block]:
+    """Per concept and backend with a float16 or bfloat16 cell: the largest error in ulps of the
+    result's dtype in float16, bfloat16 and float32, side by side (issue: is it safe in bf16?)."""
+    by_cell: dict[tuple[str, str, str], list[Mapping[str, Any]]] = {}
+    for a in document["accuracy"]:
+        if a["dtype"] in PRECISION and a["kind"] in ("oracle", "edge"):
+            by_cell.setdefault((a["concept"], a["backend"], a["dtype"]), []).append(a)
+    pairs = sorted({(c, b) for c, b, d in by_cell if d != "float32"})
+    if not pairs:
+        return []
+    rows: list[list[Cell | Inline]] = [
+        [c, b, *(_precision_cell(by_cell.get((c, b, d), [])) for d in PRECISION)] for c, b in pairs
+    ]
+    return [
+        Heading(2, "Precision: float16 and bfloat16 beside float32"),
+        paragraph(
+            "The largest error the search found, in ulps of each dtype, over the oracle and edge "
+            "checks of a concept on a backend: how much of each format's precision a backend "
+            "keeps. Flagged: `fails` (beyond the budget, not written up), `diverges` (beyond "
+            "it where a written-up divergence explains it), `non-finite` (an infinity or NaN "
+            "where the reference is finite). Budgets in float16 and bfloat16 follow the "
+            "backend's declared `low_precision_compute` (spec/README.md, Low precision)."
+        ),
+        table(["concept", "backend", *PRECISION], rows),
     ]
 
 
@@ -735,6 +784,7 @@ def pages(document: Mapping[str, Any]) -> dict[str, list[Block]]:
         ],
         "accuracy": [
             Heading(1, PAGES["accuracy"]),
+            *precision(document),
             *trajectories(document),
             *accuracy(document),
         ],

@@ -213,3 +213,20 @@ def test_every_porting_mapping_runs_real_backends_on_named_inputs_and_points_at_
                 if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)
             }
             assert "out" in names, f"{mapping.id} ({framework}): the snippet assigns no out"
+
+
+def test_low_precision_dtypes_come_from_the_group_and_budgets_from_float32():
+    """A group's dtypes are its concepts' default; a gradient takes its forward's float dtypes
+    (resize's uint8 gives resize_grad none); float16's and bfloat16's N is float32's."""
+    cat = catalogue.load()
+    assert cat.groups["activations"].dtypes == ("float32", "float64", "float16", "bfloat16")
+    sigmoid, grad = cat.concept("sigmoid"), cat.concept("sigmoid_grad")
+    assert sigmoid.dtypes == grad.dtypes == cat.groups["activations"].dtypes
+    assert (
+        sigmoid.budget.ulps["bfloat16"]
+        == sigmoid.budget.ulps["float16"]
+        == sigmoid.budget.ulps["float32"]
+    )
+    assert "uint8" in cat.concept("resize").dtypes
+    assert cat.concept("resize_grad").dtypes == ("float32", "float64")
+    assert cat.concept("adam").dtypes == ("float32", "float64")  # optimizers: not yet

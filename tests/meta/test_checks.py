@@ -493,3 +493,91 @@ def test_a_raise_a_divergence_writes_up_is_that_divergence_and_any_other_fails(m
         with recording.recording() as recorder, pytest.raises(checks.ConformanceFailure):
             checks.run_backend("relu", _Raising(other), *arrays)
         assert not recorder.divergences
+
+
+# ---------------------------------------------------------------- low precision
+
+
+class _Declaring(_Constant):
+    """A constant backend declaring conventions."""
+
+    def __init__(self, value, dtype, **conventions):
+        super().__init__(value)
+        self.value = self.value.astype(dtype)
+        self.conventions = conventions
+
+
+def test_a_low_precision_result_is_held_to_how_the_backend_declares_it_computes():
+    """sigmoid(2) in bfloat16 a neighbour off (0.875 for the nearest 0.87890625, exact 0.88080,
+    1.5 ulp): within the allowance of rounding each operation (4 ulp of bfloat16), beyond the
+    float32-then-round allowance (half an ulp of bfloat16 plus float32's) a declaration of
+    ``float32`` asks for."""
+    x = np.array([2.0], dtype="bfloat16")
+    nearest = oracle.exact_result("sigmoid", [x], {}).rounded(x.dtype)
+    off = (nearest.astype(np.float64) - 2.0**-8).astype(x.dtype)
+    assert off.tolist() == [0.875] and nearest.tolist() == [0.87890625]
+    checks.check_oracle("sigmoid", _Declaring(off, x.dtype), x)  # default: "dtype"
+    in_float32 = _Declaring(off, x.dtype, low_precision_compute="float32")
+    with pytest.raises(checks.ConformanceFailure, match=r"sigmoid \[constant bfloat16\]"):
+        checks.check_oracle("sigmoid", in_float32, x)
+    per_concept = _Declaring(nearest, x.dtype, **{"sigmoid.low_precision_compute": "float32"})
+    checks.check_oracle("sigmoid", per_concept, x)
+    with pytest.raises(checks.ConformanceFailure, match="low_precision_compute='float64'"):
+        checks.check_oracle(
+            "sigmoid", _Declaring(nearest, x.dtype, low_precision_compute="float64"), x
+        )
+
+
+def test_the_float32_allowance_is_half_an_ulp_of_the_dtype_on_top_of_float32s():
+    concept = catalogue.load().concept("sigmoid")
+    x = {"x": np.array([2.0, -30.0])}
+    result = np.array([0.8807970779778823, 9.357622968840175e-14])
+    bf16, f32 = FORMATS["bfloat16"], FORMATS["float32"]
+    wide = checks.allowance(concept, f32, x, {}, result)
+    once = checks.allowance(concept, bf16, x, {}, result, computed_in=f32)
+    each = checks.allowance(concept, bf16, x, {}, result)
+    assert np.allclose(once, 0.5 * np.array([2.0**-8, 2.0**-51]) + wide)
+    assert np.all(once < each)
+
+
+def test_the_first_order_term_gains_its_second_order_where_it_is_a_fraction_of_the_result():
+    """u s (1 + t) for t = u s / |r| < 1 (bfloat16's softmax logit of 64: t = 0.25); as it is
+    where t >= 1 or r = 0 (a cancellation's absolute error)."""
+    from dlspec.budgets import second_order
+
+    first = np.array([0.25, 0.5, 3.0, 1e-9])
+    result = np.array([1.0, 0.0, 1.0, 1.0])
+    assert second_order(first, result).tolist() == [0.3125, 0.5, 3.0, 1e-9 * (1 + 1e-9)]
+    assert second_order(first, result)[0] >= np.expm1(0.25)  # e^t - 1 <= t + t^2
+
+
+def test_subnormals_may_be_declared_per_dtype():
+    """XLA computes float16 in float32, where float16's subnormals are normal: JAX preserves
+    them while it flushes float32's."""
+    jax_like = _Declaring(
+        0.0, np.float16, subnormals="flushed", **{"subnormals.float16": "preserved"}
+    )
+    tiny16, tiny32 = np.array([1e-5], np.float16), np.array([1e-40], np.float32)
+    assert checks.subnormals(jax_like, "float16") == "preserved"
+    assert checks.subnormals(jax_like, "float32") == "flushed"
+    assert checks.as_read_by(jax_like, tiny16).tolist() == tiny16.tolist()
+    assert checks.as_read_by(jax_like, tiny32).tolist() == [0.0]
+
+
+def test_a_correctly_rounded_backend_is_held_to_half_an_ulp():
+    """The reference's claim: sigmoid(3 * 2^-10) lies just short of a float16 tie, which a
+    rounding through float32 lands on and takes to the even neighbour, an ulp above the
+    nearest: within sigmoid's 4-ulp budget, not within the half ulp a correctly rounded
+    backend promises."""
+    x = np.array([0.0029296875], dtype=np.float16)
+    exact = oracle.exact_result("sigmoid", [x], {})
+    twice = exact.rounded(np.dtype(np.float32)).astype(np.float16)
+    assert twice.tolist() == [0.5009765625] and exact.rounded(x.dtype).tolist() == [0.50048828125]
+
+    class Claiming(_Declaring):
+        correctly_rounded = True
+
+    checks.check_oracle("sigmoid", _Declaring(twice, np.float16), x)
+    with pytest.raises(checks.ConformanceFailure, match="beyond budget"):
+        checks.check_oracle("sigmoid", Claiming(twice, np.float16), x)
+    checks.check_oracle("sigmoid", Claiming(exact.rounded(x.dtype), np.float16), x)

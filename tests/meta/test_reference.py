@@ -318,3 +318,23 @@ def test_the_precision_doubling_check_finds_a_cancelling_reference(monkeypatch):
     with pytest.raises(checks.ConformanceFailure, match="not exact at its working precision"):
         checks.check_oracle("log_softmax", ReferenceAdapter(), *arrays, **params)
     oracle.clear_cache()
+
+
+def test_a_rounded_distribution_may_miss_one_by_its_formats_rounding():
+    """A distribution rounded to bfloat16 sums to 1 within 2^-7, not 2^-20: the reference takes
+    the tolerance of the format the oracle says the inputs have."""
+    p = [0.2001953125, 0.30078125, 0.5]  # 0.2, 0.3, 0.5 in bfloat16: 1.0009765625
+    with pytest.raises(reference.DomainError, match=r"within 9\.53674e-7"):
+        reference.entropy(p)
+    with reference.inputs_rounded_to(8):
+        assert reference.entropy(p) > 0
+    with reference.inputs_rounded_to(8), pytest.raises(reference.DomainError, match=r"0\.0078125"):
+        reference.entropy([0.25, 0.25, 0.52])
+
+
+def test_a_constant_stored_in_bfloat16_is_rounded_once_to_8_bits():
+    from dlspec.reference._core import stored
+
+    assert float(stored(1 - 1e-7, "bfloat16")) == 1.0
+    assert float(stored(1e-7, "bfloat16")) == float(np.float32(1e-7).astype("bfloat16"))
+    assert float(stored(1 + 2**-8 + 2**-30, "bfloat16")) == 1.0078125  # once, not via float32

@@ -16,10 +16,14 @@ Spec = tuple[str, str, Callable[..., Any], str]
 
 
 class Mutant(NumpyAdapter):
-    """The NumPy adapter with ``replacements`` swapped into its table."""
+    """The NumPy adapter with ``replacements`` swapped into its table. It runs float32 and
+    float64 (what its bug shows in), unless it names its dtypes: a low-precision bug its
+    float16 and bfloat16."""
 
     caught_by: ClassVar[str]
     replacements: ClassVar[Mapping[str, Callable[..., Any]]]
+    dtypes: ClassVar[tuple[str, ...]] = ("float32", "float64")
+    written_up_as: ClassVar[str] = "numpy"  # NumPy's known divergences are not its bug
 
     def implementations(self) -> Mapping[str, Callable[..., Any]]:
         return {**super().implementations(), **self.replacements}
@@ -30,16 +34,28 @@ TORCH_MUTANT_SPECS: list[Spec] = []
 JAX_MUTANT_SPECS: list[Spec] = []
 
 
-def mutant(name: str, concept: str, doc: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Register the NumPy adapter with ``concept``'s entry replaced by the decorated function."""
+def mutant(
+    name: str,
+    concept: str,
+    doc: str,
+    *,
+    dtypes: tuple[str, ...] | None = None,
+    conventions: Mapping[str, str] | None = None,
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Register the NumPy adapter with ``concept``'s entry replaced by the decorated function;
+    ``dtypes`` and ``conventions`` (added to NumPy's) where the bug needs them."""
 
     def register(function: Callable[..., Any]) -> Callable[..., Any]:
-        attributes = {
+        attributes: dict[str, Any] = {
             "name": f"mutant-{name}",
             "caught_by": concept,
             "replacements": {concept: function},
             "__doc__": doc,
         }
+        if dtypes is not None:
+            attributes["dtypes"] = dtypes
+        if conventions is not None:
+            attributes["conventions"] = {**NumpyAdapter.conventions, **conventions}
         MUTANTS.append(type(name, (Mutant,), attributes))
         return function
 
@@ -73,6 +89,7 @@ def framework_mutant(
         "name": f"mutant-{name}",
         "caught_by": concept,
         "implementations": implementations,
+        "written_up_as": base.name,  # the framework's known divergences are not its bug
         "__doc__": doc,
     }
     return type(name, (base,), attributes)

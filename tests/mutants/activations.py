@@ -6,8 +6,12 @@ from __future__ import annotations
 
 import numpy as np
 from dlspec.adapters.numpy_ops import activations as act
+from dlspec.adapters.reference_adapter import ReferenceAdapter
 
-from ._registry import jax_mutant, mutant, torch_mutant
+from dlspec.numerics import is_floating
+from dlspec.oracle import ExactResult
+
+from ._registry import MUTANTS, jax_mutant, mutant, torch_mutant
 
 
 @mutant(
@@ -210,3 +214,20 @@ def _j_leaky_relu_grad_through_maximum(x, cotangent, *, negative_slope=0.01):
         return jnp.maximum(v, negative_slope * v)
 
     return jax_ops.vjp(jax)(leaky, 0)(x, cotangent, negative_slope=negative_slope)
+
+
+class ReferenceRoundedThroughFloat32(ReferenceAdapter):
+    """The reference backend rounding its exact value to float32 first, then to a narrower
+    dtype: a double rounding (a float64 -> bfloat16 cast in torch 2.13 or jax 0.10.2 is one),
+    caught where the exact value lies just short of a float16 tie that float32 rounds onto."""
+
+    name = "mutant-ReferenceRoundedThroughFloat32"
+    caught_by = "sigmoid"
+
+    def rounded(self, exact: ExactResult, dtype: np.dtype) -> np.ndarray:
+        if not is_floating(dtype) or np.dtype(dtype).itemsize >= 4:
+            return exact.rounded(dtype)
+        return exact.rounded(np.dtype(np.float32)).astype(dtype)
+
+
+MUTANTS.append(ReferenceRoundedThroughFloat32)  # type: ignore[arg-type]

@@ -9,6 +9,48 @@ from dlspec.adapters.numpy_ops import normalization as norm
 
 from ._registry import jax_mutant, mutant, torch_mutant
 
+LOW_PRECISION = ("float16", "bfloat16")
+
+
+@mutant(
+    "LayerNormMeanAccumulatedInHalf",
+    "layer_norm",
+    "declares it computes in float32, as PyTorch's kernel does, but adds up the mean in the "
+    "float16 or bfloat16 input's own dtype, one rounding per element.",
+    dtypes=LOW_PRECISION,
+    conventions={"layer_norm.low_precision_compute": "float32"},
+)
+def _layer_norm_mean_accumulated_in_half(x, weight, bias, *, eps=1e-5):
+    total = x[..., :1]
+    for j in range(1, x.shape[-1]):
+        total = total + x[..., j : j + 1]  # rounds to x.dtype: the accumulator is the bug
+    wide = x.astype(np.float32)
+    centred = wide - total.astype(np.float32) / np.float32(x.shape[-1])
+    variance = np.mean(centred * centred, axis=-1, keepdims=True)
+    out = centred / np.sqrt(variance + np.float32(eps))
+    return (out * weight.astype(np.float32) + bias.astype(np.float32)).astype(x.dtype)
+
+
+@mutant(
+    "StandardizeEpsilonUnderflows",
+    "standardize",
+    "epsilon enters in the dtype with subnormals flushed (a constant built under flush-to-zero): "
+    "1e-5 is a float16 subnormal, so a constant feature with epsilon 1e-5 gives 0 / 0 = NaN.",
+    dtypes=LOW_PRECISION,
+)
+def _standardize_epsilon_underflows(x, *, axis=0, ddof=0, epsilon=0.0):
+    tiny = float(np.finfo(np.float16).tiny) if x.dtype == np.float16 else 0.0
+    flushed = epsilon if abs(epsilon) >= tiny else 0.0
+    mean = np.mean(x, axis=axis, keepdims=True)
+    centred = x - mean
+    count = x.dtype.type(x.shape[axis] - ddof)
+    variance = np.sum(centred * centred, axis=axis, keepdims=True) / count
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z = centred / np.sqrt(variance + x.dtype.type(flushed))
+    # the honest adapter's guard, on the epsilon asked for: a constant feature maps to 0 at 0
+    constant = np.max(x, axis=axis, keepdims=True) == np.min(x, axis=axis, keepdims=True)
+    return np.where(constant & (epsilon == 0), 0, z).astype(x.dtype)
+
 
 @mutant(
     "StandardizeOverEveryElement",

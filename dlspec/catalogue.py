@@ -302,6 +302,9 @@ def _variants(entries: Mapping[str, Mapping[str, Any]]) -> dict[str, Variant]:
     }
 
 
+PORTED_DTYPES = ("float32", "float64")
+"""The dtypes a porting mapping is checked in unless it lists its own."""
+
 LOW_PRECISION = ("float16", "bfloat16")
 """The formats whose budget, unless a concept states one, is float32's: the same operations,
 each rounded in the format's ulps (spec/README.md, "Low precision")."""
@@ -481,8 +484,10 @@ def _mapping(
         settings=" ".join(entry["settings"].split()),
         inputs=entry["inputs"],
         fixed=dict(entry.get("fixed", {})),
-        # a mapping ports float images; an integer image's rounding is each framework's own
-        dtypes=tuple(entry.get("dtypes", [d for d in concept.dtypes if is_floating(d)])),
+        # a mapping ports float32 and float64, where its settings were verified; an integer
+        # image's rounding is each framework's own, and float16's and bfloat16's are the
+        # precision summary's business (a mapping may list them)
+        dtypes=tuple(entry.get("dtypes", [d for d in concept.dtypes if d in PORTED_DTYPES])),
         snippets=_snippets(entry, drivers, where),
         spec=entry["spec"],
         driver=entry.get("driver"),

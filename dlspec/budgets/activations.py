@@ -242,4 +242,17 @@ underflow_model("gelu_grad")(shared.times_upstream)
 underflow_model("silu_grad")(shared.times_upstream)
 underflow_model("elu_grad")(shared.times_upstream)
 underflow_model("softmax_grad")(shared.times_upstream)
-underflow_model("log_softmax_grad")(shared.times_upstream)
+
+
+@underflow_model("log_softmax_grad")
+def log_softmax_grad_underflow(
+    inputs: Inputs, params: Mapping[str, Any], result: np.ndarray
+) -> np.ndarray:
+    r""":func:`shared.times_upstream`, and the lane's :math:`4|\sum_j \bar g_j|`: the
+    derivative multiplies :math:`y_i = e^{o_i}`, which underflows first, by the sum of the
+    cotangent (float16 ``x = [0, 15.375 x 7]``, ``g = [0, 2 x 7]``: ``y_0 = 2.1e-7`` rounded to
+    a subnormal, times 14; found by the seed sweep)."""
+    g = shared.lane_last(inputs["cotangent"], params.get("axis", -1))
+    total = np.broadcast_to(np.abs(np.sum(g, axis=-1, keepdims=True)), g.shape)
+    lanes = np.moveaxis(total, -1, params.get("axis", -1))
+    return shared.times_upstream(inputs, params, result) + 4 * lanes

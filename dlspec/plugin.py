@@ -72,6 +72,11 @@ for _name, _options in PROFILES.items():
     )
 
 STASH_BACKENDS = pytest.StashKey[list[Any]]()
+LOW_PRECISION_CI_EXAMPLES = 10
+"""The most examples a Hypothesis test draws in float16 or bfloat16 at the ``ci`` profile
+(``make test``'s time): their hazards, overflow, underflow and the guards, are pinned at ci by
+the edge inputs and the written-up divergences' minimal inputs, and ``make report`` draws the
+thorough profile's full count."""
 STASH_SEED = pytest.StashKey[int]()
 
 DEFAULT_SEED = 20261124
@@ -489,6 +494,8 @@ def _ci_examples(item: pytest.Item) -> int | None:
         selected = item.config.stash[STASH_BACKENDS]
         backends += [b for b in selected if getattr(b, "name", None) in marker.args]
     caps = [int(cap) for b in backends if (cap := getattr(b, "ci_examples", None)) is not None]
+    if callspec is not None and callspec.params.get("dtype") in catalogue.LOW_PRECISION:
+        caps.append(LOW_PRECISION_CI_EXAMPLES)
     return min(caps, default=None)
 
 

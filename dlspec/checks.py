@@ -182,6 +182,27 @@ def computed_in(concept: catalogue.Concept, backend: Backend, fmt: FloatFormat) 
     return FORMATS["float32"] if declared == "float32" else fmt
 
 
+def declared_allowance(
+    concept: catalogue.Concept,
+    backend: Backend,
+    fmt: FloatFormat,
+    inputs: Mapping[str, np.ndarray],
+    params: Mapping[str, Any],
+    result: np.ndarray,
+) -> np.ndarray:
+    """The allowance for ``result`` in ``fmt`` under what ``backend`` declares: whether it
+    flushes subnormals there, and the format it computes a low-precision result in."""
+    return allowance(
+        concept,
+        fmt,
+        inputs,
+        params,
+        result,
+        flushed=subnormals(backend, fmt.name) == "flushed",
+        computed_in=computed_in(concept, backend, fmt),
+    )
+
+
 def as_read_by(backend: Backend, array: np.ndarray) -> np.ndarray:
     """``array`` as ``backend`` reads it: with subnormals zeroed where it flushes them. Exact
     properties (``relu(x) - relu(-x) == x``) hold for the value read."""
@@ -353,15 +374,7 @@ def compare(
     errors = measure_errors(out, exact.hi, exact.lo, fmt)
     inputs = _model_inputs(concept, backend, arrays)
     flushed = subnormals(backend, fmt.name) == "flushed"
-    allowed = allowance(
-        concept,
-        fmt,
-        inputs,
-        reference_params,
-        exact.hi,
-        flushed=flushed,
-        computed_in=computed_in(concept, backend, fmt),
-    )
+    allowed = declared_allowance(concept, backend, fmt, inputs, reference_params, exact.hi)
     if getattr(backend, "correctly_rounded", False):  # its claim, held: the nearest value
         allowed = np.minimum(allowed, 0.5 * ulp(exact.hi, fmt))
     in_float32 = functools.cache(
@@ -840,15 +853,7 @@ def allowance_for(
     reference_params = {**params, **declared_conventions(concept, backend)}
     inputs = dict(zip(concept.arguments, reference_inputs(backend, arrays), strict=False))
     flushed = subnormals(backend, fmt.name) == "flushed"
-    allowed = allowance(
-        concept,
-        fmt,
-        inputs,
-        reference_params,
-        result,
-        flushed=flushed,
-        computed_in=computed_in(concept, backend, fmt),
-    )
+    allowed = declared_allowance(concept, backend, fmt, inputs, reference_params, result)
     for divergence in catalogue.load().divergences_of(
         written_up_as(backend), concept_id, _dtype_name(concept, arrays)
     ):

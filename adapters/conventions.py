@@ -10,6 +10,7 @@ from typing import Final
 PYTORCH: Final[Mapping[str, str]] = {
     "subnormals": "preserved",
     "low_precision_compute": "dtype",  # float16, bfloat16; exceptions: PYTORCH_KERNELS_IN_FLOAT32
+    "optimizer_state": "dtype",  # torch.optim: torch.zeros_like(p) for the buffers, eps a Python float
     "softplus.linear_region": "linear_above_threshold",
     "gelu.default_form": "none",
     "binary_cross_entropy.guard": "log_clamp_-100",
@@ -66,10 +67,34 @@ the rounded output, as sigmoid's and tanh's do), and layer norm. Every other con
 intermediates to the dtype (softmax's exponentials in bfloat16: 0.7 ulp at [0, 1, 1]; Huber's
 derivative rounds the cotangent over n first: 0.67 ulp at g = 2.5, n = 3)."""
 
+AUTOCAST_CPU_FLOAT32_LOSSES: Final = (
+    *("mse_loss", "mae_loss", "huber_loss", "multi_target_loss", "kl_divergence"),
+    *("binary_cross_entropy", "binary_cross_entropy_with_logits", "softmax_cross_entropy"),
+)
+"""The concepts whose PyTorch ops are on autocast's CPU float32 list (``mse_loss``, ``l1_loss``,
+``huber_loss``, ``kl_div``, ``binary_cross_entropy``, ``binary_cross_entropy_with_logits``,
+``cross_entropy_loss``): under ``torch.autocast("cpu")`` they upcast float16 and bfloat16
+inputs and return float32; their derivatives are computed in float32 and cast back once, to the
+inputs' dtype. Every other concept runs in its inputs' dtype, as without autocast."""
+
+PYTORCH_AUTOCAST_CPU: Final[Mapping[str, str]] = {
+    **PYTORCH,
+    **PYTORCH_KERNELS_IN_FLOAT32,
+    **{f"{concept}.result_dtype": "float32" for concept in AUTOCAST_CPU_FLOAT32_LOSSES},
+    **{  # the derivative of KL's torch.log(q) is computed in the dtype
+        f"{concept}_grad.low_precision_compute": "float32"
+        for concept in AUTOCAST_CPU_FLOAT32_LOSSES
+        if concept != "kl_divergence"
+    },
+}
+"""``torch.autocast`` on the CPU (backend ``torch-cpu-autocast``): PyTorch's conventions, and
+float32 results for the concepts on autocast's float32 list (``<concept>.result_dtype``)."""
+
 JAX: Final[Mapping[str, str]] = {
     "subnormals": "flushed",  # XLA on CPU: DAZ and FTZ, float32 and float64 (and bfloat16)
     "subnormals.float16": "preserved",  # computed in float32, where they are normal numbers
     "low_precision_compute": "dtype",  # XLA rounds each HLO op's result to the dtype
+    "optimizer_state": "dtype",  # optax scale_by_adam: mu_dtype=None, nu in the params' dtype
     "softplus.linear_region": "none",
     "gelu.default_form": "tanh",
     "binary_cross_entropy.guard": "none",

@@ -43,9 +43,12 @@ class ReferenceAdapter(Adapter):
     @functools.cached_property
     def conventions(self) -> Mapping[str, str]:  # type: ignore[override]
         return {
-            concept.variant_key(variant.name): variant.default
-            for concept in catalogue.load().concepts.values()
-            for variant in concept.own_variants()
+            "optimizer_state": "exact",  # the exact trajectory, rounded once
+            **{
+                concept.variant_key(variant.name): variant.default
+                for concept in catalogue.load().concepts.values()
+                for variant in concept.own_variants()
+            },
         }
 
     def implementations(self) -> Mapping[str, Callable[..., Any]]:

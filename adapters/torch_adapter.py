@@ -231,3 +231,45 @@ class TorchAdapter(Adapter):
 class TorchCudaAdapter(TorchAdapter):
     name = "torch-cuda"
     device = "cuda"
+
+
+class TorchAutocastAdapter(TorchAdapter):
+    """``torch.autocast`` on the CPU as an execution mode: each concept called on float16 or
+    bfloat16 inputs inside ``torch.autocast("cpu", dtype=<theirs>)``. The ops on autocast's
+    float32 list (the losses) upcast their inputs and return float32, which the adapter declares
+    per concept (``<concept>.result_dtype``); the others run as plain torch-cpu does, in the
+    inputs' dtype. Autocast leaves float32 and float64 inputs of these concepts as they are, so the
+    backend declares the two low-precision dtypes only."""
+
+    name = "torch-cpu-autocast"
+    dtypes: ClassVar[tuple[str, ...]] = ("float16", "bfloat16")
+    # make test's time: bfloat16 (autocast's CPU default) at a few draws a test; make report
+    # runs both dtypes at the thorough profile
+    ci_dtypes: ClassVar[tuple[str, ...] | None] = ("bfloat16",)
+    ci_examples: ClassVar[int | None] = 3
+    conventions: ClassVar[Mapping[str, str]] = conventions.PYTORCH_AUTOCAST_CPU
+    written_up_as = "torch-cpu"  # the same kernels outside the float32 list, and its own
+
+    def implementations(self) -> Mapping[str, Callable[..., Any]]:
+        return {c: _under_autocast(f) for c, f in super().implementations().items()}
+
+    def versions(self) -> Mapping[str, str]:
+        return {**super().versions(), "autocast": "cpu, the inputs' dtype"}
+
+
+def _under_autocast(function: Callable[..., Any]) -> Callable[..., Any]:
+    """``function`` run inside ``torch.autocast`` on the CPU at its first low-precision
+    argument's dtype (as is, where it has none)."""
+
+    @functools.wraps(function)
+    def call(*natives: Any, **params: Any) -> Any:
+        import torch
+
+        low = (torch.float16, torch.bfloat16)
+        kinds = [a.dtype for a in natives if isinstance(a, torch.Tensor) and a.dtype in low]
+        if not kinds:
+            return function(*natives, **params)
+        with torch.autocast("cpu", dtype=kinds[0]):
+            return function(*natives, **params)
+
+    return call

@@ -279,10 +279,11 @@ def _snippet(entry: Mapping[str, Any], preludes: Mapping[str, str]) -> str | Non
 
 
 def _examples(entry: Mapping[str, Any], concept: Concept) -> dict[str, dict[str, Any]]:
-    """Per dtype, the minimal input: ``example`` for every dtype, or ``examples.<dtype>``."""
+    """Per dtype, the minimal input: ``examples.<dtype>``, else ``example``."""
     where = f"divergence of {concept.id} on {entry['backends']}"
     shared = entry.get("example")
-    examples = {d: shared for d in entry["dtypes"]} if shared else dict(entry.get("examples", {}))
+    examples = {d: shared for d in entry["dtypes"]} if shared else {}
+    examples.update(entry.get("examples", {}))
     for dtype in entry["dtypes"]:
         example = examples.get(dtype)
         if example is None:

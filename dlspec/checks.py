@@ -119,10 +119,21 @@ def _header(concept_id: str, backend: Backend, dtype: str) -> str:
     return f"{concept_id} [{getattr(backend, 'name', type(backend).__name__)} {dtype}]"
 
 
-def written_up_as(backend: Backend) -> str:
-    """The backend whose written-up divergences are ``backend``'s: its own name, or the one it
-    declares (``written_up_as``: JAX's eager dispatch runs the same functions as ``jax``)."""
-    return str(getattr(backend, "written_up_as", None) or getattr(backend, "name", ""))
+def written_up_as(backend: Backend) -> tuple[str, ...]:
+    """The backends whose written-up divergences are ``backend``'s: its own name, and the one it
+    declares (``written_up_as``: JAX's eager dispatch runs the same functions as ``jax``;
+    torch.autocast the same kernels as torch-cpu, outside its float32 list)."""
+    name = str(getattr(backend, "name", ""))
+    declared = getattr(backend, "written_up_as", None)
+    return (name, str(declared)) if declared and declared != name else (name,)
+
+
+def divergences_for(backend: Backend, concept_id: str, dtype: str | None) -> list[Any]:
+    """The written-up divergences of ``concept_id`` in ``dtype`` that are ``backend``'s."""
+    found = [
+        catalogue.load().divergences_of(name, concept_id, dtype) for name in written_up_as(backend)
+    ]
+    return list(dict.fromkeys(d for group in found for d in group))
 
 
 def declared_conventions(concept: catalogue.Concept, backend: Backend) -> dict[str, str]:
@@ -145,21 +156,30 @@ def declared_conventions(concept: catalogue.Concept, backend: Backend) -> dict[s
     return chosen
 
 
+def floating_point_convention(
+    backend: Backend, name: str, apart: str = "", anchor: str = ""
+) -> str:
+    """The value ``backend`` declares for the floating-point convention ``name``
+    (``[floating_point.<name>]``): under ``apart`` where it declares one case apart (a dtype's
+    ``subnormals.float16``, a concept's ``softmax.low_precision_compute``), else under the bare
+    name, else the catalogue's default; checked against the values the catalogue names."""
+    variant = catalogue.load().floating_point[name]
+    conventions = getattr(backend, "conventions", None) or {}
+    key = apart if apart in conventions else name
+    declared = conventions.get(key, variant.default)
+    if declared not in variant.values:
+        raise ConformanceFailure(
+            f"[{backend.name}] declares {key}={declared!r}, which is not one of "
+            f"{list(variant.values)} (spec/README.md#{anchor or name})"
+        )
+    return str(declared)
+
+
 def subnormals(backend: Backend, dtype: str) -> str:
     """How ``backend`` declares it treats subnormals of ``dtype`` (``floating_point.subnormals``,
     or ``subnormals.<dtype>`` where it declares a dtype apart: XLA computes float16 in float32,
     where float16's subnormals are normal numbers)."""
-    variant = catalogue.load().floating_point["subnormals"]
-    conventions = getattr(backend, "conventions", None) or {}
-    declared = conventions.get(
-        f"subnormals.{dtype}", conventions.get("subnormals", variant.default)
-    )
-    if declared not in variant.values:
-        raise ConformanceFailure(
-            f"[{backend.name}] declares subnormals={declared!r}, which is not one of "
-            f"{list(variant.values)} (spec/README.md#subnormals)"
-        )
-    return declared
+    return floating_point_convention(backend, "subnormals", f"subnormals.{dtype}")
 
 
 def computed_in(concept: catalogue.Concept, backend: Backend, fmt: FloatFormat) -> FloatFormat:
@@ -168,17 +188,9 @@ def computed_in(concept: catalogue.Concept, backend: Backend, fmt: FloatFormat) 
     at the end, or ``fmt`` itself, rounding each operation."""
     if fmt.name not in catalogue.LOW_PRECISION:
         return fmt
-    variant = catalogue.load().floating_point["low_precision_compute"]
-    conventions = getattr(backend, "conventions", None) or {}
-    declared = conventions.get(
-        f"{concept.id}.low_precision_compute",
-        conventions.get("low_precision_compute", variant.default),
+    declared = floating_point_convention(
+        backend, "low_precision_compute", f"{concept.id}.low_precision_compute", "low-precision"
     )
-    if declared not in variant.values:
-        raise ConformanceFailure(
-            f"[{backend.name}] declares low_precision_compute={declared!r} for {concept.id}, "
-            f"which is not one of {list(variant.values)} (spec/README.md#low-precision)"
-        )
     return FORMATS["float32"] if declared == "float32" else fmt
 
 
@@ -201,6 +213,27 @@ def declared_allowance(
         flushed=subnormals(backend, fmt.name) == "flushed",
         computed_in=computed_in(concept, backend, fmt),
     )
+
+
+def result_dtype(
+    concept: catalogue.Concept, backend: Backend, arrays: Sequence[np.ndarray]
+) -> np.dtype[Any]:
+    """The dtype ``backend`` must return for ``concept`` on ``arrays``: the catalogue's
+    (:func:`oracle.expected_dtype`), or float32 for float16 and bfloat16 inputs where the backend
+    declares that result (``floating_point.result_dtype``: torch.autocast's float32 ops)."""
+    dtype = oracle.expected_dtype(concept, arrays)
+    if dtype.name not in catalogue.LOW_PRECISION:
+        return dtype
+    declared = floating_point_convention(
+        backend, "result_dtype", f"{concept.id}.result_dtype", "low-precision"
+    )
+    return np.dtype("float32") if declared == "float32" else dtype
+
+
+def optimizer_state(backend: Backend) -> str:
+    """Where ``backend`` declares its optimizers keep their state for float16 and bfloat16
+    parameters (``floating_point.optimizer_state``): ``dtype``, ``float32`` or ``exact``."""
+    return floating_point_convention(backend, "optimizer_state", anchor="low-precision")
 
 
 def as_read_by(backend: Backend, array: np.ndarray) -> np.ndarray:
@@ -241,7 +274,7 @@ def run_backend(
 ) -> np.ndarray:
     """The backend's result, held to the interface contract: an array of the inputs' dtype."""
     concept = catalogue.load().concept(concept_id)
-    dtype = oracle.expected_dtype(concept, arrays)
+    dtype = result_dtype(concept, backend, arrays)
     head = _header(concept_id, backend, _dtype_name(concept, arrays))
     run = getattr(backend, "run", None)
     if not callable(run):
@@ -289,7 +322,7 @@ def _raise_if_written_up(
     ``raises``) on these inputs (its ``where``); recorded as seen."""
     dtype = _dtype_name(concept, arrays)
     names = {**dict(zip(concept.arguments, arrays, strict=False)), **params}
-    for divergence in catalogue.load().divergences_of(written_up_as(backend), concept.id, dtype):
+    for divergence in divergences_for(backend, concept.id, dtype):
         if divergence.raised_by(error) and divergence.signature.in_region(names, ()).all():
             fragment = (divergence.raises or "").partition(": ")[2]
             lines = [
@@ -310,9 +343,7 @@ def _returns_declared(
     """Whether a written-up divergence of this cell says the backend returns ``returned`` for
     ``dtype`` (its ``returns``); recorded as seen. The result is then read in ``dtype``, and its
     values are held to the spec as any other, the divergence explaining what it explains."""
-    for divergence in catalogue.load().divergences_of(
-        written_up_as(backend), concept.id, dtype.name
-    ):
+    for divergence in divergences_for(backend, concept.id, dtype.name):
         if divergence.returns == returned.name:
             recording.current().divergence_seen(
                 divergence, lambda: f"returned {returned} for {dtype} input"
@@ -349,7 +380,8 @@ class Comparison:
     names: dict[str, Any]
     input_text: InputText
     dtype: str = ""
-    """The dtype the check is filed under, where it is not ``fmt``'s (an integer image's)."""
+    """The dtype the check is filed under, where it is not ``fmt``'s (an integer image's, or
+    float16 inputs' whose result is float32)."""
 
     @property
     def dtype_name(self) -> str:
@@ -392,7 +424,15 @@ def compare(
         fmt,
         fmt.largest,
         lazy,
+        _filed_apart(concept, arrays, fmt),
     )
+
+
+def _filed_apart(concept: catalogue.Concept, arrays: Sequence[np.ndarray], fmt: FloatFormat) -> str:
+    """The dtype a float result is filed under where it is not its own: float16 or bfloat16
+    inputs' whose result is float32 (``floating_point.result_dtype``); else ``""``."""
+    filed = _dtype_name(concept, arrays)
+    return filed if filed in catalogue.LOW_PRECISION and filed != fmt.name else ""
 
 
 def _comparison(
@@ -488,9 +528,7 @@ def _explaining(
     """Each written-up divergence of this cell that explains elements beyond the budget, with
     them; recorded as seen (``record``), with the worst of them as evidence."""
     concept, backend = comparison.concept, comparison.backend
-    for divergence in catalogue.load().divergences_of(
-        written_up_as(backend), concept.id, comparison.dtype_name
-    ):
+    for divergence in divergences_for(backend, concept.id, comparison.dtype_name):
         mine = beyond & divergence.signature.explained(comparison.names, beyond.shape)
         if mine.any():
             if record:
@@ -604,8 +642,8 @@ def _beyond_budget(
     relative terms, the allowance (the budget and the derived part), and the input."""
     fmt, errors = comparison.fmt, comparison.errors
     beyond_count = int(np.count_nonzero((comparison.ratio > 1.0) & ~explained))
-    budget = concept.budget.ulps[comparison.dtype_name]
-    levels = comparison.dtype_name != fmt.name  # an integer image's: an ulp is one level
+    levels = not is_floating(comparison.dtype_name)  # an integer image's: an ulp is one level
+    budget = concept.budget.ulps[comparison.dtype_name if levels else fmt.name]
     with np.errstate(over="ignore"):
         unit = 1.0 if levels else ulp(exact.hi[worst], fmt)
         allowed_ulps = float(comparison.allowed[worst] / unit)
@@ -753,7 +791,7 @@ def _property_explained(backend: Backend, dtype: str, inputs: str | InputText) -
 def _side_explained(backend: Backend, dtype: str, inputs: InputText) -> bool:
     if inputs.suffix:
         return False
-    found = catalogue.load().divergences_of(written_up_as(backend), inputs.concept.id, dtype)
+    found = divergences_for(backend, inputs.concept.id, dtype)
     if not found:
         return False
     try:
@@ -849,14 +887,12 @@ def allowance_for(
     abs(ref_float32 - ref)``, where that is wider: a property reads the backend's values under
     its declared conventions. The divergence is then recorded as seen."""
     concept = catalogue.load().concept(concept_id)
-    fmt = float_format(oracle.expected_dtype(concept, arrays))
+    fmt = float_format(result_dtype(concept, backend, arrays))
     reference_params = {**params, **declared_conventions(concept, backend)}
     inputs = dict(zip(concept.arguments, reference_inputs(backend, arrays), strict=False))
     flushed = subnormals(backend, fmt.name) == "flushed"
     allowed = declared_allowance(concept, backend, fmt, inputs, reference_params, result)
-    for divergence in catalogue.load().divergences_of(
-        written_up_as(backend), concept_id, _dtype_name(concept, arrays)
-    ):
+    for divergence in divergences_for(backend, concept_id, _dtype_name(concept, arrays)):
         if divergence.computes_in is None:
             continue
         exact = oracle.exact_result(concept_id, list(inputs.values()), reference_params)
@@ -884,7 +920,7 @@ def assume_in_range(concept_id: str, backend: Backend, *arrays: np.ndarray, **pa
     finite values (``P(2 w) == 4 P(w)``) says nothing of float16's infinity past 65520, which the
     oracle tests hold to the reference."""
     concept = catalogue.load().concept(concept_id)
-    fmt = float_format(oracle.expected_dtype(concept, arrays))
+    fmt = float_format(result_dtype(concept, backend, arrays))
     params = {**params, **declared_conventions(concept, backend)}
     exact = oracle.exact_result(concept_id, reference_inputs(backend, arrays), params)
     with np.errstate(invalid="ignore"):

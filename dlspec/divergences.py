@@ -34,6 +34,7 @@ FUNCTIONS: dict[str, Any] = {
         "all",
         "arange",
         "asarray",
+        "concatenate",
         "any",
         "exp",
         "expm1",

@@ -271,6 +271,9 @@ def pytest_configure(config: pytest.Config) -> None:
         "markers", "backends(*names): run only on these backends (a divergence's pinned example)"
     )
     config.addinivalue_line(
+        "markers", "dtypes(*names): run only these of the concept's dtypes (a format's hazard)"
+    )
+    config.addinivalue_line(
         "markers",
         "runs_on(*names): the backends a test without a backend argument runs (a porting "
         "mapping's two), whose ci_examples cap its draws at the ci profile",
@@ -385,7 +388,8 @@ def pytest_collection_modifyitems(
 
 def _dtype_applies(item: pytest.Item, concept_id: str | None) -> bool:
     """A test shared by several concepts (``each_concept``) is parametrized over the union of
-    their dtypes; each case keeps only its own concept's. Where a concept has integer dtypes
+    their dtypes; each case keeps only its own concept's, and a test marked ``dtypes(...)`` only
+    those. Where a concept has integer dtypes
     beside float ones (an image's uint8), the tests marked ``integer_images`` run the integer
     ones and the others the float ones: they draw integer and real-valued images."""
     callspec = getattr(item, "callspec", None)
@@ -393,7 +397,8 @@ def _dtype_applies(item: pytest.Item, concept_id: str | None) -> bool:
     if dtype is None or concept_id is None:
         return True
     dtypes = catalogue.load().concept(concept_id).dtypes
-    if dtype not in dtypes:
+    only = item.get_closest_marker("dtypes")
+    if dtype not in dtypes or (only is not None and dtype not in only.args):
         return False
     if all(is_floating(d) for d in dtypes) or not any(is_floating(d) for d in dtypes):
         return True

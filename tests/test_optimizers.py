@@ -16,9 +16,11 @@ from dlspec.checks import (
     declared_convention,
     input_text,
     needs_concepts,
+    optimizer_state,
     run_backend,
     run_with_allowance,
 )
+from dlspec.numerics import FORMATS
 from dlspec.plugin import each_concept
 
 RATES = st.sampled_from([0.1, 0.01, 0.5, 1.0, 1e-3])
@@ -72,6 +74,11 @@ TRAJECTORY_EDGES = {
     "tiny gradients": (np.array([1.0, -1.0]), np.array([[1e-30, -1e-30], [1e-30, 1e-30]])),
     "one step, one parameter": (np.array([0.5]), np.array([[2.0]])),
     "sign flips": (np.array([0.0, 0.0]), np.array([[1.0, -1.0], [-1.0, 1.0]] * 5)),
+    # float16 squares of 256 and more are infinite (optax squares g before scaling it)
+    "squares past float16's range": (
+        np.array([1.0, -1.0]),
+        np.array([[300.0, 1.0], [1.0, -300.0]]),
+    ),
     "1000 parameters": (
         np.linspace(-1.0, 1.0, 1000),
         np.linspace(-3.0, 3.0, 3000).reshape(3, 1000),
@@ -234,6 +241,8 @@ def test_adam_without_eps_is_invariant_to_gradient_scale(
     }
     plain, allowed = run_with_allowance(concept_id, backend, params, gradients, **settings)
     scaled_gradients = gradients * np.asarray(2.0**power, dtype=dtype)
+    # squares that overflow the dtype (float16 past 256) are the oracle's: a written-up hazard
+    assume(np.max(np.square(scaled_gradients.astype(np.float64))) <= FORMATS[dtype].largest)
     scaled, allowed_scaled = run_with_allowance(
         concept_id, backend, params, scaled_gradients, **settings
     )
@@ -329,6 +338,70 @@ def test_adamw_decay_is_decoupled_from_the_gradient(backend, dtype, problem, lr,
         expected,
         allowed,
         inputs=input_text("adamw", params, zeros, lr=lr, weight_decay=decay),
+    )
+
+
+@each_concept("adam", "adamw")
+@pytest.mark.dtypes("float16")
+def test_adam_keeps_its_second_moment_where_it_declares(backend, dtype, concept_id):
+    """float16 holds (1 - beta2) g^2 = 1.5e-8, at g = 2^-8, only as 0 (below half its smallest
+    subnormal, 2^-25), while eps = 1e-3 keeps the denominator away from 0. A state kept in the
+    dtype (``optimizer_state = "dtype"``) then divides the first moment by eps alone, a step of
+    lr g / eps = 3.9e-3; one kept in float32, or exactly, by |g| + eps: 8.0e-4."""
+    settings = {"lr": 1e-3, "eps": 1e-3, "amsgrad": False}
+    decay = 0.0 if concept_id == "adam" else 1e-2  # adamw's default
+    params, gradients = np.array([1.0], dtype=dtype), np.array([[2.0**-8]], dtype=dtype)
+    out = run_backend(concept_id, backend, params, gradients, **settings)
+    state = optimizer_state(backend)
+    g, lr, eps = 2.0**-8, settings["lr"], settings["eps"]
+    step = lr * g / (eps if state == "dtype" else g + eps)
+    expected = 1.0 - lr * decay - step
+    # half the spacing of float16 below 1 (2^-12), the step's few roundings and the decay,
+    # which float16 cannot hold at 1 (lr wd = 1e-5)
+    allowed = np.array([2.0**-12 + 8 * 2.0**-11 * step + lr * decay])
+    check_close(
+        concept_id,
+        backend,
+        dtype,
+        f"theta_1 == 1 - {step:.3g} (optimizer_state = {state!r})",
+        out[0],
+        [expected],
+        allowed,
+        inputs=input_text(concept_id, params, gradients, **settings),
+    )
+
+
+@pytest.mark.concept("adam")
+@pytest.mark.dtypes("bfloat16")
+@given(
+    magnitude=st.floats(2.0**-10, 2.0**10),
+    sign=st.sampled_from([-1.0, 1.0]),
+    steps=st.integers(1, 8),
+)
+def test_bfloat16_adam_loses_updates_below_half_an_ulp(backend, dtype, magnitude, sign, steps):
+    """A constant gradient makes each exact Adam update lr |g| / (|g| + eps), just below
+    lr = 1e-3, which is below half of bfloat16's spacing at 1.0 (2^-9 below it, 2^-8 above): a
+    parameter stored in bfloat16 (``optimizer_state`` ``dtype`` or ``float32``) never leaves 1.0,
+    while the exact trajectory, rounded once (``exact``: the reference), reaches 0.99609375 at
+    the third step."""
+    params = np.array([1.0], dtype=dtype)
+    gradients = np.full((steps, 1), sign * magnitude).astype(dtype)
+    g = abs(float(gradients[0, 0]))
+    out = run_backend("adam", backend, params, gradients, lr=1e-3).astype(np.float64)[:, 0]
+    state = optimizer_state(backend)
+    exact = 1.0 - sign * 1e-3 * g / (g + 1e-8) * np.arange(1, steps + 1)
+    expected = exact if state == "exact" else np.ones(steps)
+    check_close(
+        "adam",
+        backend,
+        dtype,
+        f"theta_t == {'round(1 - 1e-3 t)' if state == 'exact' else '1'} "
+        f"(optimizer_state = {state!r})",
+        out,
+        expected,
+        # the exact trajectory rounded once: half of bfloat16's spacing there
+        np.full(steps, 2.0**-9 if sign > 0 else 2.0**-8) if state == "exact" else np.zeros(steps),
+        inputs=input_text("adam", params, gradients, lr=1e-3),
     )
 
 

@@ -1,7 +1,9 @@
-"""Optimizers run as trajectories, following PyTorch's update rules."""
+"""Optimizers run as trajectories, following PyTorch's update rules, with the state kept and
+every operation computed in the parameters' dtype (``optimizer_state = "dtype"``)."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import numpy as np
@@ -61,7 +63,9 @@ def _adam(
         if amsgrad:
             v_max = np.maximum(v_max, v)  # over the raw second moment (PyTorch)
         correction1, correction2 = 1 - beta1**t, 1 - beta2**t
-        denominator = np.sqrt(v_max if amsgrad else v) / np.sqrt(correction2) + eps
+        # Python scalars throughout, so every operation stays in the parameters' dtype (NumPy's
+        # promotion of weak scalars): the state and eps live there, as in torch.optim
+        denominator = np.sqrt(v_max if amsgrad else v) / math.sqrt(correction2) + eps
         # m / denominator first: (lr / correction1) * m can underflow for tiny gradients.
         theta = theta - (lr / correction1) * (m / denominator)
         trajectory.append(theta)

@@ -49,6 +49,7 @@ from dlspec.budgets import (  # noqa: F401  (each group's models register on imp
 from dlspec.budgets._registry import (
     MODELS,
     UNDERFLOW,
+    UNDERFLOW_LOSS,
     UNIT_ROUNDOFF,
     ErrorModel,
     Inputs,
@@ -108,7 +109,11 @@ def allowance(
         wide = allowance(concept, computed_in, inputs, params, result, flushed=flushed)
         with np.errstate(invalid="ignore", over="ignore"):
             return 0.5 * ulp(result, fmt) + wide
-    params = {**params, UNIT_ROUNDOFF: fmt.unit_roundoff}  # for a model's second-order term
+    params = {  # for a model's second-order term, and one not linear in the underflow
+        **params,
+        UNIT_ROUNDOFF: fmt.unit_roundoff,
+        UNDERFLOW_LOSS: fmt.smallest_normal if flushed else 0.5 * fmt.smallest_subnormal,
+    }
     derived = MODELS[concept.error_model](inputs, params, result)
     underflow = UNDERFLOW.get(concept.error_model)
     amplified = np.asarray(

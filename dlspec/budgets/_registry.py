@@ -14,6 +14,12 @@ UNIT_ROUNDOFF = "unit_roundoff"
 """The parameter under which a model receives ``u``, the unit roundoff of the format computed
 in, for a term of second order in ``u`` (a variance of a rounded mean: ``(u n M)^2``)."""
 
+UNDERFLOW_LOSS = "underflow_loss"
+"""The parameter under which a model receives the absolute error one underflowing operation
+may add in the format computed in (half its smallest subnormal, or its smallest normal number
+where subnormals are flushed; 0 where that is below float64's range), for an error that is not
+linear in it (the square root of an underflowed second moment: Adam's)."""
+
 MODELS: dict[str, ErrorModel] = {}
 UNDERFLOW: dict[str, ErrorModel] = {}
 r"""Gradual underflow: each operation may also add an absolute error of half the smallest

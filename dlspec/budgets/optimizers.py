@@ -9,7 +9,13 @@ from typing import Any
 import numpy as np
 
 import dlspec.budgets._shared as shared
-from dlspec.budgets._registry import Inputs, error_model, underflow_model
+from dlspec.budgets._registry import (
+    UNDERFLOW_LOSS,
+    UNIT_ROUNDOFF,
+    Inputs,
+    error_model,
+    underflow_model,
+)
 
 
 @underflow_model("clip_grad_norm")
@@ -98,7 +104,9 @@ def _adam_model(
     lr = params.get("lr", 1e-3)
     b1, b2, eps = params.get("beta1", 0.9), params.get("beta2", 0.999), params.get("eps", 1e-8)
     decay = params.get("weight_decay", 0.0 if coupled else 1e-2)
-    m = v = v_max = np.zeros_like(theta)
+    m = v = v_max = lost_v = np.zeros_like(theta)
+    unbounded = np.zeros(np.shape(theta), dtype=bool)
+    loss, u = params.get(UNDERFLOW_LOSS, 0.0), params.get(UNIT_ROUNDOFF, 2.0**-53)
     # (rounding in units of u, underflow in units of half the smallest subnormal)
     error_theta, error_m = [np.zeros_like(theta)] * 2, [np.zeros_like(theta)] * 2
     rounding_rows, underflow_rows = [], []
@@ -116,19 +124,30 @@ def _adam_model(
             sensitivity = np.where(denominator > 0, lr / c1 / denominator, 0.0)
         update = np.abs(m) * sensitivity
         hat = np.sqrt(c2) if params.get("eps_placement") == "eps_hat" else 1.0
+        lost_v = b2 * lost_v + 3 * loss
+        slip = _denominator_slip(v_max, lost_v, loss, c2, hat, denominator)
+        unbounded |= slip >= 1  # and so every later step: the parameter may be anything
         # v, the square root and the division: (t + 8) u of the update; the bias corrections
         # 1 - beta^t, from a rounded beta^t, carry the condition beta^t / (1 - beta^t) of the
         # subtraction (500 for beta2 = 0.999 at t = 1: every Adam computes them so). A kernel
         # that takes beta in the dtype (Keras's ops.power of a float32 beta, optax's
         # decay ** count) raises its rounding to the t: beta^t is then t u off, t + 1 in all.
-        corrections = (t + 1) * (b1**t / c1 + b2**t / (2 * c2))
+        # Every backend computes them in float32 or wider, whatever the parameters' dtype
+        # (PyTorch in Python floats; optax in the count's dtype, cast after the subtraction:
+        # optax.tree.bias_correction), so a float16 or bfloat16 update carries float32's
+        # amplified rounding and two of its own (each correction rounded into the dtype).
+        corrections = (t + 1) * (b1**t / c1 + b2**t / (2 * c2)) * min(1.0, 2.0**-24 / u) + (
+            2 if u > 2.0**-24 else 0
+        )
         local = (
             # rounding: g (one addition), m (two products and a sum), theta and the update
             # (the decoupled decay rounds the parameters twice more: its factor and its product)
             (
                 np.abs(g),
                 3 * np.abs(m),
-                (1 if coupled else 3) * np.abs(result[t - 1]) + (t + 8 + corrections) * update,
+                (1 if coupled else 3) * np.abs(result[t - 1])
+                + (t + 8 + corrections) * update
+                + np.where(unbounded, 0.0, update * slip / np.where(unbounded, 2.0, 1 - slip)) / u,
             ),
             # underflow: one each for g and m, four for the update and the new parameters, and
             # the rate times the moment before the division by the denominator (the order of
@@ -149,11 +168,38 @@ def _adam_model(
             error_theta[kind] = (
                 error_theta[kind] + sensitivity * error_m[kind] + local_theta + decoupled
             )
-        rounding_rows.append(error_theta[0])
+        rounding_rows.append(np.where(unbounded, np.inf, error_theta[0]))
         underflow_rows.append(error_theta[1])
         previous = result[t - 1]
     shape = np.shape(result)
     return np.asarray(rounding_rows).reshape(shape), np.asarray(underflow_rows).reshape(shape)
+
+
+def _denominator_slip(
+    v: np.ndarray, lost_v: np.ndarray, loss: float, c2: float, hat: float, denominator: np.ndarray
+) -> np.ndarray:
+    r"""The relative error underflow gives Adam's denominator :math:`D = \sqrt{\hat v} + \epsilon`.
+
+    Each step's three products on :math:`v` (``g * g``, by :math:`1 - \beta_2` and by
+    :math:`\beta_2`) may each lose ``loss`` :math:`\eta` (half the smallest subnormal; a sum
+    that underflows is exact), so the stored :math:`v` is off by
+    :math:`\Delta_t = \beta_2 \Delta_{t-1} + 3\eta`. Its square root
+    is off by :math:`\min(\sqrt{\Delta}, \Delta / \sqrt v)` (:math:`|\sqrt a - \sqrt b| \le
+    \sqrt{|a - b|}`, and :math:`\le |a - b| / \sqrt a`), divided by :math:`\sqrt{1 - \beta_2^t}`;
+    the sum with :math:`\epsilon` (and :math:`\epsilon` itself, which float16 holds only to
+    :math:`\eta`: 1e-8 is 0 there) loses :math:`2\eta` more. Not linear in :math:`\eta`: float16's
+    :math:`\eta = 2^{-25}` makes :math:`\sqrt{3\eta} = 3 \times 10^{-4}`, while float32's
+    :math:`\sqrt{3 \cdot 2^{-150}}` is :math:`5 \times 10^{-23}`.
+
+    For :math:`|D' - D| \le r D` the update :math:`m / D` is off by at most
+    :math:`|m / D|\, r / (1 - r)`; where :math:`r \ge 1` there is no bound: the format may hold
+    none of the denominator's digits, and the update (a zero one included: 0 / 0) may be anything.
+    That is float16 Adam at :math:`|g| \lesssim 2^{-7}` with eps = 1e-8, where every framework
+    divides by 0 (spec/concepts/adam.md)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        root = np.where(v > 0, np.minimum(np.sqrt(lost_v), lost_v / np.sqrt(v)), np.sqrt(lost_v))
+        lost = root / np.sqrt(c2) + 2 * loss / hat  # eps-hat: sqrt(v) + eps, over sqrt(c2)
+        return np.where(denominator > 0, lost / denominator, np.inf)
 
 
 @error_model

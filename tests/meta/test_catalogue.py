@@ -229,4 +229,5 @@ def test_low_precision_dtypes_come_from_the_group_and_budgets_from_float32():
     )
     assert "uint8" in cat.concept("resize").dtypes
     assert cat.concept("resize_grad").dtypes == ("float32", "float64")
-    assert cat.concept("adam").dtypes == ("float32", "float64")  # optimizers: not yet
+    assert cat.concept("adam").dtypes == cat.groups["optimizers"].dtypes
+    assert cat.concept("step_lr").dtypes == ("float32", "float64")  # a group that names none

@@ -125,8 +125,10 @@ def _adam_model(
         update = np.abs(m) * sensitivity
         hat = np.sqrt(c2) if params.get("eps_placement") == "eps_hat" else 1.0
         lost_v = b2 * lost_v + 3 * loss
-        slip = _denominator_slip(v_max, lost_v, loss, c2, hat, denominator)
-        unbounded |= slip >= 1  # and so every later step: the parameter may be anything
+        slip = _denominator_error(
+            v_max, lost_v, denominator, eps=eps, c2=c2, hat=hat, loss=loss, u=u
+        )
+        unbounded |= np.isinf(slip)  # and so every later step: the parameter may be anything
         # v, the square root and the division: (t + 8) u of the update; the bias corrections
         # 1 - beta^t, from a rounded beta^t, carry the condition beta^t / (1 - beta^t) of the
         # subtraction (500 for beta2 = 0.999 at t = 1: every Adam computes them so). A kernel
@@ -147,7 +149,7 @@ def _adam_model(
                 3 * np.abs(m),
                 (1 if coupled else 3) * np.abs(result[t - 1])
                 + (t + 8 + corrections) * update
-                + np.where(unbounded, 0.0, update * slip / np.where(unbounded, 2.0, 1 - slip)) / u,
+                + np.where(unbounded, 0.0, update * np.where(unbounded, 0.0, slip)) / u,
             ),
             # underflow: one each for g and m, four for the update and the new parameters, and
             # the rate times the moment before the division by the denominator (the order of
@@ -175,31 +177,43 @@ def _adam_model(
     return np.asarray(rounding_rows).reshape(shape), np.asarray(underflow_rows).reshape(shape)
 
 
-def _denominator_slip(
-    v: np.ndarray, lost_v: np.ndarray, loss: float, c2: float, hat: float, denominator: np.ndarray
+def _denominator_error(
+    v: np.ndarray,
+    lost_v: np.ndarray,
+    denominator: np.ndarray,
+    *,
+    eps: float,
+    c2: float,
+    hat: float,
+    loss: float,
+    u: float,
 ) -> np.ndarray:
-    r"""The relative error underflow gives Adam's denominator :math:`D = \sqrt{\hat v} + \epsilon`.
+    r"""The relative error underflow gives Adam's update through its denominator
+    :math:`D = \sqrt{\hat v} + \epsilon`; infinite where it has no bound.
 
     Each step's three products on :math:`v` (``g * g``, by :math:`1 - \beta_2` and by
     :math:`\beta_2`) may each lose ``loss`` :math:`\eta` (half the smallest subnormal; a sum
     that underflows is exact), so the stored :math:`v` is off by
-    :math:`\Delta_t = \beta_2 \Delta_{t-1} + 3\eta`. Its square root
-    is off by :math:`\min(\sqrt{\Delta}, \Delta / \sqrt v)` (:math:`|\sqrt a - \sqrt b| \le
-    \sqrt{|a - b|}`, and :math:`\le |a - b| / \sqrt a`), divided by :math:`\sqrt{1 - \beta_2^t}`;
-    the sum with :math:`\epsilon` (and :math:`\epsilon` itself, which float16 holds only to
-    :math:`\eta`: 1e-8 is 0 there) loses :math:`2\eta` more. Not linear in :math:`\eta`: float16's
-    :math:`\eta = 2^{-25}` makes :math:`\sqrt{3\eta} = 3 \times 10^{-4}`, while float32's
-    :math:`\sqrt{3 \cdot 2^{-150}}` is :math:`5 \times 10^{-23}`.
+    :math:`\Delta_t = \beta_2 \Delta_{t-1} + 3\eta`. Its square root is off by
+    :math:`\min(\sqrt{\Delta}, \Delta / \sqrt v)` (:math:`|\sqrt a - \sqrt b| \le \sqrt{|a - b|}`,
+    and :math:`\le |a - b| / \sqrt a`), divided by :math:`\sqrt{1 - \beta_2^t}`; the sum with
+    :math:`\epsilon` (and :math:`\epsilon` itself, which float16 holds only to :math:`\eta`: 1e-8
+    is 0 there) loses :math:`2\eta` more: :math:`|D' - D| \le \delta`. Not linear in
+    :math:`\eta`: float16's :math:`\eta = 2^{-25}` makes :math:`\sqrt{3\eta} = 3 \times 10^{-4}`,
+    while float32's :math:`\sqrt{3 \cdot 2^{-150}}` is :math:`5 \times 10^{-23}`.
 
-    For :math:`|D' - D| \le r D` the update :math:`m / D` is off by at most
-    :math:`|m / D|\, r / (1 - r)`; where :math:`r \ge 1` there is no bound: the format may hold
-    none of the denominator's digits, and the update (a zero one included: 0 / 0) may be anything.
-    That is float16 Adam at :math:`|g| \lesssim 2^{-7}` with eps = 1e-8, where every framework
-    divides by 0 (spec/concepts/adam.md)."""
+    The computed :math:`D'` is at least :math:`L = \max(D - \delta, \epsilon')`, where
+    :math:`\epsilon' = \epsilon (1 - u) - \eta` is the least the format holds of
+    :math:`\epsilon` (a square root is never negative), so the update :math:`m / D` is off by at
+    most :math:`|m / D|\, \delta / L`. Where :math:`L \le 0` there is no bound: the format may
+    hold none of the denominator's digits, and the update (a zero one included: 0 / 0) may be
+    anything. That is float16 Adam at :math:`|g| \lesssim 2^{-7}` with eps = 1e-8, where every
+    framework divides by 0 (spec/concepts/adam.md)."""
     with np.errstate(divide="ignore", invalid="ignore"):
         root = np.where(v > 0, np.minimum(np.sqrt(lost_v), lost_v / np.sqrt(v)), np.sqrt(lost_v))
         lost = root / np.sqrt(c2) + 2 * loss / hat  # eps-hat: sqrt(v) + eps, over sqrt(c2)
-        return np.where(denominator > 0, lost / denominator, np.inf)
+        least = np.maximum(denominator - lost, (eps * (1 - u) - loss) / hat)
+        return np.where(least > 0, lost / least, np.inf)
 
 
 @error_model

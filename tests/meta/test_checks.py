@@ -581,3 +581,50 @@ def test_a_correctly_rounded_backend_is_held_to_half_an_ulp():
     with pytest.raises(checks.ConformanceFailure, match="beyond budget"):
         checks.check_oracle("sigmoid", Claiming(twice, np.float16), x)
     checks.check_oracle("sigmoid", Claiming(exact.rounded(x.dtype), np.float16), x)
+
+
+def test_a_declared_float32_result_of_low_precision_inputs_is_held_in_float32():
+    """torch.autocast's losses: mse_loss of bfloat16 inputs returned in float32 is held to
+    float32's allowance (the nearest float32, filed under bfloat16), and returning float32
+    undeclared, or the dtype where float32 is declared, is a wrong dtype."""
+    p, t = np.array([0.0, 1.0], dtype="bfloat16"), np.array([0.1, 0.7], dtype="bfloat16")
+    exact = oracle.exact_result("mse_loss", [p, t], {})
+    in_float32 = exact.rounded(np.dtype(np.float32))
+    declared = {"mse_loss.result_dtype": "float32"}
+    out = checks.check_oracle("mse_loss", _Declaring(in_float32, np.float32, **declared), p, t)
+    assert out.dtype == np.float32
+    as_bfloat16 = exact.rounded(p.dtype).astype(np.float32)  # the bfloat16 value, in float32
+    assert as_bfloat16.tolist() != in_float32.tolist()
+    with pytest.raises(checks.ConformanceFailure, match=r"mse_loss \[constant bfloat16\]"):
+        checks.check_oracle("mse_loss", _Declaring(as_bfloat16, np.float32, **declared), p, t)
+    with pytest.raises(checks.ConformanceFailure, match="returned float32 for bfloat16 input"):
+        checks.check_oracle("mse_loss", _Declaring(in_float32, np.float32), p, t)
+    with pytest.raises(checks.ConformanceFailure, match="returned bfloat16 for float32 input"):
+        checks.check_oracle(
+            "mse_loss", _Declaring(exact.rounded(p.dtype), p.dtype, **declared), p, t
+        )
+
+
+def test_adams_float16_denominator_may_hold_no_digit_where_v_and_eps_underflow():
+    """float16 at g = 2^-8, eps = 1e-8: (1 - b2) g^2 = 1.5e-8 and eps are both below half the
+    smallest subnormal, the denominator may be 0, and the model sets no bound; at eps = 1e-3,
+    or in float32 and bfloat16, it is finite, and in float32 as before (5e-23 of sqrt(v))."""
+    concept = catalogue.load().concept("adam")
+    inputs = {"params": np.array([1.0]), "gradients": np.array([[2.0**-8], [2.0**-8]])}
+    trajectory = np.array([[0.999], [0.998]])
+
+    def allowed(dtype, eps):
+        params = {"lr": 1e-3, "eps": eps}
+        return checks.allowance(concept, FORMATS[dtype], inputs, params, trajectory)
+
+    assert np.isinf(allowed("float16", 1e-8)).all()
+    assert np.isfinite(allowed("float16", 1e-3)).all()
+    assert np.isfinite(allowed("bfloat16", 1e-8)).all()
+    assert np.all(allowed("float32", 1e-8) < 1e-6)
+
+
+def test_a_backend_declares_where_its_optimizers_keep_their_state():
+    assert checks.optimizer_state(_Declaring([0.0], np.float16)) == "dtype"  # the default
+    assert checks.optimizer_state(_Declaring([0.0], np.float16, optimizer_state="exact")) == "exact"
+    with pytest.raises(checks.ConformanceFailure, match="optimizer_state='float8'"):
+        checks.optimizer_state(_Declaring([0.0], np.float16, optimizer_state="float8"))

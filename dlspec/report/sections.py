@@ -367,13 +367,15 @@ PRECISION = ("float16", "bfloat16", "float32")
 """The dtypes of the precision summary, the narrowest first, beside float32 to compare with."""
 
 
-def _precision_cell(rows: list[Mapping[str, Any]]) -> Cell | Inline:
+def _precision_cell(rows: list[Mapping[str, Any]], in_float32: bool = False) -> Cell | Inline:
     """The largest error in ulps over a cell's accuracy rows (its oracle and edge checks), and
-    what the cell's verdict makes of it: fails, beyond the budget as written up, non-finite."""
+    what the cell's verdict makes of it: fails, beyond the budget as written up, non-finite;
+    ``in_float32``: the backend returns float32 for the cell's inputs (``result_dtype``), so
+    the ulps are float32's."""
     if not rows:
         return "-"
     worst = max((r["max_ulps"] for r in rows), key=lambda u: float(u))
-    flags = []
+    flags = ["float32 result"] if in_float32 else []
     if any(r["failures"] for r in rows):
         flags.append("fails")
     elif any(float(r["max_budget_fraction"]) > 1 for r in rows):
@@ -381,7 +383,8 @@ def _precision_cell(rows: list[Mapping[str, Any]]) -> Cell | Inline:
     if not math.isfinite(float(worst)):
         flags.append("non-finite")
     text = number(worst) + (f" ({', '.join(flags)})" if flags else "")
-    return cell(text, status=flags[0] if flags else "conforms")
+    verdicts = [f for f in flags if f != "float32 result"]
+    return cell(text, status=verdicts[0] if verdicts else "conforms")
 
 
 def precision(document: Mapping[str, Any]) -> list[Block]:
@@ -394,8 +397,19 @@ def precision(document: Mapping[str, Any]) -> list[Block]:
     pairs = sorted({(c, b) for c, b, d in by_cell if d != "float32"})
     if not pairs:
         return []
+    declared = {b["name"]: b.get("conventions", {}) for b in document["backends"]}
+
+    def in_float32(concept: str, backend: str, dtype: str) -> bool:
+        result = declared.get(backend, {}).get(f"{concept}.result_dtype")
+        return dtype != "float32" and result == "float32"
+
     rows: list[list[Cell | Inline]] = [
-        [c, b, *(_precision_cell(by_cell.get((c, b, d), [])) for d in PRECISION)] for c, b in pairs
+        [
+            c,
+            b,
+            *(_precision_cell(by_cell.get((c, b, d), []), in_float32(c, b, d)) for d in PRECISION),
+        ]
+        for c, b in pairs
     ]
     return [
         Heading(2, "Precision: float16 and bfloat16 beside float32"),
@@ -405,7 +419,9 @@ def precision(document: Mapping[str, Any]) -> list[Block]:
             "keeps. Flagged: `fails` (beyond the budget, not written up), `diverges` (beyond "
             "it where a written-up divergence explains it), `non-finite` (an infinity or NaN "
             "where the reference is finite). Budgets in float16 and bfloat16 follow the "
-            "backend's declared `low_precision_compute` (spec/README.md, Low precision)."
+            "backend's declared `low_precision_compute` (spec/README.md, Low precision); "
+            "`float32 result`: the backend returns float32 for those inputs (its declared "
+            "`result_dtype`, torch.autocast's losses), and the ulps are float32's."
         ),
         table(["concept", "backend", *PRECISION], rows),
     ]

@@ -231,3 +231,16 @@ def test_low_precision_dtypes_come_from_the_group_and_budgets_from_float32():
     assert cat.concept("resize_grad").dtypes == ("float32", "float64")
     assert cat.concept("adam").dtypes == cat.groups["optimizers"].dtypes
     assert cat.concept("step_lr").dtypes == ("float32", "float64")  # a group that names none
+
+
+def test_a_divergences_example_for_one_dtype_overrides_the_shared_one():
+    """optax's clip_by_global_norm overflows at a norm of 1.8e19 in float32 and bfloat16, at 256
+    in float16, where 3e38 is no float16 at all: that dtype has its own minimal input."""
+    (entry,) = [
+        d
+        for d in catalogue.load().divergences_of("jax", "clip_grad_norm", "float16")
+        if d.name is None
+    ]
+    assert entry.examples["float16"]["gradients"] == [[256.0, 256.0]]
+    assert entry.examples["float32"] == entry.examples["bfloat16"]
+    assert entry.examples["float32"]["gradients"] == [[3e38, 3e38]]

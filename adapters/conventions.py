@@ -75,16 +75,18 @@ AUTOCAST_CPU_FLOAT32_LOSSES: Final = (
 ``huber_loss``, ``kl_div``, ``binary_cross_entropy``, ``binary_cross_entropy_with_logits``,
 ``cross_entropy_loss``): under ``torch.autocast("cpu")`` they upcast float16 and bfloat16
 inputs and return float32; their derivatives are computed in float32 and cast back once, to the
-inputs' dtype. Every other concept runs in its inputs' dtype, as without autocast."""
+inputs' dtype (KL's and BCE-with-logits' declared as rounding in the dtype: see below). Every
+other concept runs in its inputs' dtype, as without autocast."""
 
 PYTORCH_AUTOCAST_CPU: Final[Mapping[str, str]] = {
     **PYTORCH,
     **PYTORCH_KERNELS_IN_FLOAT32,
     **{f"{concept}.result_dtype": "float32" for concept in AUTOCAST_CPU_FLOAT32_LOSSES},
-    **{  # the derivative of KL's torch.log(q) is computed in the dtype
+    **{  # the derivative of KL's torch.log(q) is computed in the dtype; BCE-with-logits'
+        # sigmoid(-89) = 2.2e-39 is 0 in its float32 kernel (thorough sweep, seed 20261124)
         f"{concept}_grad.low_precision_compute": "float32"
         for concept in AUTOCAST_CPU_FLOAT32_LOSSES
-        if concept != "kl_divergence"
+        if concept not in ("kl_divergence", "binary_cross_entropy_with_logits")
     },
 }
 """``torch.autocast`` on the CPU (backend ``torch-cpu-autocast``): PyTorch's conventions, and

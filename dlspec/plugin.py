@@ -46,7 +46,7 @@ WITHOUT_TARGETING = [Phase.explicit, Phase.reuse, Phase.generate, Phase.shrink]
 
 PROFILES: dict[str, dict[str, Any]] = {
     "dev": {"max_examples": 20, "phases": WITHOUT_TARGETING},
-    "ci": {"max_examples": 30, "database": None, "print_blob": True, "phases": WITHOUT_TARGETING},
+    "ci": {"max_examples": 25, "database": None, "print_blob": True, "phases": WITHOUT_TARGETING},
     "thorough": {"max_examples": 300, "database": None, "print_blob": True},
     "mutants": {
         "max_examples": 40,
@@ -58,7 +58,7 @@ PROFILES: dict[str, dict[str, Any]] = {
 kernels, and speed is the benchmarks' business, not a test's. ``dev`` and ``ci`` draw without the
 targeting phase (the search for the worst error that ``target()`` steers, a quarter of a run's
 time), which ``thorough``, the report's profile, keeps: the report's worst inputs come from it.
-``ci`` draws 30 a test, ``make test``'s regression check within its time goal; the verdicts of
+``ci`` draws 25 a test, ``make test``'s regression check within its time goal; the verdicts of
 record are the thorough report's and the seed sweep's. ``mutants`` draws 40, with targeting and
 without shrinking, for the suite's tests of itself: catching a mutant needs a failing example,
 not the smallest one."""

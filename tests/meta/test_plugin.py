@@ -11,6 +11,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from dlspec import registry, report
+from dlspec.plugin import PROFILES
+
+CI_EXAMPLES = PROFILES["ci"]["max_examples"]
+"""What the ``ci`` profile draws a test."""
 
 pytestmark = pytest.mark.meta
 
@@ -217,7 +221,7 @@ def test_a_nested_session_leaves_the_outer_sessions_seed_and_profile_alone(pytes
     its xdist worker, and a divergence showed or not by the schedule."""
     pytester.makepyfile(test_a_nested=NESTED_SESSION, test_b_draws=RECORDED_DRAWS)
     alone = _outer_draws(pytester, "test_b_draws.py")
-    assert alone.startswith("ci ") and len(alone.splitlines()) == 30
+    assert alone.startswith("ci ") and len(alone.splitlines()) == CI_EXAMPLES
     assert _outer_draws(pytester, "test_a_nested.py", "test_b_draws.py") == alone
     assert (pytester.path / "nested.txt").read_text().startswith("dev ")
 
@@ -253,7 +257,9 @@ def test_a_pair_draws(x):
 """
 
 
-@pytest.mark.parametrize(("profile", "expected"), [("ci", (5, 30, 5)), ("dev", (20, 20, 20))])
+@pytest.mark.parametrize(
+    ("profile", "expected"), [("ci", (5, CI_EXAMPLES, 5)), ("dev", (20, 20, 20))]
+)
 def test_a_backends_ci_examples_caps_its_draws_at_ci_alone(pytester, profile, expected):
     """``ci_examples`` (a backend that compiles every new shape) caps that backend's draws at
     the ``ci`` profile and no other, and those of a test that names it in ``runs_on`` (a porting
